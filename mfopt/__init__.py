@@ -1,0 +1,60 @@
+"""mfopt: multi-fidelity Bayesian optimisation that uses a cheap source only while it helps.
+
+The public API. Plugin packages import contracts from here (and ``mfopt.plugin`` for
+``hookimpl``, ``mfopt.testing`` for the contract suites).
+"""
+
+from mfopt.acquisition import Acquisition, ProposalContext
+from mfopt.data import DTYPE, Candidate, Dataset, Decision, Fidelity, Observation, Status, order_fidelities
+from mfopt.design import lhs, maximin_lhs, maximin_subset, nested_design, scale, unscale
+from mfopt.detector import HarmDetector
+from mfopt.errors import (
+    ConfigError,
+    EvaluationError,
+    MfoptError,
+    ModelFittingError,
+    PluginError,
+    RegistryError,
+    StoreError,
+)
+from mfopt.plugin.manager import PluginManager, get_plugin_manager
+from mfopt.plugin.registry import Registry
+from mfopt.problem import FunctionProblem, Problem
+from mfopt.surrogate import FittedSurrogate, Surrogate
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DTYPE",
+    "Acquisition",
+    "Candidate",
+    "ConfigError",
+    "Dataset",
+    "Decision",
+    "EvaluationError",
+    "Fidelity",
+    "FittedSurrogate",
+    "FunctionProblem",
+    "HarmDetector",
+    "MfoptError",
+    "ModelFittingError",
+    "Observation",
+    "PluginError",
+    "PluginManager",
+    "Problem",
+    "ProposalContext",
+    "Registry",
+    "RegistryError",
+    "Status",
+    "StoreError",
+    "Surrogate",
+    "__version__",
+    "get_plugin_manager",
+    "lhs",
+    "maximin_lhs",
+    "maximin_subset",
+    "nested_design",
+    "order_fidelities",
+    "scale",
+    "unscale",
+]

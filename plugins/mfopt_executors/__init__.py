@@ -1,0 +1,1 @@
+"""First-party executors for mfopt."""

@@ -1,0 +1,1 @@
+"""First-party problems: literature bi-fidelity pairs, generated pairs, SOLAR, user problems."""

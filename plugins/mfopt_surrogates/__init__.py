@@ -1,0 +1,1 @@
+"""First-party surrogates for mfopt."""
