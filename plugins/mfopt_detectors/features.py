@@ -1,0 +1,160 @@
+"""Low-fidelity harm features from the training sample only (REFERENCE §4, Andrés-Thió et al. 2024,
+Appendix A), as a flat ``name -> float`` mapping with stable names.
+
+Written with numpy by hand because no library computes these exact definitions: the weighted
+correlation is evaluated for all ``n`` neighbourhoods at once from the ``n x n`` weight matrix,
+and the adjusted R² comes from one least-squares solve per model (flacco's ``ela_meta``
+``lin_simple.adj_r2`` / ``lin_w_interact.adj_r2`` definitions).
+
+Names (``{p}`` is written with ``format(p, "g")``: 0.1, 0.2, …, 0.9, 0.95, 0.975; ``{r}`` is ``0.2``
+for ``r = 0.2`` and ``root`` for ``r = 0.2^{1/d}``):
+
+``CC``, ``RMSE``, ``RRMSE``, ``LCC_{r}_{p}``, ``LCC_{r}_mean``, ``LCC_{r}_sd``, ``LCC_{r}_coeff``,
+``R2_L``, ``R2_LI``, ``B_h``, ``B_l``, ``B_h_r``, ``B_l_r``, ``B_r``, ``d``, ``n`` (matched points).
+
+Edge cases (NaN means "undefined"; every rule treats a comparison with NaN as not met):
+
+- a correlation whose weighted variance of ``f_h`` or ``f_l`` is zero (constant values, or a
+  neighbourhood holding only its centre) is **0**: no evidence that the source follows the target;
+- fewer than 3 matched points: ``CC``, every ``LCC_*`` and ``R2_*`` are NaN;
+- ``RRMSE`` is NaN when ``f_h`` is constant on the sample; ``LCC_*_coeff`` is NaN when the mean is 0;
+- ``R2_*`` is NaN when ``n - p - 1 <= 0`` (e.g. ``n = d + 1`` for the linear model), and 1 when
+  ``f_h - f_l`` is constant on the sample (a constant offset is fitted exactly; R's ``lm`` would
+  divide 0 by 0).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mfopt import Dataset
+from mfopt_detectors.sample import PairedSample, paired_sample
+
+P_LEVELS: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.975)
+#: Relative size below which a standard deviation counts as zero (values constant up to rounding).
+REL_TOL = 1e-10
+NAN = float("nan")
+
+
+def weighted_cc(y_low: np.ndarray, y_high: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Squared weighted correlations ``WCC(w)`` for each row ``w`` of ``W`` (``m x n``, w >= 0).
+
+    ``y_low`` and ``y_high`` are ``n``; returns ``m`` values in ``[0, 1]``. A row whose weighted
+    variance of either source is zero (relative to the largest ``|y|``) gives 0.
+    """
+    W = np.atleast_2d(np.asarray(W, dtype=np.float64))
+    sw = W.sum(axis=1)
+    mean_l = W @ y_low / sw
+    mean_h = W @ y_high / sw
+    dev_l = y_low[None, :] - mean_l[:, None]
+    dev_h = y_high[None, :] - mean_h[:, None]
+    var_l = (W * dev_l**2).sum(axis=1) / sw
+    var_h = (W * dev_h**2).sum(axis=1) / sw
+    cov = (W * dev_l * dev_h).sum(axis=1) / sw
+    tol_l = (REL_TOL * np.abs(y_low).max()) ** 2
+    tol_h = (REL_TOL * np.abs(y_high).max()) ** 2
+    defined = (var_l > tol_l) & (var_h > tol_h)
+    out = np.zeros(W.shape[0])
+    out[defined] = cov[defined] ** 2 / (var_l[defined] * var_h[defined])
+    return np.clip(out, 0.0, 1.0)
+
+
+def local_weights(U: np.ndarray, r: float) -> np.ndarray:
+    """``n x n`` weights ``w_ij = max{0, 1 - ||u_i - u_j|| / (r sqrt(d))}`` for scaled inputs ``U``."""
+    rho = r * math.sqrt(U.shape[1])
+    diff = U[:, None, :] - U[None, :, :]
+    dist = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    return np.maximum(0.0, 1.0 - dist / rho)
+
+
+def local_correlations(sample: PairedSample, r: float) -> np.ndarray:
+    """``LCC^r(x_i)`` at every matched point, shape ``n``."""
+    return weighted_cc(sample.y_low, sample.y_high, local_weights(sample.U, r))
+
+
+def lcc_summary(values: np.ndarray, label: str) -> dict[str, float]:
+    """``LCC_{label}_{p}`` (fraction with ``LCC >= p``), ``_mean``, ``_sd`` (n - 1) and ``_coeff``."""
+    out = {f"LCC_{label}_{p:g}": float(np.mean(values >= p)) for p in P_LEVELS}
+    mean = float(values.mean())
+    sd = float(values.std(ddof=1))
+    out[f"LCC_{label}_mean"] = mean
+    out[f"LCC_{label}_sd"] = sd
+    out[f"LCC_{label}_coeff"] = sd / mean if mean > 0.0 else NAN
+    return out
+
+
+def _lcc_nan(label: str) -> dict[str, float]:
+    names = [f"LCC_{label}_{p:g}" for p in P_LEVELS] + [f"LCC_{label}_{s}" for s in ("mean", "sd", "coeff")]
+    return dict.fromkeys(names, NAN)
+
+
+def adjusted_r2(U: np.ndarray, y: np.ndarray, interactions: bool = False, scale: float | None = None) -> float:
+    """Adjusted R² of a least-squares linear model of ``y`` (``n``) on ``U`` (``n x d``).
+
+    With ``interactions`` the model adds every product ``u_i u_j`` (``i < j``). ``p`` counts the
+    non-intercept terms; ``adj = 1 - (1 - R²)(n - 1)/(n - p - 1)``, NaN when ``n - p - 1 <= 0``.
+    ``y`` constant (standard deviation below ``REL_TOL * scale``) gives 1.
+    """
+    n, d = U.shape
+    columns = [np.ones(n), *U.T]
+    if interactions:
+        columns += [U[:, i] * U[:, j] for i in range(d) for j in range(i + 1, d)]
+    A = np.column_stack(columns)
+    p = A.shape[1] - 1
+    if n - p - 1 <= 0:
+        return NAN
+    centred = y - y.mean()
+    sst = float(centred @ centred)
+    scale = float(np.abs(y).max()) if scale is None else scale
+    if math.sqrt(sst / n) <= REL_TOL * scale:
+        return 1.0
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    resid = y - A @ coef
+    r2 = 1.0 - float(resid @ resid) / sst
+    return 1.0 - (1.0 - r2) * (n - 1) / (n - p - 1)
+
+
+def budget_features(n_high: int, n_low: int, d: int) -> dict[str, float]:
+    """``B_h``, ``B_l``, ``B_h_r = n_h/d``, ``B_l_r = n_l/d``, ``B_r = n_h/n_l`` and ``d``."""
+    return {
+        "B_h": float(n_high),
+        "B_l": float(n_low),
+        "B_h_r": n_high / d,
+        "B_l_r": n_low / d,
+        "B_r": n_high / n_low if n_low > 0 else NAN,
+        "d": float(d),
+    }
+
+
+def sample_features(sample: PairedSample) -> dict[str, float]:
+    """Every feature of REFERENCE §4 for a matched sample (names in the module docstring)."""
+    n, d = sample.n, sample.dim
+    yl, yh = sample.y_low, sample.y_high
+    out: dict[str, float] = {"n": float(n)}
+    out["CC"] = float(weighted_cc(yl, yh, np.ones((1, n)))[0]) if n >= 3 else NAN
+    rmse = float(np.sqrt(np.mean((yl - yh) ** 2))) if n >= 1 else NAN
+    spread = float(yh.max() - yh.min()) if n >= 1 else 0.0
+    out["RMSE"] = rmse
+    out["RRMSE"] = rmse / spread if spread > REL_TOL * float(np.abs(yh).max(initial=0.0)) else NAN
+    for label, r in (("0.2", 0.2), ("root", 0.2 ** (1.0 / d))):
+        out.update(lcc_summary(local_correlations(sample, r), label) if n >= 3 else _lcc_nan(label))
+    if n >= 3:
+        scale = float(max(np.abs(yh).max(), np.abs(yl).max()))
+        out["R2_L"] = adjusted_r2(sample.U, yh - yl, interactions=False, scale=scale)
+        out["R2_LI"] = adjusted_r2(sample.U, yh - yl, interactions=True, scale=scale)
+    else:
+        out["R2_L"] = out["R2_LI"] = NAN
+    out.update(budget_features(sample.n_high, sample.n_low, d))
+    return out
+
+
+def compute_features(data: Dataset) -> dict[str, float]:
+    """Features of the two-fidelity ``data`` (cheap source first, target second)."""
+    return sample_features(paired_sample(data))
+
+
+def feature_names(d: int = 1) -> list[str]:
+    """The stable feature names, in the order :func:`sample_features` returns them."""
+    return list(sample_features(PairedSample(np.zeros((0, d)), np.zeros(0), np.zeros(0), 0, 0, "low", "high")))
