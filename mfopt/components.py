@@ -1,0 +1,87 @@
+"""Builds a study's plugins from its config, through the registries only.
+
+Unknown names and bad options become :class:`~mfopt.errors.ConfigError` lines naming the file and
+the key (``problem.toml: [surrogate].name: unknown surrogate 'krig' ...``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mfopt.acquisition import Acquisition
+from mfopt.config import StudyConfig
+from mfopt.detector import HarmDetector
+from mfopt.errors import ConfigError, RegistryError
+from mfopt.plugin.manager import PluginManager
+from mfopt.plugin.registry import Registry
+from mfopt.problem import Problem
+from mfopt.surrogate import Surrogate
+
+
+@dataclass
+class Components:
+    problem: Problem
+    surrogate: Surrogate
+    multi_surrogate: Surrogate | None
+    detector: HarmDetector | None
+    acquisition: Acquisition
+
+
+def _create(registry: Registry, name: str, where: str, **options: Any) -> Any:
+    try:
+        registry.get(name)
+    except RegistryError as exc:
+        raise ConfigError(f"{where}.name: {exc}") from None
+    return registry.create(name, where=where, **options)
+
+
+def build_problem(config: StudyConfig, pm: PluginManager, source: str) -> Problem:
+    section = config.problem
+    options = section.options
+    where = f"{source}: [problem]"
+    if section.name is not None:
+        problem = _create(pm.problems, section.name, where, **options)
+    else:
+        entry = next((pm.problems.by_key(k) for k in options if pm.problems.by_key(k) is not None), None)
+        if entry is None:
+            keys = sorted(e.key for e in pm.problems if e.key)
+            raise ConfigError(f"{where}: give 'name' (see `mfopt problems`) or one of the keys {keys}")
+        problem = pm.problems.create(entry.name, where=where, **options)
+    if not isinstance(problem, Problem):
+        raise ConfigError(f"{where}: the factory returned {type(problem).__name__}, not a Problem")
+    if section.costs:
+        try:
+            problem = problem.with_costs(section.costs)
+        except KeyError as exc:
+            raise ConfigError(f"{where}.costs: {exc.args[0]}") from None
+    return problem
+
+
+def build_components(config: StudyConfig, pm: PluginManager, source: str, problem: Problem | None = None) -> Components:
+    """Problem (unless given), surrogates, detector and acquisition for ``config``."""
+    problem = problem if problem is not None else build_problem(config, pm, source)
+    seed = config.run.seed
+    device = config.run.device
+    s = config.surrogate
+    surrogate = _create(pm.surrogates, s.name, f"{source}: [surrogate]", device=device, seed=seed, **s.options)
+    multi = detector = None
+    if config.multi_surrogate is not None:
+        if len(problem.fidelities) < 2:
+            raise ConfigError(
+                f"{source}: [multi_surrogate]: problem {problem.name!r} has a single fidelity; remove this section"
+            )
+        m = config.multi_surrogate
+        multi = _create(pm.surrogates, m.name, f"{source}: [multi_surrogate]", device=device, seed=seed, **m.options)
+        if not getattr(multi, "multi_fidelity", False):
+            raise ConfigError(f"{source}: [multi_surrogate].name: surrogate {m.name!r} is single-fidelity")
+        d = config.detector
+        detector = _create(pm.detectors, d.name, f"{source}: [detector]", **d.options)
+    a = config.acquisition
+    acquisition = _create(pm.acquisitions, a.name, f"{source}: [acquisition]", **a.options)
+    return Components(problem, surrogate, multi, detector, acquisition)
+
+
+def build_executor(config: StudyConfig, pm: PluginManager, source: str) -> Any:
+    e = config.executor
+    return _create(pm.executors, e.name, f"{source}: [executor]", **e.options)

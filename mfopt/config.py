@@ -1,0 +1,193 @@
+"""problem.toml -> a typed, validated :class:`StudyConfig`.
+
+Every mistake becomes one :class:`~mfopt.errors.ConfigError` line naming the file, the key, what
+was expected and what was found. Plugin sections (``[problem]``, ``[surrogate]``,
+``[multi_surrogate]``, ``[detector]``, ``[acquisition]``, ``[executor]``) take ``name`` plus the
+plugin's own options, which are checked against the plugin's factory when the study is built.
+
+Minimal file::
+
+    [problem]
+    name = "SongToalForretal0.50"
+
+    [budget]
+    total = 12          # cost units; one high-fidelity evaluation costs 1 unless stated
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mfopt.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _PluginSection(BaseModel):
+    """``name`` plus free-form options forwarded to the plugin's factory."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class ProblemSection(_PluginSection):
+    """The problem: a registered ``name``, or a key a problem plugin claims (``python``, ``command``)."""
+
+    name: str | None = None
+    costs: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("costs")
+    @classmethod
+    def _positive_costs(cls, value: dict[str, float]) -> dict[str, float]:
+        for key, cost in value.items():
+            if not (cost > 0 and math.isfinite(cost)):
+                raise ValueError(f"cost of fidelity {key!r} must be a positive number, got {cost}")
+        return value
+
+
+class BudgetSection(_Strict):
+    """When to stop. ``total`` is in cost units; at least ``total`` or ``max_evaluations`` is required."""
+
+    total: float | None = Field(default=None, gt=0)
+    max_evaluations: int | None = Field(default=None, gt=0)
+    target: float | None = None
+    wall_time: float | None = Field(default=None, gt=0, description="seconds")
+
+    @model_validator(mode="after")
+    def _bounded(self) -> BudgetSection:
+        if self.total is None and self.max_evaluations is None:
+            raise ValueError("set 'total' (cost units) or 'max_evaluations' so that the run ends")
+        return self
+
+
+class DesignSection(_Strict):
+    """Initial design: points per fidelity name (nested: each level's points a subset of the cheaper one's)."""
+
+    samples: dict[str, int] = Field(default_factory=dict)
+    seed: int | None = None
+
+    @field_validator("samples")
+    @classmethod
+    def _positive(cls, value: dict[str, int]) -> dict[str, int]:
+        for key, n in value.items():
+            if n < 1:
+                raise ValueError(f"samples of fidelity {key!r} must be at least 1, got {n}")
+        return value
+
+
+class SurrogateSection(_PluginSection):
+    name: str = "kriging"
+
+
+class MultiSurrogateSection(_PluginSection):
+    name: str
+
+
+class DetectorSection(_PluginSection):
+    name: str = "guideline"
+
+
+class AcquisitionSection(_PluginSection):
+    name: str = "logei"
+    q: int = Field(default=1, ge=1, le=64)
+
+
+class ExecutorSection(_PluginSection):
+    name: str = "serial"
+
+
+class RunSection(_Strict):
+    dir: str | None = None
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+
+class StudyConfig(_Strict):
+    """The whole problem.toml. ``multi_surrogate`` absent = high fidelity only."""
+
+    problem: ProblemSection
+    budget: BudgetSection
+    design: DesignSection = Field(default_factory=DesignSection)
+    surrogate: SurrogateSection = Field(default_factory=SurrogateSection)
+    multi_surrogate: MultiSurrogateSection | None = None
+    detector: DetectorSection = Field(default_factory=DetectorSection)
+    acquisition: AcquisitionSection = Field(default_factory=AcquisitionSection)
+    executor: ExecutorSection = Field(default_factory=ExecutorSection)
+    run: RunSection = Field(default_factory=RunSection)
+
+    @model_validator(mode="after")
+    def _problem_named(self) -> StudyConfig:
+        if self.problem.name is None and not self.problem.options:
+            raise ValueError("[problem] needs 'name' (a registered problem) or a problem kind such as 'python'")
+        return self
+
+    def dump(self) -> dict[str, Any]:
+        """A JSON-serialisable dict that :func:`parse_config` turns back into the same config."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if not parts:
+        return "(top level)"
+    if len(parts) == 1:
+        return f"[{parts[0]}]" if parts[0] in StudyConfig.model_fields else parts[0]
+    return f"[{parts[0]}]." + ".".join(parts[1:])
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    loc = tuple(error.get("loc", ()))
+    kind = error.get("type", "")
+    where = _key_path(loc)
+    if kind == "extra_forbidden":
+        section: Any = StudyConfig
+        for part in loc[:-1]:
+            field = section.model_fields.get(str(part)) if hasattr(section, "model_fields") else None
+            annotation = field.annotation if field else None
+            section = next(
+                (a for a in getattr(annotation, "__args__", (annotation,)) if hasattr(a, "model_fields")), None
+            )
+        allowed = ", ".join(section.model_fields) if section is not None else ""
+        return f"{where}: unknown key (expected one of: {allowed})"
+    if kind == "missing":
+        return f"{where}: required key is missing"
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    found = error.get("input")
+    if kind.startswith(("greater", "less", "int_", "float_", "bool_", "string_", "literal", "dict_")):
+        return f"{where}: {message} (found {found!r})"
+    return f"{where}: {message}"
+
+
+def parse_config(data: Mapping[str, Any], source: str = "<config>") -> StudyConfig:
+    """Validate a config mapping (as read from TOML); errors name ``source`` and the key."""
+    try:
+        return StudyConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {_describe(exc.errors()[0])}") from exc
+
+
+def load_config(path: str | Path) -> StudyConfig:
+    """Read and validate a problem.toml."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    return parse_config(data, str(path))
