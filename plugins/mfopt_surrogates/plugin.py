@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from mfopt import Registry
 from mfopt.plugin import hookimpl
+from mfopt_surrogates.kriging import Kriging
 
 
 @hookimpl
 def mfopt_register_surrogates(registry: Registry) -> None:
-    """Registers nothing yet: filled in as the family's modules land."""
+    registry.register(
+        "kriging",
+        Kriging,
+        description="Ordinary Kriging on the target fidelity (power-exponential correlation, concentrated likelihood)",
+        multi_fidelity=False,
+    )

@@ -1,0 +1,164 @@
+"""Correlation, likelihood and hyperparameter search shared by Kriging and Co-Kriging (REFERENCE §1-2).
+
+Everything works on scaled data (inputs in ``[0, 1]^d``, outputs scaled by the HF sample range)
+and is batched: a leading ``batch`` shape (independent datasets, or optimiser starts) broadcasts
+through every function.
+
+The hyperparameter search is written here rather than taken from BoTorch's ``fit_gpytorch_mll``
+because the objective is the *concentrated* likelihood (mean and process variance in closed
+form), which no GPyTorch marginal log-likelihood provides. It is SciPy's L-BFGS-B (box bounds
+handled natively, no reparametrisation) on exact torch-autograd gradients, with every start of a
+multi-start search -- and every dataset of a batched fit -- stacked into one vector, so one
+optimiser run fits them all: the objective is the sum of independent terms, whose gradient with
+respect to each block is that block's own gradient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from scipy.optimize import minimize
+from scipy.stats import qmc
+from torch import Tensor
+
+DTYPE = torch.float64
+#: Jitters tried (relative to the unit diagonal of a correlation matrix) when Cholesky fails.
+JITTERS = (1e-12, 1e-10, 1e-8, 1e-6, 1e-4)
+#: The objective value given to a start whose likelihood is not finite (its gradient is zero).
+PENALTY = 1e10
+MIN_VARIANCE = 1e-300
+#: Objective values closer than this to the best are ties (see :func:`minimise_batched`).
+TIE = 1e-6
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; anything else is passed to ``torch.device``."""
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+    return torch.device(device)
+
+
+def correlation(X1: Tensor, X2: Tensor, h: Tensor, p: Tensor) -> Tensor:
+    """Power-exponential correlation ``exp(-Σ_k 10^h_k |x1_k - x2_k|^p_k)``.
+
+    ``X1``: ``... x n x d``, ``X2``: ``... x m x d``, ``h``, ``p``: ``... x d`` -> ``... x n x m``.
+    ``|0|^p`` is defined as 0 with zero gradient (so the diagonal does not poison ``∂/∂p``).
+    """
+    diff = (X1.unsqueeze(-2) - X2.unsqueeze(-3)).abs()
+    p_ = p.unsqueeze(-2).unsqueeze(-2)
+    powered = torch.where(diff > 0, diff.clamp_min(1e-300).pow(p_), torch.zeros_like(diff))
+    theta = torch.pow(10.0, h).unsqueeze(-2).unsqueeze(-2)
+    return torch.exp(-(theta * powered).sum(-1))
+
+
+def safe_cholesky(C: Tensor) -> tuple[Tensor, Tensor]:
+    """Cholesky factor of ``C`` (``... x n x n``) adding a jitter only to the matrices that fail.
+
+    The jitter is relative to the mean diagonal. Returns ``(L, jitter)``, ``jitter`` of shape
+    ``...`` (0 where none was needed; the last value tried where even that failed).
+    """
+    L, info = torch.linalg.cholesky_ex(C)
+    jitter = torch.zeros(C.shape[:-2], dtype=C.dtype, device=C.device)
+    failed = info > 0
+    if not bool(failed.any()):
+        return L, jitter
+    scale = C.diagonal(dim1=-2, dim2=-1).mean(-1).abs().clamp_min(1e-300)
+    eye = torch.eye(C.shape[-1], dtype=C.dtype, device=C.device)
+    for value in JITTERS:
+        jitter = torch.where(failed, torch.full_like(jitter, value), jitter)
+        L, info = torch.linalg.cholesky_ex(C + (jitter * scale)[..., None, None] * eye)
+        failed = info > 0
+        if not bool(failed.any()):
+            break
+    return L, jitter
+
+
+def gls_mean(L: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    """Closed-form constant mean ``μ = 1ᵀC⁻¹y / 1ᵀC⁻¹1`` from ``L = chol(C)``; also ``1ᵀC⁻¹1``.
+
+    ``L``: ``... x n x n``, ``y``: ``... x n`` -> two tensors of shape ``...``.
+    """
+    ones = torch.ones_like(y).unsqueeze(-1)
+    Cinv_1 = torch.cholesky_solve(ones, L).squeeze(-1)
+    denom = Cinv_1.sum(-1)
+    return (Cinv_1 * y).sum(-1) / denom, denom
+
+
+def concentrated(R: Tensor, y: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Concentrated negative log-likelihood ``(n/2) ln σ² + ½ ln|R|`` of ``y`` under correlation ``R``.
+
+    ``R``: ``... x n x n``, ``y``: ``... x n``. Returns ``(nll, μ, σ², jitter)``, each of shape ``...``.
+    """
+    n = y.shape[-1]
+    L, jitter = safe_cholesky(R)
+    mu, _ = gls_mean(L, y)
+    resid = (y - mu.unsqueeze(-1)).unsqueeze(-1)
+    z = torch.linalg.solve_triangular(L, resid, upper=False).squeeze(-1)
+    sigma2 = ((z * z).sum(-1) / n).clamp_min(MIN_VARIANCE)
+    logdet = 2.0 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+    nll = 0.5 * n * sigma2.log() + 0.5 * logdet
+    return nll, mu, sigma2, jitter
+
+
+def lhs_starts(n_starts: int, lower: Tensor, upper: Tensor, seed: int) -> Tensor:
+    """``n_starts x P`` Latin-hypercube starting points in the box ``[lower, upper]`` (``P`` each)."""
+    U = qmc.LatinHypercube(d=int(lower.numel()), seed=np.random.default_rng(seed)).random(n_starts)
+    U_t = torch.as_tensor(U, dtype=lower.dtype, device=lower.device)
+    return lower + U_t * (upper - lower)
+
+
+def minimise_batched(
+    objective: Callable[[Tensor], Tensor],
+    starts: Tensor,
+    lower: Tensor,
+    upper: Tensor,
+    maxiter: int = 200,
+    prefer: Callable[[Tensor], Tensor] | None = None,
+) -> tuple[Tensor, Tensor]:
+    """Minimise independent objectives from many starts in ONE L-BFGS-B run.
+
+    ``starts``: ``S x B x P`` (S starts of B problems with P parameters); ``objective`` maps such a
+    tensor to ``S x B`` values; ``lower``/``upper``: ``P`` bounds. Returns ``(best, value)``: the
+    best parameters per problem, ``B x P``, and their objective values, ``B``.
+
+    Likelihoods are often flat (e.g. every large θ interpolates equally well); among the ends of
+    the starts within ``TIE`` of the best value, the one with the smallest ``prefer(params)``
+    (``S x B``) is chosen, so the result does not hinge on where L-BFGS-B stopped on a plateau.
+    The tolerance ``ftol`` is divided by the number of problems because the stopping test sees
+    their sum.
+    """
+    shape = starts.shape
+    device = starts.device
+    lo = lower.expand(shape).reshape(-1).cpu().numpy()
+    hi = upper.expand(shape).reshape(-1).cpu().numpy()
+
+    def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
+        params = torch.tensor(x, dtype=DTYPE, device=device).reshape(shape).requires_grad_(True)
+        values = objective(params)
+        values = torch.where(torch.isfinite(values), values, torch.full_like(values, PENALTY))
+        (grad,) = torch.autograd.grad(values.sum(), params)
+        grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
+        return float(values.sum().detach()), grad.reshape(-1).cpu().numpy()
+
+    x0 = starts.reshape(-1).detach().cpu().numpy()
+    result = minimize(
+        fun, x0, jac=True, method="L-BFGS-B", bounds=list(zip(lo, hi, strict=True)), options={"maxiter": maxiter}
+    )
+    final = torch.tensor(result.x, dtype=DTYPE, device=device).reshape(shape)
+    with torch.no_grad():
+        values = objective(final)
+        values = torch.where(torch.isfinite(values), values, torch.full_like(values, PENALTY))
+    if prefer is not None:
+        near = values <= values.min(0).values + TIE
+        values_or_pref = torch.where(near, prefer(final) - 2 * PENALTY, values)
+        best = values_or_pref.argmin(0)
+    else:
+        best = values.argmin(0)
+    index = best.view(1, -1, 1).expand(1, shape[1], shape[2])
+    return final.gather(0, index).squeeze(0), values.gather(0, best.view(1, -1)).squeeze(0)

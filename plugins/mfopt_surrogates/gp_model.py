@@ -1,0 +1,209 @@
+"""A noise-free, constant-mean GP with the auto-regressive (AR1) covariance, as a BoTorch ``Model``.
+
+One class serves Kriging (a chain of one level: ``k = σ² R``) and Co-Kriging (a chain of K
+levels). With ``f_0 = δ_0`` and ``f_k = ρ_k f_{k-1} + δ_k`` (independent ``δ_j ~ GP(0, σ_j² R_j)``)
+
+    k((x, s), (x', t)) = Σ_{j ≤ min(s, t)} A[s, j] A[t, j] σ_j² R_j(x, x'),   A[s, j] = Π_{i=j+1..s} ρ_i,
+
+which for two levels is REFERENCE §2's ``ρ^{s+t} σ_l² r_l + [s = t = 1] σ_b² r_b``. Predictions are
+the closed-form kriging equations (``μ + cᵀC⁻¹(y - 1μ)``, covariance ``k(x, x') - cᵀC⁻¹c'``,
+optionally plus Jones' constant-mean term ``u uᵀ / 1ᵀC⁻¹1`` with ``u = 1 - cᵀC⁻¹1``).
+
+It is a hand-written ``Model`` rather than a GPyTorch ``ExactGP`` because GPyTorch's likelihoods
+impose a minimum observation noise, whereas Kriging interpolates exactly (a jitter is added only
+when a Cholesky factorisation fails, and reported). ``condition_on_observations`` is implemented,
+so ``fantasize`` (knowledge-gradient acquisitions) works with hyperparameters held fixed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from botorch.models.model import FantasizeMixin, Model
+from botorch.posteriors.gpytorch import GPyTorchPosterior
+from gpytorch.distributions import MultivariateNormal
+from linear_operator.operators import DenseLinearOperator
+from torch import Tensor
+
+from mfopt_surrogates._kriging_core import correlation, gls_mean, safe_cholesky
+
+
+@dataclass(frozen=True)
+class AR1Params:
+    """Hyperparameters of a chain of K levels (``batch`` = the model's batch shape).
+
+    ``h``, ``p``: ``batch x K x d`` (log10 θ and exponents of each δ_j); ``sigma2``: ``batch x K``;
+    ``rho``: ``batch x (K-1)`` (empty for Kriging).
+    """
+
+    h: Tensor
+    p: Tensor
+    sigma2: Tensor
+    rho: Tensor
+
+    @property
+    def levels(self) -> int:
+        return int(self.h.shape[-2])
+
+    def coefficients(self) -> Tensor:
+        """``batch x K x K`` matrix ``A[s, j] = Π_{i=j+1..s} ρ_i`` (0 for ``j > s``)."""
+        K = self.levels
+        rows = []
+        for s in range(K):
+            cols = []
+            for j in range(K):
+                if j > s:
+                    cols.append(torch.zeros_like(self.sigma2[..., 0]))
+                else:
+                    cols.append(self.rho[..., j:s].prod(-1))
+            rows.append(torch.stack(cols, -1))
+        return torch.stack(rows, -2)
+
+    def covariance(self, X1: Tensor, s1: Tensor, X2: Tensor, s2: Tensor) -> Tensor:
+        """``k`` between ``X1`` (``... x n x d``, chain indices ``s1``: ``... x n``) and ``X2`` -> ``... x n x m``."""
+        A = self.coefficients()
+        K = self.levels
+        a1 = torch.nn.functional.one_hot(s1, K).to(A) @ A
+        a2 = torch.nn.functional.one_hot(s2, K).to(A) @ A
+        total = None
+        for j in range(K):
+            R = correlation(X1, X2, self.h[..., j, :], self.p[..., j, :])
+            term = self.sigma2[..., j, None, None] * a1[..., :, None, j] * a2[..., None, :, j] * R
+            total = term if total is None else total + term
+        assert total is not None
+        return total
+
+    def select(self, index: int) -> AR1Params:
+        """The parameters of one member of a batch of shape ``B``."""
+        return AR1Params(self.h[index], self.p[index], self.sigma2[index], self.rho[index])
+
+
+class AR1GP(Model, FantasizeMixin):
+    """Noise-free AR1 GP over ``(x, level)`` in original units.
+
+    ``train_X``: ``batch x n x d`` scaled to ``[0, 1]^d``; ``train_s``: ``batch x n`` chain
+    indices; ``train_y``: ``batch x n`` scaled outputs. ``lower``/``span``: ``batch x 1 x d``
+    input scaling; ``offset``/``scale``: ``batch`` output scaling (``y = offset + scale·y_s``).
+    ``chain_levels``: the fidelity level of each chain index (``None`` for a single-fidelity model,
+    which takes ``d`` inputs; otherwise the model takes ``d + 1``, the last the level).
+    ``mu``: the constant mean (closed form from the data when None).
+    """
+
+    _num_outputs = 1
+
+    def __init__(
+        self,
+        params: AR1Params,
+        train_X: Tensor,
+        train_s: Tensor,
+        train_y: Tensor,
+        lower: Tensor,
+        span: Tensor,
+        offset: Tensor,
+        scale: Tensor,
+        chain_levels: tuple[float, ...] | None = None,
+        mu: Tensor | None = None,
+        mean_uncertainty: bool = False,
+    ) -> None:
+        super().__init__()
+        self.params = params
+        self.train_X, self.train_s, self.train_y = train_X, train_s, train_y
+        self.lower, self.span, self.offset, self.scale = lower, span, offset, scale
+        self.chain_levels = chain_levels
+        self.mean_uncertainty = mean_uncertainty
+        C = params.covariance(train_X, train_s, train_X, train_s)
+        self.L, self.jitter = safe_cholesky(C)
+        closed_mu, self.ones_precision = gls_mean(self.L, train_y)
+        self.mu = closed_mu if mu is None else mu
+        resid = (train_y - self.mu.unsqueeze(-1)).unsqueeze(-1)
+        self.alpha = torch.cholesky_solve(resid, self.L).squeeze(-1)
+        self.Cinv_1 = torch.cholesky_solve(torch.ones_like(resid), self.L).squeeze(-1)
+
+    @property
+    def num_outputs(self) -> int:
+        return 1
+
+    @property
+    def batch_shape(self) -> torch.Size:
+        return self.train_y.shape[:-1]
+
+    def split_inputs(self, X: Tensor) -> tuple[Tensor, Tensor]:
+        """Scaled inputs ``... x q x d`` and chain indices ``... x q`` of model inputs ``X``."""
+        if self.chain_levels is None:
+            x, s = X, torch.zeros(X.shape[:-1], dtype=torch.long, device=X.device)
+        else:
+            x, level = X[..., :-1], X[..., -1]
+            levels = torch.as_tensor(self.chain_levels, dtype=X.dtype, device=X.device)
+            distance, s = (level.unsqueeze(-1) - levels).abs().min(-1)
+            if bool((distance > 1e-6).any()):
+                bad = sorted({float(v) for v in level[distance > 1e-6].reshape(-1).tolist()})[:5]
+                raise ValueError(f"fidelity levels {bad} are not in this model's chain {list(self.chain_levels)}")
+        return (x - self.lower) / self.span, s
+
+    def posterior(  # type: ignore[override]  # FantasizeMixin declares a narrower signature
+        self,
+        X: Tensor,
+        output_indices: list[int] | None = None,
+        observation_noise: bool | Tensor = False,
+        posterior_transform: Any = None,
+        **kwargs: Any,
+    ) -> GPyTorchPosterior:
+        """Joint posterior over the ``q`` points of ``X`` (``batch x q x D``), original units."""
+        xs, s = self.split_inputs(X.to(self.train_X))
+        k_xn = self.params.covariance(xs, s, self.train_X, self.train_s)
+        mean = self.mu.unsqueeze(-1) + (k_xn @ self.alpha.unsqueeze(-1)).squeeze(-1)
+        V = torch.linalg.solve_triangular(self.L, k_xn.transpose(-1, -2), upper=False)
+        cov = self.params.covariance(xs, s, xs, s) - V.transpose(-1, -2) @ V
+        if self.mean_uncertainty:
+            u = 1.0 - (k_xn @ self.Cinv_1.unsqueeze(-1)).squeeze(-1)
+            cov = cov + u.unsqueeze(-1) * u.unsqueeze(-2) / self.ones_precision[..., None, None]
+        cov = 0.5 * (cov + cov.transpose(-1, -2))
+        scale = self.scale.unsqueeze(-1)
+        mean = self.offset.unsqueeze(-1) + scale * mean
+        cov = cov * scale.unsqueeze(-1) ** 2
+        posterior = GPyTorchPosterior(MultivariateNormal(mean, DenseLinearOperator(cov)))
+        if posterior_transform is not None:
+            return posterior_transform(posterior)
+        return posterior
+
+    def condition_on_observations(self, X: Tensor, Y: Tensor, **kwargs: Any) -> AR1GP:
+        """A model also conditioned on ``(X, Y)`` (``batch x n' x D``, ``batch x n' x 1``, original
+        units), with the same hyperparameters and mean; batch shapes broadcast."""
+        xs, s = self.split_inputs(X.to(self.train_X))
+        ys = (Y.squeeze(-1).to(self.train_y) - self.offset.unsqueeze(-1)) / self.scale.unsqueeze(-1)
+        batch = torch.broadcast_shapes(self.train_y.shape[:-1], xs.shape[:-2], ys.shape[:-1])
+        n_old, n_new, d = self.train_X.shape[-2], xs.shape[-2], xs.shape[-1]
+        train_X = torch.cat([self.train_X.expand(*batch, n_old, d), xs.expand(*batch, n_new, d)], -2)
+        train_s = torch.cat([self.train_s.expand(*batch, n_old), s.expand(*batch, n_new)], -1)
+        train_y = torch.cat([self.train_y.expand(*batch, n_old), ys.expand(*batch, n_new)], -1)
+        return AR1GP(
+            self.params,
+            train_X,
+            train_s,
+            train_y,
+            self.lower,
+            self.span,
+            self.offset,
+            self.scale,
+            self.chain_levels,
+            self.mu.expand(batch),
+            self.mean_uncertainty,
+        )
+
+    def select(self, index: int) -> AR1GP:
+        """Member ``index`` of a model with a one-dimensional batch shape, as its own model."""
+        return AR1GP(
+            self.params.select(index),
+            self.train_X[index],
+            self.train_s[index],
+            self.train_y[index],
+            self.lower[index],
+            self.span[index],
+            self.offset[index],
+            self.scale[index],
+            self.chain_levels,
+            self.mu[index],
+            self.mean_uncertainty,
+        )
