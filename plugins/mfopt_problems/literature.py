@@ -1,85 +1,84 @@
-"""Literature bi-fidelity pairs (REFERENCE §6), written in torch: one definition gives values
-and, through autograd, exact gradients; every function is vectorised over ``n x d`` inputs.
+"""Every literature bi-fidelity pair (REFERENCE §6), gathered from the per-dimension modules.
 
 Default fidelities of every pair: ``low`` (level 0.5, cost 0.1) and ``high`` (level 1, cost 1);
-a problem.toml overrides costs with ``[problem.costs]``.
+a problem.toml overrides costs with ``[problem.costs]``. Parametric families are registered for
+``a in {0.00, 0.10, ..., 1.00}`` (names like ``ToalBranin0.30``); ``WangRastrigin-d<d>-error<e>-phi<phi>``
+also resolves for any ``d`` and ``phi``.
+
+:data:`BASE_FUNCTIONS` fixes the order of the HF sources that disturbance-based pairs index with
+``DisturbanceBasedFunction<k>`` (k = 1..38, the order of the Andrés-Thió et al. 2022 benchmark).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from mfopt import Registry
+from mfopt_problems import literature_1d, literature_2d, literature_hartmann, literature_nd, wang_rastrigin
+from mfopt_problems.literature_1d import FORRESTER_OPTIMUM, forrester, song_toal_forretal
+from mfopt_problems.pair import A_VALUES, HIGH, LOW, Pair
 
-import torch
-from torch import Tensor
-
-from mfopt import Fidelity, FunctionProblem, Registry
-
-LOW = Fidelity("low", 0.5, 0.1)
-HIGH = Fidelity("high", 1.0, 1.0)
-A_VALUES = tuple(round(0.1 * i, 1) for i in range(11))
-
-
-@dataclass(frozen=True)
-class Pair:
-    """A bi-fidelity pair: HF and LF torch functions on a box."""
-
-    name: str
-    bounds: tuple[tuple[float, ...], tuple[float, ...]]
-    high: Callable[[Tensor], Tensor]
-    low: Callable[[Tensor], Tensor]
-    reference: str = ""
-    optimum: float | None = None
-    tags: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def dim(self) -> int:
-        return len(self.bounds[0])
-
-    def problem(self) -> FunctionProblem:
-        return FunctionProblem(self.name, self.bounds, {"low": self.low, "high": self.high}, (LOW, HIGH), self.optimum)
-
-    def register(self, registry: Registry) -> None:
-        lb, ub = self.bounds
-        registry.register(
-            self.name,
-            self.problem,
-            description=self.reference,
-            dim=self.dim,
-            domain=[[float(v) for v in lb], [float(v) for v in ub]],
-            fidelities=["low", "high"],
-        )
-
-
-def forrester(X: Tensor) -> Tensor:
-    x = X[..., 0]
-    return (6 * x - 2) ** 2 * torch.sin(12 * x - 4)
-
-
-def song_toal_forretal(a: float) -> Pair:
-    """Forrester HF with the LF ``(1 - a^2 - 2a) f_h + 10 (x - 0.5) - 5`` (Song, Toal et al.)."""
-
-    def low(X: Tensor) -> Tensor:
-        return (1 - a**2 - 2 * a) * forrester(X) + 10 * (X[..., 0] - 0.5) - 5
-
-    return Pair(
-        f"SongToalForretal{a:.2f}",
-        ((0.0,), (1.0,)),
-        forrester,
-        low,
-        reference=f"Forrester function, LF (1 - a^2 - 2a) f_h + 10(x - 0.5) - 5 with a = {a:.2f}",
-        optimum=-6.020740055766075,
-    )
+#: ``DisturbanceBasedFunction<k>`` uses the HF (and box) of the k-th name here (1-based).
+BASE_FUNCTIONS = (
+    "LiuPedagogical", "ShiGramacyLee", "ShiCurrinSin", "ShiHolsclaw", "ShiSantner",
+    "LiuBranin", "ShiNumberSix", "ShiNumberSeven", "ShiBeale", "ShiStyblinskiTang",
+    "ShiCurrinExp", "ShiLim", "ShiGramacy", "DongBohachevsky", "DongBooth",
+    "DongHimmelblau", "DongSixHumpCamelback", "XiongCurrinExp", "MarchWillcoxRosenbrock1", "ToalPaciorek0.00",
+    "RajnarayanHartmannH3", "ShiDettePepelyshevExp", "RajnarayanWoods", "ShiHartmannH4", "ShiPark",
+    "XiongParkSecond", "SongToalColville0.00", "LiuStyblinskiTang", "WangRastrigin-d5-error1-phi1000",
+    "ParkHartmannH6", "ShiRosenbrock", "ShiDettePepelyshev", "LiuAckley10", "ToalTrid0.00",
+    "WangRastrigin-d10-error1-phi1000", "LiuEllipsoid", "LiuDixonPrice", "LiuAckley20",
+)  # fmt: skip
 
 
 def pairs() -> list[Pair]:
-    """Every literature pair this module defines."""
-    return [song_toal_forretal(a) for a in A_VALUES]
+    """Every named literature pair (the enumerated members of the parametric families included)."""
+    return [
+        *literature_1d.pairs(),
+        *literature_2d.pairs(),
+        *literature_hartmann.pairs(),
+        *literature_nd.pairs(),
+        *wang_rastrigin.pairs(),
+    ]
+
+
+_BY_NAME: dict[str, Pair] = {}
+
+
+def get(name: str) -> Pair:
+    """The literature pair called ``name`` (including any resolvable Wang-Rastrigin name)."""
+    if not _BY_NAME:
+        _BY_NAME.update({p.name: p for p in pairs()})
+    if name in _BY_NAME:
+        return _BY_NAME[name]
+    match = wang_rastrigin.NAME.match(name)
+    if match:
+        return wang_rastrigin.pair(int(match.group(1)), int(match.group(2)), float(match.group(3)))
+    raise KeyError(f"no literature pair named {name!r}")
+
+
+def base_function(k: int) -> Pair:
+    """The pair whose HF is base function ``k`` (1-based index into :data:`BASE_FUNCTIONS`)."""
+    if not 1 <= k <= len(BASE_FUNCTIONS):
+        raise ValueError(f"base function index must lie in 1..{len(BASE_FUNCTIONS)}, got {k}")
+    return get(BASE_FUNCTIONS[k - 1])
 
 
 def register(registry: Registry) -> None:
     for pair in pairs():
         pair.register(registry)
+    registry.register_resolver(wang_rastrigin.resolve, description="WangRastrigin-d<d>-error<1-4>-phi<0..10000>")
 
 
-__all__ = ["HIGH", "LOW", "Pair", "forrester", "pairs", "register", "song_toal_forretal"]
+__all__ = [
+    "A_VALUES",
+    "BASE_FUNCTIONS",
+    "FORRESTER_OPTIMUM",
+    "HIGH",
+    "LOW",
+    "Pair",
+    "base_function",
+    "forrester",
+    "get",
+    "pairs",
+    "register",
+    "song_toal_forretal",
+]
