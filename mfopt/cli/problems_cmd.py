@@ -62,6 +62,5 @@ def problems_command(
         [[i["name"], i["dim"], _domain_text(i["domain"]), i["description"]] for i in items],
     )
     if resolvers:
-        print_table(
-            "Parametric names (resolved on demand)", ["pattern", "plugin"], [[r["pattern"], r["plugin"]] for r in resolvers]
-        )
+        rows = [[r["pattern"], r["plugin"]] for r in resolvers]
+        print_table("Parametric names (resolved on demand)", ["pattern", "plugin"], rows)
