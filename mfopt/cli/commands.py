@@ -1,4 +1,9 @@
 """Imports every sub-command module so that each registers itself on the app."""
 
-from mfopt.cli import plugins_cmd  # noqa: F401
-from mfopt.cli import problems_cmd  # noqa: F401
+from mfopt.cli import (
+    features_cmd,  # noqa: F401
+    optimize_cmd,  # noqa: F401
+    plugins_cmd,  # noqa: F401
+    problems_cmd,  # noqa: F401
+    report_cmd,  # noqa: F401
+)
