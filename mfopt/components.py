@@ -38,8 +38,10 @@ def _create(registry: Registry, name: str, where: str, **options: Any) -> Any:
 
 def build_problem(config: StudyConfig, pm: PluginManager, source: str) -> Problem:
     section = config.problem
-    options = section.options
     where = f"{source}: [problem]"
+    if section is None:
+        raise ConfigError(f"{where}: required key is missing")
+    options = section.options
     if section.name is not None:
         problem = _create(pm.problems, section.name, where, **options)
     else:

@@ -114,9 +114,10 @@ class RunSection(_Strict):
 
 
 class StudyConfig(_Strict):
-    """The whole problem.toml. ``multi_surrogate`` absent = high fidelity only."""
+    """The whole problem.toml. ``multi_surrogate`` absent = high fidelity only. ``problem`` may be
+    left out only when a :class:`~mfopt.problem.Problem` object is handed to the study."""
 
-    problem: ProblemSection
+    problem: ProblemSection | None = None
     budget: BudgetSection
     design: DesignSection = Field(default_factory=DesignSection)
     surrogate: SurrogateSection = Field(default_factory=SurrogateSection)
@@ -128,7 +129,7 @@ class StudyConfig(_Strict):
 
     @model_validator(mode="after")
     def _problem_named(self) -> StudyConfig:
-        if self.problem.name is None and not self.problem.options:
+        if self.problem is not None and self.problem.name is None and not self.problem.options:
             raise ValueError("[problem] needs 'name' (a registered problem) or a problem kind such as 'python'")
         return self
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from botorch.acquisition import AcquisitionFunction, FixedFeatureAcquisitionFunction
+from botorch.exceptions.warnings import OptimizationWarning
 from botorch.optim import optimize_acqf
 from torch import Tensor
 
@@ -36,15 +39,20 @@ def maximize(
 ) -> Tensor:
     """``optimize_acqf`` (multi-start L-BFGS-B) over the box; returns ``q x d`` points."""
     torch.manual_seed(seed)
-    X, _ = optimize_acqf(
-        acq,
-        bounds=bounds.to(torch.float64),
-        q=q,
-        num_restarts=num_restarts,
-        raw_samples=raw_samples,
-        sequential=sequential,
-        options={"seed": seed, "maxiter": 200},
-    )
+    with warnings.catch_warnings():
+        # L-BFGS-B stopping "ABNORMAL" on a flat acquisition surface is routine near convergence;
+        # BoTorch retries and returns the best point found either way.
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module="botorch")
+        warnings.filterwarnings("ignore", category=OptimizationWarning)
+        X, _ = optimize_acqf(
+            acq,
+            bounds=bounds.to(torch.float64),
+            q=q,
+            num_restarts=num_restarts,
+            raw_samples=raw_samples,
+            sequential=sequential,
+            options={"seed": seed, "maxiter": 200},
+        )
     return X.detach().reshape(q, -1)
 
 
