@@ -1,12 +1,18 @@
-"""Entry point of the first-party problems plugin (``[project.entry-points.mfopt] problems``)."""
+"""Entry point of the first-party problems plugin (``[project.entry-points.mfopt] problems``).
+
+Registers the literature pairs (and the Wang-Rastrigin resolver), the disturbance-based and BBOB-based
+generated pairs (enumerated names plus a resolver for every name of the grammar), SOLAR, and the
+``python`` / ``command`` user problems.
+"""
 
 from __future__ import annotations
 
 from mfopt import Registry
 from mfopt.plugin import hookimpl
-from mfopt_problems import literature
+from mfopt_problems import disturbance, literature
 
 
 @hookimpl
 def mfopt_register_problems(registry: Registry) -> None:
     literature.register(registry)
+    disturbance.register(registry)
