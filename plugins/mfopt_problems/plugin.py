@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from mfopt import Registry
 from mfopt.plugin import hookimpl
-from mfopt_problems import disturbance, literature
+from mfopt_problems import disturbance, literature, solar
 
 
 @hookimpl
 def mfopt_register_problems(registry: Registry) -> None:
     literature.register(registry)
     disturbance.register(registry)
+    solar.register(registry)
