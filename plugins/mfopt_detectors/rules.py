@@ -65,7 +65,7 @@ def describe(rule: Rule, use_low: bool, features: Mapping[str, float], source: s
 
 _PLENTY = "enough high-fidelity data to model the target alone"
 _SAME = "every cheap point is also a high-fidelity point (B_r = n_h/n_l >= 1), so the source adds no locations"
-_HARMFUL = "too few points have a good local correlation, so the source looks harmful"
+_HARMFUL = "too few points have a good local correlation (the source looks harmful)"
 _LOCAL = "the source is strongly correlated with the target at many points"
 _LINEAR = "the difference f_h - f_l is well explained by a linear model"
 _SCARCE = "neither rule set 1 nor 2 applies and high-fidelity data is scarce"
