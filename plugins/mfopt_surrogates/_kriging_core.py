@@ -115,17 +115,20 @@ def lhs_starts(n_starts: int, lower: Tensor, upper: Tensor, seed: int) -> Tensor
 
 def minimise_batched(
     objective: Callable[[Tensor], Tensor],
-    starts: Tensor,
+    candidates: Tensor,
     lower: Tensor,
     upper: Tensor,
+    n_starts: int,
     maxiter: int = 200,
     prefer: Callable[[Tensor], Tensor] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Minimise independent objectives from many starts in ONE L-BFGS-B run.
 
-    ``starts``: ``S x B x P`` (S starts of B problems with P parameters); ``objective`` maps such a
-    tensor to ``S x B`` values; ``lower``/``upper``: ``P`` bounds. Returns ``(best, value)``: the
-    best parameters per problem, ``B x P``, and their objective values, ``B``.
+    ``candidates``: ``C x B x P`` (C points for each of B problems with P parameters); ``objective``
+    maps such a tensor to ``C x B`` values; ``lower``/``upper``: ``P`` bounds. The candidates are
+    screened in one vectorised evaluation (a cheap global phase: likelihoods have narrow basins,
+    e.g. in ``ρ``) and the best ``n_starts`` of each problem start L-BFGS-B. Returns
+    ``(best, value)``: the best parameters per problem, ``B x P``, and their values, ``B``.
 
     Likelihoods are often flat (e.g. every large θ interpolates equally well); among the ends of
     the starts within ``TIE`` of the best value, the one with the smallest ``prefer(params)``
@@ -133,6 +136,11 @@ def minimise_batched(
     The tolerance ``ftol`` is divided by the number of problems because the stopping test sees
     their sum.
     """
+    with torch.no_grad():
+        screen = objective(candidates)
+    screen = torch.where(torch.isfinite(screen), screen, torch.full_like(screen, PENALTY))
+    order = screen.argsort(0)[: min(n_starts, candidates.shape[0])]
+    starts = candidates.gather(0, order.unsqueeze(-1).expand(-1, -1, candidates.shape[-1]))
     shape = starts.shape
     device = starts.device
     lo = lower.expand(shape).reshape(-1).cpu().numpy()

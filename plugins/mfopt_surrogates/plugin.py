@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mfopt import Registry
 from mfopt.plugin import hookimpl
+from mfopt_surrogates.cokriging import CoKriging
 from mfopt_surrogates.kriging import Kriging
 
 
@@ -14,4 +15,10 @@ def mfopt_register_surrogates(registry: Registry) -> None:
         Kriging,
         description="Ordinary Kriging on the target fidelity (power-exponential correlation, concentrated likelihood)",
         multi_fidelity=False,
+    )
+    registry.register(
+        "cokriging",
+        CoKriging,
+        description="AR1 Co-Kriging over all fidelities (K >= 2 levels) as one GP over (x, level)",
+        multi_fidelity=True,
     )

@@ -1,0 +1,207 @@
+"""AR1 Co-Kriging (Kennedy & O'Hagan 2000; Forrester et al. 2007; REFERENCE §2), K >= 2 levels.
+
+Two-stage (recursive, Le Gratiet 2014) training on scaled data (inputs ``[0, 1]^d``, outputs by
+the HF sample range, the same scaling for every level):
+
+1. Kriging on the cheapest level: ``θ_0, p_0, σ_0²``.
+2. For each next level k: the difference ``b = y_k - ρ_k ŷ_{k-1}(X_k)`` by concentrated likelihood
+   over ``log10 θ_k ∈ [-3, 3]``, ``p_k`` and ``ρ_k ∈ [-1000, 1000]`` (ρ profiled out in closed
+   form, see :func:`profile_rho`); ``ŷ_{k-1}`` is the chain-so-far
+   model's *prediction* at ``X_k`` (the reference code's variant: designs need not be nested) or,
+   with ``use_prediction=False``, the observed ``y_{k-1}`` at the same points (Forrester's, nested).
+
+The result is ONE GP over ``(x, level)`` with the AR1 covariance and a common constant mean
+``μ = 1ᵀC⁻¹y / 1ᵀC⁻¹1`` (:class:`~mfopt_surrogates.gp_model.AR1GP`); it takes ``d + 1`` inputs,
+the last the fidelity level, and its posterior at the target level is the HF prediction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from mfopt import Dataset, FittedSurrogate, ModelFittingError
+from mfopt_surrogates._kriging_core import (
+    DTYPE,
+    concentrated,
+    correlation,
+    lhs_starts,
+    minimise_batched,
+    safe_cholesky,
+)
+from mfopt_surrogates.gp_model import AR1GP, AR1Params
+from mfopt_surrogates.kriging import CANDIDATES, Kriging, Scaling, check_data, fit_correlation, hp_box, split_hp
+
+H_BOUNDS_DIFF = (-3.0, 3.0)
+RHO_BOUNDS = (-1000.0, 1000.0)
+
+
+def profile_rho(R: Tensor, ys: Tensor, yhat: Tensor) -> Tensor:
+    """The ``ρ`` maximising the concentrated likelihood for a fixed ``R`` (``... x n x n``).
+
+    ``ln|R|`` does not depend on ``ρ`` and ``nσ²`` is the generalised-least-squares residual of
+    ``ys`` on the regressors ``[1, yhat]``, so the optimum is that regression's slope (clipped to
+    ``RHO_BOUNDS``): ρ is profiled out exactly instead of searched for (its basin can be a needle).
+    """
+    L, _ = safe_cholesky(R)
+    F = torch.stack([torch.ones_like(yhat), yhat], -1).expand(*R.shape[:-2], -1, 2)
+    RinvF = torch.cholesky_solve(F, L)
+    A = F.transpose(-1, -2) @ RinvF
+    c = (RinvF * ys.unsqueeze(-1)).sum(-2)
+    det = A[..., 0, 0] * A[..., 1, 1] - A[..., 0, 1] * A[..., 1, 0]
+    slope = (A[..., 0, 0] * c[..., 1] - A[..., 1, 0] * c[..., 0]) / det.clamp_min(1e-300)
+    return slope.clamp(*RHO_BOUNDS)
+
+
+def fit_difference(
+    Xs: Tensor, ys: Tensor, yhat: Tensor, p: float | None, n_starts: int, seed: int, maxiter: int
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Fit ``b = ys - ρ yhat`` (``B x n``) at ``Xs`` (``B x n x d``).
+
+    Returns ``h``, ``p`` (``B x d``) and ``ρ`` (``B``).
+    """
+    B, _, d = Xs.shape
+    lower, upper = hp_box(d, p is None, H_BOUNDS_DIFF, Xs.device)
+    candidates = lhs_starts(CANDIDATES * B, lower, upper, seed).reshape(CANDIDATES, B, -1)
+
+    def profiled(params: Tensor) -> tuple[Tensor, Tensor]:
+        h, pp = split_hp(params, d, p)
+        R = correlation(Xs, Xs, h, pp)
+        rho = profile_rho(R, ys, yhat)
+        return concentrated(R, ys - rho.unsqueeze(-1) * yhat)[0], rho
+
+    best, _ = minimise_batched(
+        lambda t: profiled(t)[0], candidates, lower, upper, n_starts, maxiter, prefer=lambda t: t[..., :d].sum(-1)
+    )
+    h, pp = split_hp(best, d, p)
+    with torch.no_grad():
+        rho = profiled(best)[1]
+    return h, pp, rho
+
+
+class CoKriging(Kriging):
+    """AR1 Co-Kriging over every fidelity of the dataset (ordered by level; the last is the target).
+
+    Options as :class:`~mfopt_surrogates.kriging.Kriging`, plus ``use_prediction`` (default True:
+    the difference model uses the lower level's prediction at the higher level's points).
+    """
+
+    multi_fidelity = True
+
+    def __init__(
+        self,
+        device: str = "auto",
+        seed: int = 0,
+        p: float | str = 2.0,
+        n_starts: int = 8,
+        maxiter: int = 200,
+        mean_uncertainty: bool = False,
+        use_prediction: bool = True,
+    ) -> None:
+        super().__init__(device, seed, p, n_starts, maxiter, mean_uncertainty)
+        self.use_prediction = bool(use_prediction)
+
+    def fit_batch(self, datasets: Sequence[Dataset]) -> list[FittedSurrogate]:
+        """Fit equally sized datasets (per level) as one batched model (else one by one)."""
+        if not datasets:
+            return []
+        fids = datasets[0].fidelities
+        if len(fids) < 2:
+            raise ModelFittingError(
+                f"co-kriging needs at least two fidelities, the dataset has {[f.name for f in fids]}"
+            )
+        per_level = [[d.tensors(f.name, device=self.device) for d in datasets] for f in fids]
+        for f, level in zip(fids, per_level, strict=True):
+            for X, y in level:
+                check_data(X, y, f"co-kriging on fidelity {f.name!r}")
+        if any(d.fidelities != fids for d in datasets) or any(len({X.shape for X, _ in lv}) > 1 for lv in per_level):
+            return [f for d in datasets for f in self.fit_batch([d])]
+        start = time.perf_counter()
+        scaling = Scaling.of(datasets, self.device)
+        Xs = [scaling.inputs(torch.stack([X for X, _ in lv])) for lv in per_level]
+        ys = [scaling.outputs(torch.stack([y for _, y in lv])) for lv in per_level]
+        params = self._stage_one(Xs[0], ys[0])
+        for k in range(1, len(fids)):
+            yhat = self._lower_values(params, Xs, ys, k)
+            h, p, r = fit_difference(Xs[k], ys[k], yhat, self.p, self.n_starts, self.seed + k, self.maxiter)
+            b = ys[k] - r.unsqueeze(-1) * yhat
+            sigma2 = concentrated(correlation(Xs[k], Xs[k], h, p), b)[2]
+            params = _append(params, h, p, sigma2, r)
+        model = _model(params, Xs, ys, scaling, tuple(f.level for f in fids), self.mean_uncertainty)
+        seconds = (time.perf_counter() - start) / len(datasets)
+        levels = {f.name: f.level for f in fids}
+        out = []
+        for i in range(len(datasets)):
+            info = {
+                "fit_seconds": seconds,
+                "batched": len(datasets),
+                "theta": (10.0 ** params.h[i]).tolist(),
+                "p": params.p[i].tolist(),
+                "sigma2": (params.sigma2[i] * scaling.scale[i] ** 2).tolist(),
+                "rho": params.rho[i].tolist(),
+                "mu": float(scaling.offset[i] + scaling.scale[i] * model.mu[i]),
+                "jitter": float(model.jitter[i]),
+                "device": str(self.device),
+                "use_prediction": self.use_prediction,
+            }
+            out.append(FittedSurrogate(model.select(i), fids[-1].name, levels, True, info))
+        return out
+
+    def _stage_one(self, Xs: Tensor, ys: Tensor) -> AR1Params:
+        h, p = fit_correlation(Xs, ys, self.p, self.n_starts, self.seed, self.maxiter)
+        sigma2 = concentrated(correlation(Xs, Xs, h, p), ys)[2]
+        return AR1Params(h.unsqueeze(-2), p.unsqueeze(-2), sigma2.unsqueeze(-1), h.new_zeros(h.shape[0], 0))
+
+    def _lower_values(self, params: AR1Params, Xs: list[Tensor], ys: list[Tensor], k: int) -> Tensor:
+        """``ŷ_{k-1}(X_k)`` (``B x n_k``): the chain-so-far prediction, or the observed lower values."""
+        if not self.use_prediction:
+            match = (Xs[k].unsqueeze(-2) - Xs[k - 1].unsqueeze(-3)).abs().amax(-1) < 1e-12
+            if not bool(match.any(-1).all()):
+                raise ModelFittingError(
+                    "use_prediction=False needs nested designs: a higher-level point has no lower twin"
+                )
+            return (match.to(DTYPE) @ ys[k - 1].unsqueeze(-1)).squeeze(-1) / match.sum(-1)
+        B, _, d = Xs[0].shape
+        unit = Scaling(Xs[0].new_zeros(B, 1, d), Xs[0].new_ones(B, 1, d), Xs[0].new_zeros(B), Xs[0].new_ones(B))
+        sub = _model(params, Xs[:k], ys[:k], unit, tuple(float(j) for j in range(k)), False)
+        level = torch.full((*Xs[k].shape[:-1], 1), float(k - 1), dtype=DTYPE, device=Xs[k].device)
+        with torch.no_grad():
+            return sub.posterior(torch.cat([Xs[k], level], -1)).mean.squeeze(-1)
+
+
+def _append(params: AR1Params, h: Tensor, p: Tensor, sigma2: Tensor, rho: Tensor) -> AR1Params:
+    return AR1Params(
+        torch.cat([params.h, h.unsqueeze(-2)], -2),
+        torch.cat([params.p, p.unsqueeze(-2)], -2),
+        torch.cat([params.sigma2, sigma2.unsqueeze(-1)], -1),
+        torch.cat([params.rho, rho.unsqueeze(-1)], -1),
+    )
+
+
+def _model(
+    params: AR1Params,
+    Xs: list[Tensor],
+    ys: list[Tensor],
+    scaling: Scaling,
+    chain_levels: tuple[float, ...],
+    mean_uncertainty: bool,
+) -> AR1GP:
+    """The AR1 GP on the first ``len(Xs)`` levels of ``params`` (training inputs already scaled)."""
+    K = len(Xs)
+    sub = AR1Params(params.h[..., :K, :], params.p[..., :K, :], params.sigma2[..., :K], params.rho[..., : K - 1])
+    s = torch.cat([torch.full(y.shape, j, dtype=torch.long, device=y.device) for j, y in enumerate(ys)], -1)
+    return AR1GP(
+        sub,
+        torch.cat(Xs, -2),
+        s,
+        torch.cat(ys, -1),
+        scaling.lower,
+        scaling.span,
+        scaling.offset,
+        scaling.scale,
+        chain_levels,
+        mean_uncertainty=mean_uncertainty,
+    )
