@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from mfopt import Registry
 from mfopt.plugin import hookimpl
-from mfopt_problems import disturbance, literature, solar
+from mfopt_problems import command_problem, disturbance, literature, python_problem, solar
 
 
 @hookimpl
@@ -17,3 +17,15 @@ def mfopt_register_problems(registry: Registry) -> None:
     literature.register(registry)
     disturbance.register(registry)
     solar.register(registry)
+    registry.register(
+        "python",
+        python_problem.make_python_problem,
+        description="a user Python function: python = 'package.module:function', lower, upper, [fidelities]",
+        key="python",
+    )
+    registry.register(
+        "command",
+        command_problem.make_command_problem,
+        description="an external program: command = ['./sim', '{input}', '{fidelity}'], lower, upper, [fidelities]",
+        key="command",
+    )
