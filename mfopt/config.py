@@ -108,9 +108,13 @@ class ExecutorSection(_PluginSection):
 
 
 class RunSection(_Strict):
+    """``impute_failures``: fit models with each failed point at the worst value seen at its
+    fidelity, so that the acquisition steers away from regions that fail (hidden constraints)."""
+
     dir: str | None = None
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    impute_failures: bool = True
 
 
 class StudyConfig(_Strict):

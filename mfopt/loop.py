@@ -19,6 +19,7 @@ import hashlib
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, as_completed
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -297,7 +298,7 @@ class Study:
         open_sources = [d.source for d in decisions if d.use_low]
         allowed = tuple(f for f in self.fidelities if f.name in open_sources or f is self.target)
         names = [f.name for f in allowed]
-        data = self.dataset.restrict(names)
+        data = self.training_data(names)
         use_multi = bool(open_sources) and self.multi_surrogate is not None
         surrogate = self.multi_surrogate if use_multi else self.surrogate
         label = (
@@ -336,6 +337,20 @@ class Study:
             self._stop = "budget"
             return []
         return self._record_candidates(candidates, decisions)
+
+    def training_data(self, names: Sequence[str]) -> Dataset:
+        """The data a surrogate is fitted on: successful observations, plus (with
+        ``[run].impute_failures``) each failed point at the worst value seen at its fidelity."""
+        data = self.dataset.restrict(names)
+        if not self.config.run.impute_failures:
+            return data
+        worst = {n: max((o.value for o in data.successful(n) if o.value is not None), default=None) for n in names}
+        imputed = [
+            replace(o, value=worst[o.fidelity], status=Status.OK, gradient=None)
+            for o in data.observations
+            if o.status is Status.FAILED and worst.get(o.fidelity) is not None
+        ]
+        return data.with_observations([*data.successful(), *imputed]) if imputed else data
 
     def _checked(self, c: Candidate, allowed: Sequence[str], iteration: int) -> Candidate:
         name = self.config.acquisition.name
