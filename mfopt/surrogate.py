@@ -54,7 +54,7 @@ class FittedSurrogate:
     def predict(self, X: Tensor, fidelity: str | None = None) -> tuple[Tensor, Tensor]:
         """Posterior mean and variance (original units), each of shape ``n``, at ``X`` (``n x d``)."""
         with torch.no_grad():
-            posterior = self.model.posterior(self.inputs(X, fidelity))
+            posterior: Any = self.model.posterior(self.inputs(X, fidelity))
             return posterior.mean.squeeze(-1), posterior.variance.squeeze(-1)
 
 

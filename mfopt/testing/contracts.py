@@ -6,6 +6,7 @@ import math
 import pickle
 from collections.abc import Sequence
 from concurrent.futures import Executor
+from typing import Any
 
 import torch
 from botorch.models.model import Model
@@ -40,8 +41,8 @@ def check_problem(problem: Problem, n: int = 5, seed: int = 0, allow_nan: bool =
             g = torch.as_tensor(problem.gradient(X, f.name))
             assert g.shape == (n, problem.dim), f"{f.name}: gradient shape {tuple(g.shape)}, want {(n, problem.dim)}"
     clone = pickle.loads(pickle.dumps(problem))
-    f = problem.target.name
-    y0, y1 = problem.evaluate(X[:1], f), clone.evaluate(X[:1], f)
+    target = problem.target.name
+    y0, y1 = problem.evaluate(X[:1], target), clone.evaluate(X[:1], target)
     assert torch.allclose(torch.as_tensor(y0), torch.as_tensor(y1), equal_nan=True), (
         "a pickled copy evaluates differently"
     )
@@ -75,7 +76,7 @@ def check_surrogate(surrogate: Surrogate, data: Dataset, n_test: int = 7) -> Fit
     assert bool(torch.isfinite(mean).all()), "posterior means must be finite"
     assert bool((var > -1e-8).all()), "posterior variances must be non-negative"
     batch = fitted.inputs(X[:6].reshape(3, 2, data.dim))
-    posterior = fitted.model.posterior(batch)
+    posterior: Any = fitted.model.posterior(batch)
     assert posterior.mean.shape == (3, 2, 1), f"batched posterior mean shape {tuple(posterior.mean.shape)}"
     assert set(fitted.levels) >= {data.target.name}, "levels must include the target"
     assert fitted.info.get("fit_seconds", 0.0) >= 0.0, "info['fit_seconds'] must be a non-negative number"
