@@ -36,5 +36,8 @@ def report_command(
         print_table(
             "Low-fidelity gate decisions",
             ["iter", "source", "use", "rule", "reason"],
-            [[d["iteration"], d["source"], "yes" if d["use_low"] else "no", d["rule"], d["reason"]] for d in decisions],
+            [
+                [d["iteration"], d["source"], "yes" if d["use_low"] else "no", d["rule"].split(":")[0], d["reason"]]
+                for d in decisions
+            ],
         )
