@@ -113,6 +113,7 @@ class AR1GP(Model, FantasizeMixin):
         self.lower, self.span, self.offset, self.scale = lower, span, offset, scale
         self.chain_levels = chain_levels
         self.mean_uncertainty = mean_uncertainty
+        self.likelihood = None  # noise-free: FantasizeMixin looks for a fixed-noise likelihood
         C = params.covariance(train_X, train_s, train_X, train_s)
         self.L, self.jitter = safe_cholesky(C)
         closed_mu, self.ones_precision = gls_mean(self.L, train_y)

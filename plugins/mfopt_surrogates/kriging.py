@@ -3,8 +3,8 @@
 Inputs are scaled to ``[0, 1]^d`` with the dataset's bounds and outputs by the HF sample range;
 the correlation is power-exponential (``p = 2`` fixed: Gaussian, the default; ``p = "learn"``:
 each ``p_k`` in ``[0.1, 2]`` is a hyperparameter as in REFERENCE §1 -- slower, and its likelihood
-has more local optima, so the smooth Gaussian default is what the loop and benchmarks use); mean and process variance are
-in closed form and ``log10 θ ∈ [-3, 5]`` (and ``p``) maximise the concentrated likelihood by a
+has more local optima, so the smooth Gaussian default is what the loop and benchmarks use); mean
+and process variance are in closed form and ``log10 θ ∈ [-3, 5]`` (and ``p``) maximise the concentrated likelihood by a
 multi-start L-BFGS-B run (see :mod:`mfopt_surrogates._kriging_core`). The fitted model is an
 :class:`~mfopt_surrogates.gp_model.AR1GP` with a single level, in original units.
 """
