@@ -161,6 +161,8 @@ class AR1GP(Model, FantasizeMixin):
             u = 1.0 - (k_xn @ self.Cinv_1.unsqueeze(-1)).squeeze(-1)
             cov = cov + u.unsqueeze(-1) * u.unsqueeze(-2) / self.ones_precision[..., None, None]
         cov = 0.5 * (cov + cov.transpose(-1, -2))
+        diag = cov.diagonal(dim1=-2, dim2=-1)
+        cov = cov + torch.diag_embed(diag.clamp_min(0.0) - diag)  # round-off below zero at training points
         scale = self.scale.unsqueeze(-1)
         mean = self.offset.unsqueeze(-1) + scale * mean
         cov = cov * scale.unsqueeze(-1) ** 2

@@ -1,0 +1,1 @@
+"""The paper's surrogate study: per-instance protocol, metrics, labels."""
