@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import gpytorch
 import torch
 from botorch.models.model import FantasizeMixin, Model
 from botorch.posteriors.gpytorch import GPyTorchPosterior
@@ -161,11 +162,14 @@ class AR1GP(Model, FantasizeMixin):
             u = 1.0 - (k_xn @ self.Cinv_1.unsqueeze(-1)).squeeze(-1)
             cov = cov + u.unsqueeze(-1) * u.unsqueeze(-2) / self.ones_precision[..., None, None]
         cov = 0.5 * (cov + cov.transpose(-1, -2))
-        diag = cov.diagonal(dim1=-2, dim2=-1)
-        cov = cov + torch.diag_embed(diag.clamp_min(0.0) - diag)  # round-off below zero at training points
         scale = self.scale.unsqueeze(-1)
         mean = self.offset.unsqueeze(-1) + scale * mean
         cov = cov * scale.unsqueeze(-1) ** 2
+        # round-off puts variances at training points at or below zero; lift them to GPyTorch's own
+        # floor so that its "negative variance" warning does not fire for an interpolating model
+        diag = cov.diagonal(dim1=-2, dim2=-1)
+        floor = gpytorch.settings.min_variance.value(cov.dtype)
+        cov = cov + torch.diag_embed(diag.clamp_min(floor) - diag)
         posterior = GPyTorchPosterior(MultivariateNormal(mean, DenseLinearOperator(cov)))
         if posterior_transform is not None:
             return posterior_transform(posterior)
