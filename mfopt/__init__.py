@@ -17,6 +17,7 @@ from mfopt.errors import (
     PluginError,
     RegistryError,
     StoreError,
+    UnknownNameError,
 )
 from mfopt.loop import Study
 from mfopt.plugin.manager import PluginManager, get_plugin_manager
@@ -61,6 +62,7 @@ __all__ = [
     "StudyConfig",
     "StudyResult",
     "Surrogate",
+    "UnknownNameError",
     "__version__",
     "get_plugin_manager",
     "lhs",

@@ -29,6 +29,10 @@ class RegistryError(PluginError):
     """A name was registered twice, or looked up and not found."""
 
 
+class UnknownNameError(RegistryError, ConfigError):
+    """A name that no plugin registered was asked for: a user mistake (exit code 2 on the CLI)."""
+
+
 class EvaluationError(MfoptError):
     """An objective evaluation failed; the loop records it as a failed observation and goes on."""
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mfopt.errors import ConfigError, PluginError, RegistryError
+from mfopt.errors import ConfigError, PluginError, RegistryError, UnknownNameError
 
 Factory = Callable[..., Any]
 Resolver = Callable[[str], Factory | None]
@@ -126,8 +126,12 @@ class Registry:
             close = difflib.get_close_matches(name, self._entries, n=3, cutoff=0.6)
             hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
             known = self.names()
-            listing = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
-            raise RegistryError(f"unknown {self.family[:-1]} {name!r} (available: {listing}){hint}")
+            if len(known) > 12:
+                command = "mfopt problems" if self.family == "problems" else "mfopt plugins"
+                listing = f"{len(known)} registered: `{command}` lists them"
+            else:
+                listing = "available: " + (", ".join(known) or "none")
+            raise UnknownNameError(f"unknown {self.family[:-1]} {name!r} ({listing}){hint}")
         return entry
 
     def create(self, name: str, where: str = "", **options: Any) -> Any:
