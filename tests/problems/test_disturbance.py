@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -50,8 +51,9 @@ def test_parse_grammar() -> None:
 
 
 @pytest.mark.parametrize("kind", ["h1", "h2", "s1", "s2"])
-def test_low_equals_high_outside_region_and_differs_inside(kind: str) -> None:
+def test_low_equals_high_outside_region_and_differs_inside(kind: str, check_problem: Callable[..., None]) -> None:
     problem = get_plugin_manager().problems.create(NAMES[kind])
+    check_problem(problem)
     low = problem.functions["low"]
     assert isinstance(low, Disturbed) and low.kind == kind
     lb, ub = problem.bounds
@@ -96,9 +98,10 @@ def test_literature_based_pairs_have_autograd_gradients() -> None:
         assert torch.allclose(grad[:, j], fd, rtol=1e-4, atol=1e-4)
 
 
-def test_bbob_based_pair_and_pickling() -> None:
+def test_bbob_based_pair_and_pickling(check_problem: Callable[..., None]) -> None:
     name = "COCOfunction1-dim3-seed2-dists2-centres3-radius0.2-freq2-amp0.5"
     problem = get_plugin_manager().problems.create(name)
+    check_problem(problem)
     assert problem.has_gradients is False
     assert problem.dim == 3 and problem.bounds[0].tolist() == [-5.0] * 3
     X = torch.zeros(2, 3, dtype=torch.float64)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import pickle
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,7 +29,8 @@ def problem() -> SolarProblem:
     return get_plugin_manager().problems.create("solar", executable=FAKE)
 
 
-def test_values_at_both_fidelities(problem: SolarProblem) -> None:
+def test_values_at_both_fidelities(problem: SolarProblem, check_problem: Callable[..., None]) -> None:
+    check_problem(problem, allow_nan=True)  # ~10% of the box violates the hidden constraint
     x = [900.0, 10.0, 12.0, 0.2, 0.2]
     X = torch.tensor([x], dtype=torch.float64)
     assert problem.evaluate(X, "high").item() == pytest.approx(expected(x, 1.0), rel=1e-12)

@@ -6,6 +6,7 @@ import math
 import pickle
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,7 @@ def user_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return "mf_user_sim"
 
 
-def test_python_problem_selected_by_key(user_module: str) -> None:
+def test_python_problem_selected_by_key(user_module: str, check_problem: Callable[..., None]) -> None:
     config = parse_config(
         {
             "problem": {
@@ -61,6 +62,7 @@ def test_python_problem_selected_by_key(user_module: str) -> None:
         }
     )
     problem = build_problem(config, get_plugin_manager(), "t.toml")
+    check_problem(problem, n=4, allow_nan=True)  # objective raises beyond x1 = 0.9 by design
     X = torch.tensor([[0.5, 0.1], [0.3, 0.3]], dtype=torch.float64)
     assert problem.evaluate(X, "high").tolist() == pytest.approx([0.08, 0.0])
     assert problem.evaluate(X, "low").tolist() == pytest.approx([1.04, 1.0])
@@ -137,12 +139,17 @@ def script(tmp_path: Path) -> Path:
     return path
 
 
-def test_command_with_input_file(script: Path) -> None:
+def test_command_with_input_file(script: Path, check_problem: Callable[..., None]) -> None:
     problems = get_plugin_manager().problems
     problem = problems.create(
         "command", command=[str(script), "file", "{input}", "{fidelity}", "{level}"], lower=[0, 0], upper=[1, 1],
         fidelities=FIDS, timeout=2.0,
     )  # fmt: skip
+    inner = problems.create(
+        "command", command=[str(script), "file", "{input}", "{fidelity}", "{level}"], lower=[0.1, 0.1],
+        upper=[0.8, 0.8], fidelities=FIDS,
+    )  # fmt: skip
+    check_problem(inner, n=3)  # (outside [0.05, 0.8] the script fails or stalls by design)
     X = torch.tensor([[0.5, 0.25]], dtype=torch.float64)
     assert problem.evaluate(X, "high").item() == pytest.approx(0.3125)
     assert problem.evaluate(X, "low").item() == pytest.approx(0.3125 * 0.5 + 1)
