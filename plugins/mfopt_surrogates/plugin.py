@@ -5,6 +5,7 @@ from __future__ import annotations
 from mfopt import Registry
 from mfopt.plugin import hookimpl
 from mfopt_surrogates.cokriging import CoKriging
+from mfopt_surrogates.gradient_rbf import GradientRBF
 from mfopt_surrogates.kriging import Kriging
 
 
@@ -20,5 +21,11 @@ def mfopt_register_surrogates(registry: Registry) -> None:
         "cokriging",
         CoKriging,
         description="AR1 Co-Kriging over all fidelities (K >= 2 levels) as one GP over (x, level)",
+        multi_fidelity=True,
+    )
+    registry.register(
+        "gradient-rbf",
+        GradientRBF,
+        description="Gradient-only Gaussian-RBF GP (mode g | f-g | f): gradients of every source, HF values as anchors",
         multi_fidelity=True,
     )
