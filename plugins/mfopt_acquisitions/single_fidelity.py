@@ -9,6 +9,7 @@ target, so these propose high-fidelity points only.
 from __future__ import annotations
 
 from botorch.acquisition import (
+    AcquisitionFunction,
     LogExpectedImprovement,
     UpperConfidenceBound,
     qLogExpectedImprovement,
@@ -35,6 +36,7 @@ class LogEI(Acquisition):
 
     def propose(self, model: FittedSurrogate, data: Dataset, context: ProposalContext) -> list[Candidate]:
         best = best_target_value(data)
+        acq: AcquisitionFunction
         if context.q == 1:
             acq = LogExpectedImprovement(model.model, best_f=best, maximize=False)
         else:
@@ -55,6 +57,7 @@ class LCB(Acquisition):
         self.raw_samples = raw_samples
 
     def propose(self, model: FittedSurrogate, data: Dataset, context: ProposalContext) -> list[Candidate]:
+        acq: AcquisitionFunction
         if context.q == 1:
             acq = UpperConfidenceBound(model.model, beta=self.beta, maximize=False)
         else:
