@@ -12,6 +12,7 @@ a gradient-based surrogate needs a torch problem).
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ class BBOBFunction:
             raise ValueError(f"BBOB dimension must be at least 2, got {dim}")
         self.fid, self.dim, self.instance = int(fid), int(dim), max(int(instance), 1)
         self._problem: Any = None
+        self._lock = threading.Lock()  # an ioh problem keeps state (counters): one call at a time
 
     def _ioh(self) -> Any:
         if self._problem is None:
@@ -53,11 +55,16 @@ class BBOBFunction:
     def __call__(self, X: Tensor) -> Tensor:
         X = torch.as_tensor(X, dtype=torch.float64)
         flat = X.detach().reshape(-1, self.dim).cpu().numpy()
-        values = np.asarray(self._ioh()(flat), dtype=np.float64).reshape(-1)
+        with self._lock:
+            values = np.asarray(self._ioh()(flat), dtype=np.float64).reshape(-1)
         return torch.as_tensor(values, dtype=torch.float64, device=X.device).reshape(X.shape[:-1])
 
     def __getstate__(self) -> dict[str, Any]:
         return {"fid": self.fid, "dim": self.dim, "instance": self.instance, "_problem": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"BBOBFunction(fid={self.fid}, dim={self.dim}, instance={self.instance})"

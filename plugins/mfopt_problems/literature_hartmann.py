@@ -86,6 +86,14 @@ def park_h6_low(X: Tensor) -> Tensor:
 ONES = (1.0, 1.0, 1.0, 1.0)
 
 
+def _augmented_hartmann(X: Tensor, s: float) -> Tensor:
+    """BoTorch's ``AugmentedHartmann`` (H6 with ``alpha_1`` lowered by ``0.1 (1 - s)``) at fidelity ``s``."""
+    from botorch.test_functions import AugmentedHartmann
+
+    column = torch.full_like(X[..., :1], s)
+    return AugmentedHartmann(negate=False).to(X).evaluate_true(torch.cat([X, column], dim=-1))
+
+
 def _unit(d: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
     return ((0.0,) * d, (1.0,) * d)
 
@@ -107,6 +115,9 @@ def pairs() -> list[Pair]:
         Pair("ParkHartmannH6", _unit(6), park_h6_high, park_h6_low,
              "Park (1991): scaled H6, LF with alpha' = (0.5, 0.5, 2, 4) and exp(E) ~ [e^{-4/9}(1 + (E+4)/9)]^9",
              -(2.58 - H6_OPTIMUM) / 1.94),
+        Pair("AugmentedHartmannH6", _unit(6), partial(_augmented_hartmann, s=1.0),
+             partial(_augmented_hartmann, s=0.5),
+             "BoTorch AugmentedHartmann (continuous-fidelity H6) at fidelity 1 (HF) and 0.5 (LF)", H6_OPTIMUM),
     ]  # fmt: skip
     for a in A_VALUES:
         out.append(Pair(f"ToalHartmannH3{a:.2f}", _unit(3), h, partial(_toal_h3_low, a=a),
