@@ -108,6 +108,6 @@ def fit(mode: str, X: Array, y: Array, G: Array, eps: float, anchor: int = 0, an
         A, b = np.vstack([dPhi, Phi[anchor : anchor + 1]]), np.concatenate([g, y[anchor : anchor + 1]])
     else:
         A, b = dPhi, g
-    w = np.linalg.lstsq(A, b, rcond=None)[0]
+    w = np.asarray(np.linalg.lstsq(A, b, rcond=None)[0], dtype=np.float64)
     constant = float(y[anchor] - Phi[anchor] @ w) if mode == "g" and anchor_as == "constant" else 0.0
     return RBF(w, centres, float(eps), constant)
