@@ -16,13 +16,18 @@ from botorch.acquisition import (
     qUpperConfidenceBound,
 )
 from botorch.acquisition.objective import GenericMCObjective
+from torch import Tensor
 
 from mfopt import Acquisition, Candidate, Dataset, FittedSurrogate, ProposalContext
 from mfopt_acquisitions.common import at_target, best_target_value, candidates, maximize
 
 
+def _negate(samples: Tensor, X: Tensor | None = None) -> Tensor:
+    return -samples[..., 0]
+
+
 def _negated() -> GenericMCObjective:
-    return GenericMCObjective(lambda samples, X=None: -samples[..., 0])
+    return GenericMCObjective(_negate)
 
 
 class LogEI(Acquisition):
