@@ -6,12 +6,12 @@ import math
 
 import pytest
 import torch
-
-from mfopt import ConfigError, Dataset, FittedSurrogate, ProposalContext, get_plugin_manager
-from mfopt.testing import check_acquisition
 from mfopt_acquisitions.augmented_ei import AugmentedEI, LogAugmentedEI
 from mfopt_acquisitions.common import affordable, cost_model, with_level
 from mfopt_acquisitions.cost_aware import MultiFidelityKG, MultiFidelityMES
+
+from mfopt import ConfigError, Dataset, FittedSurrogate, ProposalContext, get_plugin_manager
+from mfopt.testing import check_acquisition
 
 
 def context(data: Dataset, q: int = 1, budget: float = math.inf, names: tuple[str, ...] = ("low", "high")):
@@ -73,7 +73,9 @@ def test_augmented_ei_never_repeats_a_sampled_point(bifidelity_data: Dataset, co
     assert bool((at_data < between - 3).all())
 
 
-def test_cheap_fidelity_chosen_when_it_is_nearly_free(bifidelity_data: Dataset, cokriging_model: FittedSurrogate) -> None:
+def test_cheap_fidelity_chosen_when_it_is_nearly_free(
+    bifidelity_data: Dataset, cokriging_model: FittedSurrogate
+) -> None:
     proposal = AugmentedEI().propose(cokriging_model, bifidelity_data, context(bifidelity_data))
     assert proposal[0].fidelity == "low"  # rho ~ 1 on this pair and the LF costs 0.1
 
