@@ -87,11 +87,11 @@ ONES = (1.0, 1.0, 1.0, 1.0)
 
 
 def _augmented_hartmann(X: Tensor, s: float) -> Tensor:
-    """BoTorch's ``AugmentedHartmann`` (H6 with ``alpha_1`` lowered by ``0.1 (1 - s)``) at fidelity ``s``."""
-    from botorch.test_functions import AugmentedHartmann
+    """BoTorch's ``AugmentedHartmann`` at fidelity ``s``: H6 with ``alpha_1 = 1 - 0.1 (1 - s)``.
 
-    column = torch.full_like(X[..., :1], s)
-    return AugmentedHartmann(negate=False).to(X).evaluate_true(torch.cat([X, column], dim=-1))
+    Written with :func:`hartmann` rather than calling BoTorch because BoTorch stores the constants as
+    float32 buffers (values then differ from the float64 definition by ~1e-9)."""
+    return hartmann(X, alpha=(1 - 0.1 * (1 - s), *ALPHA[1:]))
 
 
 def _unit(d: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
