@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mfopt import Study, Status
+from mfopt import Status, Study
 
 
 def config(detector: str, total: float, costs: dict[str, float] | None = None, **extra: Any) -> dict[str, Any]:
