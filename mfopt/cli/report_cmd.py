@@ -17,6 +17,8 @@ from mfopt.report import decision_rows, load_run
 def report_command(
     run_dir: Path = typer.Argument(..., help="A run directory written by `mfopt optimize`."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    plot: bool = typer.Option(False, "--plot", help="Also write PNG plots (best vs cost, cost per fidelity, gate)."),
+    plot_dir: Path | None = typer.Option(None, "--plot-dir", help="Where --plot writes its PNGs (default: RUN_DIR)."),
 ) -> None:
     """Report a run: best high-fidelity point, evaluations and cost per fidelity, gate decisions."""
     try:
@@ -28,6 +30,12 @@ def report_command(
         status = store.meta().get("status", "unknown")
     finally:
         store.close()
+    if plot or plot_dir is not None:
+        from mfopt.plots import write_plots
+
+        written = write_plots(run_dir, plot_dir)
+        if not as_json:
+            typer.echo("plots: " + ", ".join(str(p) for p in written))
     if as_json:
         print_json({**result.to_dict(), "status": status, "decisions": decisions})
         return
