@@ -1,0 +1,120 @@
+"""Does the gate pay off? HF-only vs always-fuse vs gated multi-fidelity BO on a panel of pairs.
+
+    python benchmarks/optimisation.py [--quick] [--seeds N] [--workers W]
+
+Strategies (same problem, budget, design seed per (pair, seed)):
+- ``hf-only``: Kriging + LogEI on the target only;
+- ``always``: Co-Kriging + augmented EI, detector ``always`` (the cheap source always used);
+- ``gated``: Co-Kriging + augmented EI behind the ``guideline`` detector.
+
+Per pair it prints the median (over seeds) best HF value reached and the median cost at which a
+run first reached the pair's *target*: the 25% quantile of all final best values of that pair over
+every strategy and seed in this run (so "reached" is relative to what this run achieved; runs that
+never reach it count as the full budget). Ratios gated/hf-only and gated/always are computed on
+those medians from this run only. Jobs (pair, seed, strategy) run in a process pool.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+HELPS = ["SongToalForretal0.00", "ToalBranin0.00", "RajnarayanHartmannH3", "XiongParkFirst"]
+HURTS = ["ToalBranin1.00", "MarchWillcoxRosenbrock5", "COCOfunction1-dim2-seed1-dists2-centres3-radius0.1-freq2-amp2"]
+STRATEGIES = ("hf-only", "always", "gated")
+
+
+def config(pair: str, strategy: str, seed: int, dim: int, quick: bool) -> dict[str, Any]:
+    n_high = max(3, 2 * dim)
+    total = n_high * 1.1 * 2 + (5 if quick else 10 + 2 * dim)  # design (both fidelities) + search budget
+    fast = {"n_starts": 2 if quick else 4}
+    acq = {"num_restarts": 2 if quick else 4, "raw_samples": 32 if quick else 128}
+    cfg: dict[str, Any] = {
+        "problem": {"name": pair, "costs": {"low": 0.1, "high": 1.0}},
+        "budget": {"total": total},
+        "design": {"samples": {"high": n_high}, "seed": seed},
+        "surrogate": {"name": "kriging", **fast},
+        "acquisition": {"name": "logei", **acq},
+        "run": {"seed": seed, "device": "cpu"},
+    }
+    if strategy != "hf-only":
+        cfg["design"]["samples"]["low"] = 2 * n_high
+        cfg["multi_surrogate"] = {"name": "cokriging", **fast}
+        cfg["detector"] = {"name": "always" if strategy == "always" else "guideline"}
+        cfg["acquisition"] = {"name": "augmented-ei", **acq}
+    return cfg
+
+
+def run_job(job: tuple[str, str, int, bool]) -> dict[str, Any]:
+    import torch
+
+    from mfopt import Study, get_plugin_manager
+
+    torch.set_num_threads(1)
+    pair, strategy, seed, quick = job
+    dim = get_plugin_manager().problems.create(pair, "benchmark").dim
+    start = time.perf_counter()
+    with Study(config(pair, strategy, seed, dim, quick)) as study:
+        result = study.run()
+        trace, spent, best = [], 0.0, float("inf")
+        for o in sorted(study.dataset.observations, key=lambda o: o.id or 0):
+            spent += o.cost
+            if o.fidelity == study.target.name and o.value is not None:
+                best = min(best, o.value)
+                trace.append((spent, best))
+        budget = study.config.budget.total
+    final = result.best.value if result.best and result.best.value is not None else float("inf")
+    return {
+        "pair": pair,
+        "strategy": strategy,
+        "seed": seed,
+        "best": final,
+        "trace": trace,
+        "budget": budget,
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def cost_to_reach(trace: list[tuple[float, float]], target: float, budget: float) -> float:
+    return next((c for c, b in trace if b <= target), budget)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="2 pairs per group, small budgets and optimiser settings")
+    parser.add_argument(
+        "--seeds", type=int, default=None, help="seeds per (pair, strategy); default 10 (3 with --quick)"
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    seeds = args.seeds or (3 if args.quick else 10)
+    pairs = HELPS[:2] + HURTS[:2] if args.quick else HELPS + HURTS
+    jobs = [(p, s, k, args.quick) for p in pairs for k in range(seeds) for s in STRATEGIES]
+    start = time.perf_counter()
+    with ProcessPoolExecutor(args.workers) as pool:
+        rows = list(pool.map(run_job, jobs))
+    print(f"{len(jobs)} runs in {time.perf_counter() - start:.0f} s ({seeds} seeds, quick={args.quick})")
+    header = f"{'pair':58s} {'group':5s} " + " ".join(f"{s + ' best':>12s} {s + ' cost':>12s}" for s in STRATEGIES)
+    print(header + f" {'cost g/hf':>9s} {'cost g/al':>9s}")
+    for pair in pairs:
+        mine = [r for r in rows if r["pair"] == pair]
+        target = statistics.quantiles([r["best"] for r in mine], n=4)[0]
+        med: dict[str, tuple[float, float]] = {}
+        for s in STRATEGIES:
+            rs = [r for r in mine if r["strategy"] == s]
+            med[s] = (
+                statistics.median(r["best"] for r in rs),
+                statistics.median(cost_to_reach(r["trace"], target, r["budget"]) for r in rs),
+            )
+        cells = " ".join(f"{med[s][0]:12.4g} {med[s][1]:12.3g}" for s in STRATEGIES)
+        group = "helps" if pair in HELPS else "hurts"
+        ratio_hf = med["gated"][1] / med["hf-only"][1]
+        ratio_al = med["gated"][1] / med["always"][1]
+        print(f"{pair:58s} {group:5s} {cells} {ratio_hf:9.2f} {ratio_al:9.2f}")
+
+
+if __name__ == "__main__":
+    main()
