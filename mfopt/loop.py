@@ -298,9 +298,9 @@ class Study:
         open_sources = [d.source for d in decisions if d.use_low]
         allowed = tuple(f for f in self.fidelities if f.name in open_sources or f is self.target)
         names = [f.name for f in allowed]
-        data = self.training_data(names)
         use_multi = bool(open_sources) and self.multi_surrogate is not None
         surrogate = self.multi_surrogate if use_multi else self.surrogate
+        data = self.training_data(names, impute=not getattr(surrogate, "needs_gradients", False))
         label = (
             self.config.multi_surrogate.name
             if use_multi and self.config.multi_surrogate
@@ -338,11 +338,11 @@ class Study:
             return []
         return self._record_candidates(candidates, decisions)
 
-    def training_data(self, names: Sequence[str]) -> Dataset:
+    def training_data(self, names: Sequence[str], impute: bool = True) -> Dataset:
         """The data a surrogate is fitted on: successful observations, plus (with
         ``[run].impute_failures``) each failed point at the worst value seen at its fidelity."""
         data = self.dataset.restrict(names)
-        if not self.config.run.impute_failures:
+        if not (impute and self.config.run.impute_failures):
             return data
         worst = {n: max((o.value for o in data.successful(n) if o.value is not None), default=None) for n in names}
         imputed = [

@@ -67,6 +67,9 @@ class Surrogate(ABC):
     """
 
     multi_fidelity: ClassVar[bool] = False
+    #: True when :meth:`fit` needs a gradient at every observation (then the loop does not impute
+    #: failed points, which have none, into the training data).
+    needs_gradients: bool = False
 
     @abstractmethod
     def fit(self, data: Dataset) -> FittedSurrogate:

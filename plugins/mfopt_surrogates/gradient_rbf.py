@@ -205,6 +205,7 @@ class GradientRBF(Surrogate):
         if int(n_starts) < 1 or int(maxiter) < 1:
             raise ValueError("n_starts and maxiter must be positive integers")
         self.mode, self.n_starts, self.maxiter = mode, int(n_starts), int(maxiter)
+        self.needs_gradients = mode != "f"
 
     def _rows(self, data: Dataset, lower: Tensor, span: Tensor, offset: Tensor, scale: Tensor) -> Rows:
         """Stack every source's points and the rows ``mode`` keeps (scaled)."""

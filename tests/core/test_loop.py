@@ -97,3 +97,16 @@ def test_resume_refuses_a_different_configuration(tmp_path: Path) -> None:
 def test_in_memory_study_without_run_dir() -> None:
     result = Study({"budget": {"max_evaluations": 5}}, problem=hf_problem()).run()
     assert result.evaluations == 5 and result.run_dir is None
+
+
+def test_gradient_surrogates_train_without_imputed_failures(tmp_path: Path) -> None:
+    config = {
+        "budget": {"max_evaluations": 9},
+        "design": {"samples": {"high": 6}, "seed": 0},
+        "surrogate": {"name": "gradient-rbf", "n_starts": 2},
+    }
+    study = Study(config, problem=hf_problem(fragile), run_dir=tmp_path)
+    result = study.run()
+    assert result.evaluations == 9
+    assert any(o.status is Status.FAILED for o in study.store.observations())
+    assert all(o.gradient is not None for o in study.store.observations() if o.ok)
