@@ -53,6 +53,14 @@ def order_fidelities(fidelities: Iterable[Fidelity]) -> tuple[Fidelity, ...]:
     return ordered
 
 
+def find_fidelity(fidelities: Sequence[Fidelity], name: str, owner: str) -> Fidelity:
+    """The fidelity called ``name``; a KeyError naming ``owner`` and the known names otherwise."""
+    for f in fidelities:
+        if f.name == name:
+            return f
+    raise KeyError(f"{owner} has no fidelity {name!r}; it has {[f.name for f in fidelities]}")
+
+
 class Status(StrEnum):
     """Life cycle of one evaluation in the run store."""
 
@@ -135,10 +143,7 @@ class Dataset:
         return self.fidelities[-1]
 
     def fidelity(self, name: str) -> Fidelity:
-        for f in self.fidelities:
-            if f.name == name:
-                return f
-        raise KeyError(f"unknown fidelity {name!r}; known: {[f.name for f in self.fidelities]}")
+        return find_fidelity(self.fidelities, name, "the dataset")
 
     def successful(self, fidelity: str | None = None) -> list[Observation]:
         """Observations with a value, optionally of one fidelity only."""

@@ -13,7 +13,7 @@ from dataclasses import replace
 import torch
 from torch import Tensor
 
-from mfopt.data import DTYPE, Fidelity, order_fidelities
+from mfopt.data import DTYPE, Fidelity, find_fidelity, order_fidelities
 
 TorchFunction = Callable[[Tensor], Tensor]
 
@@ -43,10 +43,7 @@ class Problem(ABC):
         return self.fidelities[-1]
 
     def fidelity(self, name: str) -> Fidelity:
-        for f in self.fidelities:
-            if f.name == name:
-                return f
-        raise KeyError(f"problem {self.name!r} has no fidelity {name!r}; it has {[f.name for f in self.fidelities]}")
+        return find_fidelity(self.fidelities, name, f"problem {self.name!r}")
 
     @abstractmethod
     def evaluate(self, X: Tensor, fidelity: str) -> Tensor:
@@ -72,13 +69,13 @@ class Problem(ABC):
 
 
 class FunctionProblem(Problem):
-    """A problem defined by one torch function per fidelity; gradients come from autograd.
+    """A problem defined by one function per fidelity.
 
-    Each function maps an ``n x d`` float64 tensor to ``n`` values and must be written with torch
-    operations (so one definition gives values and exact gradients, vectorised over points).
+    Each function maps an ``n x d`` float64 tensor to ``n`` values. Written with torch operations,
+    one definition gives values and, through autograd, exact gradients, vectorised over points.
+    With ``differentiable=False`` the functions may compute by any means (numpy, a C library) and
+    the problem offers no gradients.
     """
-
-    has_gradients = True
 
     def __init__(
         self,
@@ -87,7 +84,9 @@ class FunctionProblem(Problem):
         functions: Mapping[str, TorchFunction],
         fidelities: Sequence[Fidelity],
         optimum: float | None = None,
+        differentiable: bool = True,
     ) -> None:
+        self.has_gradients = differentiable
         self.name = name
         self.bounds = torch.as_tensor(bounds, dtype=DTYPE)
         if self.bounds.ndim != 2 or self.bounds.shape[0] != 2:
@@ -112,9 +111,11 @@ class FunctionProblem(Problem):
     def evaluate(self, X: Tensor, fidelity: str) -> Tensor:
         X = torch.as_tensor(X, dtype=DTYPE).reshape(-1, self.dim)
         with torch.no_grad():
-            return self._function(fidelity)(X).reshape(-1)
+            return torch.as_tensor(self._function(fidelity)(X), dtype=DTYPE).reshape(-1)
 
     def gradient(self, X: Tensor, fidelity: str) -> Tensor:
+        if not self.has_gradients:
+            return super().gradient(X, fidelity)
         X = torch.as_tensor(X, dtype=DTYPE).reshape(-1, self.dim).detach().clone().requires_grad_(True)
         with torch.enable_grad():
             y = self._function(fidelity)(X).reshape(-1)

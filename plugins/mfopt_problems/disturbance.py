@@ -39,7 +39,6 @@ from torch import Tensor
 
 from mfopt import FunctionProblem, Problem, Registry, lhs
 from mfopt_problems import extrema, literature
-from mfopt_problems.array_problem import ArrayProblem
 from mfopt_problems.bbob import BBOBFunction, bbob_bounds
 from mfopt_problems.pair import HIGH, LOW, TorchFn
 
@@ -171,7 +170,7 @@ def build(spec: Spec) -> Problem:
                     spec.amp, centres)  # fmt: skip
     if spec.base is not None:
         return FunctionProblem(spec.name, bounds, {"low": low, "high": high}, (LOW, HIGH), optimum)
-    return ArrayProblem(spec.name, bounds, {"low": low, "high": high}, (LOW, HIGH), optimum)
+    return FunctionProblem(spec.name, bounds, {"low": low, "high": high}, (LOW, HIGH), optimum, differentiable=False)
 
 
 def _invalid(message: str) -> Problem:
