@@ -70,7 +70,7 @@ def show_result(result: StudyResult) -> None:
         console.print(f"[bold red]No successful high-fidelity evaluation[/] (stopped: {result.stop_reason})")
     else:
         x = ", ".join(f"{v:.6g}" for v in best.x)
-        console.print(f"[bold]Best {result.target} point[/]: x = [{x}]  f = {best.value:.6g}")
+        console.print(f"[bold]Best high-fidelity point[/] ({result.target}): x = [{x}]  f = {best.value:.6g}")
     budget = f" of {result.budget:g}" if result.budget is not None else ""
     console.print(
         f"cost spent {result.cost_spent:.4g}{budget}, {result.evaluations} evaluations, "

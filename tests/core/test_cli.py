@@ -24,9 +24,10 @@ def test_forrester_example_finishes_and_reports(in_tmp: Path, capsys: pytest.Cap
     assert main(["report", "runs/forrester", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["best"] == result["best"] and report["status"] == "finished"
+    assert report["decisions"] and all(d["reason"] and d["detector"] == "guideline" for d in report["decisions"])
 
     assert main(["report", "runs/forrester"]) == 0
-    assert "Best high point" in capsys.readouterr().out
+    assert "Best high-fidelity point (high)" in capsys.readouterr().out
 
     assert main(["optimize", str(config), "--quiet"]) == 2
     assert "already holds a run" in capsys.readouterr().err
