@@ -1,7 +1,8 @@
 """The plugin's own test: it meets mfopt's problem contract."""
 
-from mfopt.testing import check_problem
 from mfopt_example_plugin.plugin import make_example_sphere
+
+from mfopt.testing import check_problem
 
 
 def test_example_sphere_meets_the_problem_contract() -> None:
