@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import gpytorch
 import numpy as np
 import torch
 from scipy.optimize import minimize
@@ -170,3 +171,15 @@ def minimise_batched(
         best = values.argmin(0)
     index = best.view(1, -1, 1).expand(1, shape[1], shape[2])
     return final.gather(0, index).squeeze(0), values.gather(0, best.view(1, -1)).squeeze(0)
+
+
+def floor_variances(cov: Tensor) -> Tensor:
+    """``cov`` (``... x q x q``) with its diagonal lifted to GPyTorch's ``min_variance`` floor.
+
+    Round-off leaves the variances of an interpolating model at or just below zero at training
+    points; GPyTorch warns about every variance under its floor. The diagonal is removed and the
+    clamped one added back, so the result is exactly the floor (no rounding below it).
+    """
+    diag = cov.diagonal(dim1=-2, dim2=-1)
+    floor = gpytorch.settings.min_variance.value(cov.dtype)
+    return cov - torch.diag_embed(diag) + torch.diag_embed(diag.clamp_min(floor))

@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import gpytorch
 import torch
 from botorch.models.model import FantasizeMixin, Model
 from botorch.posteriors.gpytorch import GPyTorchPosterior
@@ -28,7 +27,7 @@ from gpytorch.distributions import MultivariateNormal
 from linear_operator.operators import DenseLinearOperator
 from torch import Tensor
 
-from mfopt_surrogates._kriging_core import correlation, gls_mean, safe_cholesky
+from mfopt_surrogates._kriging_core import correlation, floor_variances, gls_mean, safe_cholesky
 
 
 @dataclass(frozen=True)
@@ -165,11 +164,7 @@ class AR1GP(Model, FantasizeMixin):
         scale = self.scale.unsqueeze(-1)
         mean = self.offset.unsqueeze(-1) + scale * mean
         cov = cov * scale.unsqueeze(-1) ** 2
-        # round-off puts variances at training points at or below zero; lift them to GPyTorch's own
-        # floor so that its "negative variance" warning does not fire for an interpolating model
-        diag = cov.diagonal(dim1=-2, dim2=-1)
-        floor = gpytorch.settings.min_variance.value(cov.dtype)
-        cov = cov + torch.diag_embed(diag.clamp_min(floor) - diag)
+        cov = floor_variances(cov)
         posterior = GPyTorchPosterior(MultivariateNormal(mean, DenseLinearOperator(cov)))
         if posterior_transform is not None:
             return posterior_transform(posterior)

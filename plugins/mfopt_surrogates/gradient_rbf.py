@@ -47,7 +47,14 @@ from linear_operator.operators import DenseLinearOperator
 from torch import Tensor
 
 from mfopt import Dataset, FittedSurrogate, ModelFittingError, Surrogate
-from mfopt_surrogates._kriging_core import DTYPE, lhs_starts, minimise_batched, resolve_device, safe_cholesky
+from mfopt_surrogates._kriging_core import (
+    DTYPE,
+    floor_variances,
+    lhs_starts,
+    minimise_batched,
+    resolve_device,
+    safe_cholesky,
+)
 
 MODES = ("g", "f-g", "f")
 LOG10_LENGTHSCALE = (-1.5, 1.0)  # in scaled ([0, 1]^d) units
@@ -183,10 +190,9 @@ class GradientGP(Model):
             T = torch.cat([torch.eye(q).to(Z), torch.full((q, m), -1.0 / m).to(Z)], -1)
             mean, cov = mean_all[..., :q], T @ cov_all @ T.transpose(-1, -2)
         cov = self.sigma2 * 0.5 * (cov + cov.transpose(-1, -2))
-        diag = cov.diagonal(dim1=-2, dim2=-1)
-        cov = cov + torch.diag_embed(diag.clamp_min(0.0) - diag)
         mean = self.offset + self.scale * (self.c + mean)
-        posterior = GPyTorchPosterior(MultivariateNormal(mean, DenseLinearOperator(cov * self.scale**2)))
+        cov = floor_variances(cov * self.scale**2)
+        posterior = GPyTorchPosterior(MultivariateNormal(mean, DenseLinearOperator(cov)))
         return posterior_transform(posterior) if posterior_transform is not None else posterior
 
 
