@@ -61,6 +61,29 @@ def find_fidelity(fidelities: Sequence[Fidelity], name: str, owner: str) -> Fide
     raise KeyError(f"{owner} has no fidelity {name!r}; it has {[f.name for f in fidelities]}")
 
 
+class FidelityBox:
+    """What a problem and a dataset share: a box (``bounds``, ``2 x d``) and fidelities ordered by
+    level, the last one the target."""
+
+    bounds: Tensor
+    fidelities: tuple[Fidelity, ...]
+
+    @property
+    def dim(self) -> int:
+        return int(self.bounds.shape[1])
+
+    @property
+    def target(self) -> Fidelity:
+        return self.fidelities[-1]
+
+    def fidelity(self, name: str) -> Fidelity:
+        """The fidelity called ``name``; a KeyError naming the known ones otherwise."""
+        return find_fidelity(self.fidelities, name, self._owner())
+
+    def _owner(self) -> str:
+        return type(self).__name__
+
+
 class Status(StrEnum):
     """Life cycle of one evaluation in the run store."""
 
@@ -117,7 +140,7 @@ class Decision:
 
 
 @dataclass
-class Dataset:
+class Dataset(FidelityBox):
     """All observations of a study, keyed by fidelity.
 
     ``bounds`` is a ``2 x d`` float64 tensor (row 0 lower, row 1 upper); ``fidelities`` is ordered
@@ -134,16 +157,8 @@ class Dataset:
             raise ValueError(f"bounds must be a 2 x d tensor, got shape {tuple(self.bounds.shape)}")
         self.fidelities = order_fidelities(self.fidelities)
 
-    @property
-    def dim(self) -> int:
-        return int(self.bounds.shape[1])
-
-    @property
-    def target(self) -> Fidelity:
-        return self.fidelities[-1]
-
-    def fidelity(self, name: str) -> Fidelity:
-        return find_fidelity(self.fidelities, name, "the dataset")
+    def _owner(self) -> str:
+        return "the dataset"
 
     def successful(self, fidelity: str | None = None) -> list[Observation]:
         """Observations with a value, optionally of one fidelity only."""

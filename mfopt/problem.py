@@ -13,12 +13,12 @@ from dataclasses import replace
 import torch
 from torch import Tensor
 
-from mfopt.data import DTYPE, Fidelity, find_fidelity, order_fidelities
+from mfopt.data import DTYPE, Fidelity, FidelityBox, order_fidelities
 
 TorchFunction = Callable[[Tensor], Tensor]
 
 
-class Problem(ABC):
+class Problem(FidelityBox, ABC):
     """An objective with one or more fidelities.
 
     Subclasses set ``name``, ``bounds`` (``2 x d`` float64) and ``fidelities`` (ordered by level,
@@ -34,16 +34,8 @@ class Problem(ABC):
     #: The known optimum value of the target fidelity, if any (for regret).
     optimum: float | None = None
 
-    @property
-    def dim(self) -> int:
-        return int(self.bounds.shape[1])
-
-    @property
-    def target(self) -> Fidelity:
-        return self.fidelities[-1]
-
-    def fidelity(self, name: str) -> Fidelity:
-        return find_fidelity(self.fidelities, name, f"problem {self.name!r}")
+    def _owner(self) -> str:
+        return f"problem {self.name!r}"
 
     @abstractmethod
     def evaluate(self, X: Tensor, fidelity: str) -> Tensor:

@@ -130,18 +130,4 @@ class CommandProblem(Problem):
         return evaluate_rows(X, lambda row: self.run_point(row, fidelity))
 
 
-def make_command_problem(
-    command: list[str],
-    lower: list[float],
-    upper: list[float],
-    fidelities: list[dict[str, Any]] | None = None,
-    timeout: float = 600.0,
-    cwd: str | None = None,
-    env: dict[str, str] | None = None,
-    optimum: float | None = None,
-) -> CommandProblem:
-    """Factory selected by a ``[problem]`` table with a ``command`` key."""
-    return CommandProblem(command, lower, upper, fidelities, timeout, cwd, env, optimum)
-
-
-__all__ = ["PLACEHOLDERS", "CommandProblem", "make_command_problem"]
+__all__ = ["PLACEHOLDERS", "CommandProblem"]

@@ -19,13 +19,13 @@ def mfopt_register_problems(registry: Registry) -> None:
     solar.register(registry)
     registry.register(
         "python",
-        python_problem.make_python_problem,
+        python_problem.PythonProblem,
         description="a user Python function: python = 'package.module:function', lower, upper, [fidelities]",
         key="python",
     )
     registry.register(
         "command",
-        command_problem.make_command_problem,
+        command_problem.CommandProblem,
         description="an external program: command = ['./sim', '{input}', '{fidelity}'], lower, upper, [fidelities]",
         key="command",
     )

@@ -121,16 +121,4 @@ class PythonProblem(Problem):
         return state
 
 
-def make_python_problem(
-    python: str,
-    lower: list[float],
-    upper: list[float],
-    fidelities: list[dict[str, Any]] | None = None,
-    gradient: str | None = None,
-    optimum: float | None = None,
-) -> PythonProblem:
-    """Factory selected by a ``[problem]`` table with a ``python`` key."""
-    return PythonProblem(python, lower, upper, fidelities, gradient, optimum)
-
-
-__all__ = ["PythonProblem", "load_callable", "make_python_problem"]
+__all__ = ["PythonProblem", "load_callable"]
