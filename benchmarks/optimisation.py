@@ -19,8 +19,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress
 
 HELPS = ["SongToalForretal0.00", "ToalBranin0.00", "RajnarayanHartmannH3", "XiongParkFirst"]
 HURTS = ["ToalBranin1.00", "MarchWillcoxRosenbrock5", "COCOfunction1-dim2-seed1-dists2-centres3-radius0.1-freq2-amp2"]
@@ -94,8 +97,12 @@ def main() -> None:
     pairs = HELPS[:2] + HURTS[:2] if args.quick else HELPS + HURTS
     jobs = [(p, s, k, args.quick) for p in pairs for k in range(seeds) for s in STRATEGIES]
     start = time.perf_counter()
-    with ProcessPoolExecutor(args.workers) as pool:
-        rows = list(pool.map(run_job, jobs))
+    with ProcessPoolExecutor(args.workers) as pool, Progress(console=Console(stderr=True)) as progress:
+        task = progress.add_task("runs", total=len(jobs))
+        futures = [pool.submit(run_job, job) for job in jobs]
+        for future in as_completed(futures):
+            progress.advance(task)
+        rows = [f.result() for f in futures]
     print(f"{len(jobs)} runs in {time.perf_counter() - start:.0f} s ({seeds} seeds, quick={args.quick})")
     header = f"{'pair':58s} {'group':5s} " + " ".join(f"{s + ' best':>12s} {s + ' cost':>12s}" for s in STRATEGIES)
     print(header + f" {'cost g/hf':>9s} {'cost g/al':>9s}")
