@@ -100,7 +100,7 @@ def main() -> None:
     with ProcessPoolExecutor(args.workers) as pool, Progress(console=Console(stderr=True)) as progress:
         task = progress.add_task("runs", total=len(jobs))
         futures = [pool.submit(run_job, job) for job in jobs]
-        for future in as_completed(futures):
+        for _ in as_completed(futures):
             progress.advance(task)
         rows = [f.result() for f in futures]
     print(f"{len(jobs)} runs in {time.perf_counter() - start:.0f} s ({seeds} seeds, quick={args.quick})")
