@@ -30,7 +30,7 @@ from mfopt.components import build_components, build_executor
 from mfopt.config import StudyConfig, parse_config
 from mfopt.data import Candidate, Dataset, Decision, Fidelity, Observation, Status
 from mfopt.design import lhs, nested_design
-from mfopt.errors import ConfigError, MfoptError, PluginError, StoreError
+from mfopt.errors import ConfigError, MfoptError, PluginError
 from mfopt.evaluation import evaluate_candidate
 from mfopt.plugin.manager import PluginManager, get_plugin_manager
 from mfopt.problem import Problem
@@ -118,7 +118,7 @@ class Study:
             if section in ("budget", "run"):
                 continue  # a resumed run may get more budget, or run on another device
             if before.get(section) != now.get(section):
-                raise StoreError(
+                raise ConfigError(
                     f"{self.run_dir} was started with a different [{section}] section; "
                     "resume it with its original configuration, or start a new run with --run-dir"
                 )
@@ -254,6 +254,7 @@ class Study:
 
     def _record(self, observations: Sequence[Observation]) -> None:
         self.store.complete(observations)
+        self.store.set_meta({"elapsed": self.elapsed})  # wall time survives a killed run
         for o in observations:
             self._outstanding.pop(o.id or -1, None)
         self.dataset.extend(observations)

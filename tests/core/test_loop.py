@@ -94,6 +94,27 @@ def test_resume_refuses_a_different_configuration(tmp_path: Path) -> None:
         )
 
 
+def test_resume_with_another_configuration_is_a_usage_error(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mfopt.cli import main
+
+    (in_tmp / "p.toml").write_text("[problem]\nname = 'SongToalForretal0.50'\n[budget]\nmax_evaluations = 4\n")
+    assert main(["optimize", "p.toml", "--quiet"]) == 0
+    (in_tmp / "p.toml").write_text(
+        "[problem]\nname = 'SongToalForretal0.50'\n[budget]\nmax_evaluations = 6\n[acquisition]\nname = 'lcb'\n"
+    )
+    assert main(["optimize", "p.toml", "--resume", "--quiet"]) == 2
+    assert "different [acquisition] section" in capsys.readouterr().err
+
+
+def test_elapsed_time_is_stored_with_every_outcome(tmp_path: Path) -> None:
+    study = Study({"budget": {"max_evaluations": 3}}, problem=hf_problem(), run_dir=tmp_path)
+    import torch
+
+    for c in study.ask():
+        study.tell(c, float(forrester(torch.tensor([c.x]))[0]))
+    assert study.store.meta()["elapsed"] > 0.0
+
+
 def test_in_memory_study_without_run_dir() -> None:
     result = Study({"budget": {"max_evaluations": 5}}, problem=hf_problem()).run()
     assert result.evaluations == 5 and result.run_dir is None
