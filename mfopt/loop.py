@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, as_completed
 from dataclasses import replace
@@ -36,6 +37,7 @@ from mfopt.plugin.manager import PluginManager, get_plugin_manager
 from mfopt.problem import Problem
 from mfopt.result import StudyResult, summarize
 from mfopt.store import RunStore
+from mfopt.surrogate import FittedSurrogate, Surrogate
 
 EPS = 1e-9
 
@@ -300,27 +302,23 @@ class Study:
         allowed = tuple(f for f in self.fidelities if f.name in open_sources or f is self.target)
         names = [f.name for f in allowed]
         use_multi = bool(open_sources) and self.multi_surrogate is not None
-        surrogate = self.multi_surrogate if use_multi else self.surrogate
-        data = self.training_data(names, impute=not getattr(surrogate, "needs_gradients", False))
-        label = (
-            self.config.multi_surrogate.name
-            if use_multi and self.config.multi_surrogate
-            else self.config.surrogate.name
-        )
-        context = ProposalContext(
-            self.problem.bounds, allowed, self.config.acquisition.q, self.remaining_budget, seed, iteration
-        )
         info: dict[str, Any] = {"seed": seed}
-        if len(data.successful(self.target.name)) < 2:
-            info["note"] = "fewer than 2 successful high-fidelity points: a space-filling point instead of a model"
+        fitted: FittedSurrogate | None = None
+        label = self.config.surrogate.name
+        if len(self.dataset.successful(self.target.name)) >= 2:
+            torch.manual_seed(seed)
+            fitted, label, data, names = self._fit(use_multi, names, info)
+        if fitted is None:
+            info["note"] = "no model (fewer than 2 successful high-fidelity points, or every fit failed): "
+            info["note"] += "a space-filling high-fidelity point instead"
             x = lhs(1, self.problem.bounds, seed=seed)[0]
             candidates = [Candidate(tuple(float(v) for v in x), self.target.name, None, iteration)]
+            names = [self.target.name]
         else:
-            torch.manual_seed(seed)
-            start = time.perf_counter()
-            assert surrogate is not None
-            fitted = surrogate.fit(data)
-            info.update({"fit_seconds": time.perf_counter() - start, "model": fitted.info})
+            allowed = tuple(f for f in allowed if f.name in names)
+            context = ProposalContext(
+                self.problem.bounds, allowed, self.config.acquisition.q, self.remaining_budget, seed, iteration
+            )
             start = time.perf_counter()
             try:
                 proposed = self.acquisition.propose(fitted, data, context)
@@ -338,6 +336,30 @@ class Study:
             self._stop = "budget"
             return []
         return self._record_candidates(candidates, decisions)
+
+    def _fit(
+        self, use_multi: bool, names: list[str], info: dict[str, Any]
+    ) -> tuple[FittedSurrogate | None, str, Dataset, list[str]]:
+        """Fit the multi-fidelity surrogate (gate open) or the single-fidelity one; a fit that
+        raises falls back to the next (multi -> single -> none), recorded in ``info`` and warned."""
+        target = [self.target.name]
+        attempts: list[tuple[Surrogate, str, list[str]]] = []
+        if use_multi and self.multi_surrogate is not None and self.config.multi_surrogate is not None:
+            attempts.append((self.multi_surrogate, self.config.multi_surrogate.name, names))
+        attempts.append((self.surrogate, self.config.surrogate.name, target))
+        for surrogate, label, fit_names in attempts:
+            data = self.training_data(fit_names, impute=not surrogate.needs_gradients)
+            start = time.perf_counter()
+            try:
+                fitted = surrogate.fit(data)
+            except Exception as exc:  # a model that cannot be fitted must not end the study
+                message = f"surrogate {label!r} failed to fit: {type(exc).__name__}: {exc}"
+                info.setdefault("fit_errors", []).append(message)
+                warnings.warn(message, RuntimeWarning, stacklevel=2)
+                continue
+            info.update({"fit_seconds": time.perf_counter() - start, "model": fitted.info})
+            return fitted, label, data, fit_names
+        return None, self.config.surrogate.name, self.dataset.restrict(target), target
 
     def training_data(self, names: Sequence[str], impute: bool = True) -> Dataset:
         """The data a surrogate is fitted on: successful observations, plus (with

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mfopt import MfoptError, Status, Study
+from mfopt import Dataset, FittedSurrogate, MfoptError, PluginManager, Registry, Status, Study, Surrogate
+from mfopt.plugin import hookimpl
 from mfopt.store import RunStore
 from tests.core.helpers import forrester, fragile, hf_problem
 
@@ -131,3 +132,37 @@ def test_gradient_surrogates_train_without_imputed_failures(tmp_path: Path) -> N
     assert result.evaluations == 9
     assert any(o.status is Status.FAILED for o in study.store.observations())
     assert all(o.gradient is not None for o in study.store.observations() if o.ok)
+
+
+class _Unfittable(Surrogate):
+    multi_fidelity = True
+
+    def __init__(self, device: str = "auto", seed: int = 0) -> None:
+        pass
+
+    def fit(self, data: Dataset) -> FittedSurrogate:
+        raise RuntimeError("singular matrix")
+
+
+class _UnfittablePlugin:
+    @hookimpl
+    def mfopt_register_surrogates(self, registry: Registry) -> None:
+        registry.register("unfittable", _Unfittable)
+
+
+def test_a_surrogate_that_fails_to_fit_falls_back_and_the_run_goes_on(tmp_path: Path) -> None:
+    pm = PluginManager([("unfittable-plugin", _UnfittablePlugin())])
+    config = {
+        "problem": {"name": "SongToalForretal0.00"},
+        "budget": {"max_evaluations": 11},
+        "design": {"samples": {"low": 6, "high": 3}},
+        "multi_surrogate": {"name": "unfittable"},
+        "detector": {"name": "always"},
+    }
+    with pytest.warns(RuntimeWarning, match="'unfittable' failed to fit: RuntimeError: singular matrix"):
+        result = Study(config, plugin_manager=pm, run_dir=tmp_path).run()
+    assert result.evaluations == 11
+    store = RunStore.open(tmp_path)
+    iterations = store.iterations()
+    assert iterations and all(it["surrogate"] == "kriging" for it in iterations)
+    assert all("singular matrix" in it["info"]["fit_errors"][0] for it in iterations)
