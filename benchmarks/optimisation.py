@@ -17,9 +17,11 @@ those medians from this run only. Jobs (pair, seed, strategy) run in a process p
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -81,6 +83,13 @@ def run_job(job: tuple[str, str, int, bool]) -> dict[str, Any]:
     }
 
 
+def load_rows(path: Path) -> list[dict[str, Any]]:
+    """Runs already recorded in a JSON-lines file (none if it does not exist)."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def cost_to_reach(trace: list[tuple[float, float]], target: float, budget: float) -> float:
     return next((c for c, b in trace if b <= target), budget)
 
@@ -92,18 +101,28 @@ def main() -> None:
         "--seeds", type=int, default=None, help="seeds per (pair, strategy); default 10 (3 with --quick)"
     )
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--out", type=Path, default=None, help="append each finished run as a JSON line here (kept if interrupted)"
+    )
+    parser.add_argument("--resume", action="store_true", help="skip the runs already in --out")
     args = parser.parse_args()
     seeds = args.seeds or (3 if args.quick else 10)
     pairs = HELPS[:2] + HURTS[:2] if args.quick else HELPS + HURTS
     jobs = [(p, s, k, args.quick) for p in pairs for k in range(seeds) for s in STRATEGIES]
+    rows = load_rows(args.out) if args.resume and args.out else []
+    done = {(r["pair"], r["strategy"], r["seed"]) for r in rows}
+    todo = [job for job in jobs if job[:3] not in done]
     start = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool, Progress(console=Console(stderr=True)) as progress:
-        task = progress.add_task("runs", total=len(jobs))
-        futures = [pool.submit(run_job, job) for job in jobs]
-        for _ in as_completed(futures):
+        task = progress.add_task("runs", total=len(jobs), completed=len(jobs) - len(todo))
+        for future in as_completed([pool.submit(run_job, job) for job in todo]):
+            row = future.result()
+            rows.append(row)
+            if args.out:
+                with args.out.open("a", encoding="utf-8") as sink:
+                    sink.write(json.dumps(row) + "\n")
             progress.advance(task)
-        rows = [f.result() for f in futures]
-    print(f"{len(jobs)} runs in {time.perf_counter() - start:.0f} s ({seeds} seeds, quick={args.quick})")
+    print(f"{len(todo)} runs in {time.perf_counter() - start:.0f} s ({seeds} seeds, quick={args.quick})")
     header = f"{'pair':58s} {'group':5s} " + " ".join(f"{s + ' best':>12s} {s + ' cost':>12s}" for s in STRATEGIES)
     print(header + f" {'cost g/hf':>9s} {'cost g/al':>9s}")
     for pair in pairs:
