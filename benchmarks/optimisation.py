@@ -105,9 +105,13 @@ def main() -> None:
         "--out", type=Path, default=None, help="append each finished run as a JSON line here (kept if interrupted)"
     )
     parser.add_argument("--resume", action="store_true", help="skip the runs already in --out")
+    parser.add_argument("--pairs", default=None, help="comma-separated pairs (default: the panel; --quick: 2+2)")
     args = parser.parse_args()
     seeds = args.seeds or (3 if args.quick else 10)
-    pairs = HELPS[:2] + HURTS[:2] if args.quick else HELPS + HURTS
+    if args.pairs:
+        pairs = [p.strip() for p in args.pairs.split(",") if p.strip()]
+    else:
+        pairs = HELPS[:2] + HURTS[:2] if args.quick else HELPS + HURTS
     jobs = [(p, s, k, args.quick) for p in pairs for k in range(seeds) for s in STRATEGIES]
     rows = load_rows(args.out) if args.resume and args.out else []
     done = {(r["pair"], r["strategy"], r["seed"]) for r in rows}
