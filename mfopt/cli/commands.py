@@ -1,6 +1,7 @@
 """Imports every sub-command module so that each registers itself on the app."""
 
 from mfopt.cli import (
+    benchmark_cmd,  # noqa: F401
     compare_cmd,  # noqa: F401
     features_cmd,  # noqa: F401
     optimize_cmd,  # noqa: F401
