@@ -57,12 +57,14 @@ class ProblemSection(_PluginSection):
 
 
 class BudgetSection(_Strict):
-    """When to stop. ``total`` is in cost units; at least ``total`` or ``max_evaluations`` is required."""
+    """When to stop. ``total`` is in cost units; at least ``total`` or ``max_evaluations`` is required.
+    ``patience = K`` also stops after K iterations without a better high-fidelity value."""
 
     total: float | None = Field(default=None, gt=0)
     max_evaluations: int | None = Field(default=None, gt=0)
     target: float | None = None
     wall_time: float | None = Field(default=None, gt=0, description="seconds")
+    patience: int | None = Field(default=None, gt=0, description="iterations without a better HF value")
 
     @model_validator(mode="after")
     def _bounded(self) -> BudgetSection:
@@ -104,7 +106,18 @@ class AcquisitionSection(_PluginSection):
 
 
 class ExecutorSection(_PluginSection):
+    """``asynchronous``: propose a new point as soon as a worker is free, conditioned on the
+    pending ones (default); false waits for every evaluation of a proposal before the next."""
+
     name: str = "serial"
+    asynchronous: bool = True
+
+
+class StrategySection(_PluginSection):
+    """How candidates are chosen; ``gated`` composes [surrogate], [multi_surrogate], [detector]
+    and [acquisition]."""
+
+    name: str = "gated"
 
 
 class RunSection(_Strict):
@@ -129,6 +142,7 @@ class StudyConfig(_Strict):
     detector: DetectorSection = Field(default_factory=DetectorSection)
     acquisition: AcquisitionSection = Field(default_factory=AcquisitionSection)
     executor: ExecutorSection = Field(default_factory=ExecutorSection)
+    strategy: StrategySection = Field(default_factory=StrategySection)
     run: RunSection = Field(default_factory=RunSection)
 
     @model_validator(mode="after")
