@@ -16,7 +16,7 @@ from mfopt.errors import PluginError
 from mfopt.plugin import ENTRY_POINT_GROUP, PROJECT_NAME, hookspecs
 from mfopt.plugin.registry import Provider, Registry
 
-FAMILIES = ("problems", "surrogates", "detectors", "acquisitions", "executors")
+FAMILIES = ("problems", "surrogates", "detectors", "acquisitions", "executors", "strategies")
 DISABLE_ENV = "MFOPT_DISABLE_PLUGINS"
 
 
@@ -34,7 +34,7 @@ def disabled_from_env() -> set[str]:
 
 
 class PluginManager:
-    """Owns the pluggy manager and the five registries.
+    """Owns the pluggy manager and the registries (one per plugin family).
 
     :param plugins: extra ``(name, object)`` plugins registered after the entry points (tests,
         embedding applications).
@@ -132,6 +132,10 @@ class PluginManager:
     @property
     def executors(self) -> Registry:
         return self.registries["executors"]
+
+    @property
+    def strategies(self) -> Registry:
+        return self.registries["strategies"]
 
     def plugins(self) -> list[PluginInfo]:
         return [
