@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -22,8 +23,9 @@ DTYPE = torch.float64
 class Fidelity:
     """One information source of a problem.
 
-    ``level`` orders the sources (the highest is the target, the expensive truth) and lies in
-    (0, 1]; ``cost`` is what one evaluation spends from the budget (HF = 1 unless stated).
+    ``level`` orders the sources (the highest is the target, the expensive truth) and may be any
+    positive number (a number of epochs, a mesh size); ``cost`` is what one evaluation spends from
+    the budget (HF = 1 unless stated). Models see levels through :func:`normalise_levels`.
     """
 
     name: str
@@ -33,8 +35,8 @@ class Fidelity:
     def __post_init__(self) -> None:
         if not self.name:
             raise ValueError("a fidelity needs a non-empty name")
-        if not (0.0 < self.level <= 1.0):
-            raise ValueError(f"fidelity {self.name!r}: level must lie in (0, 1], got {self.level}")
+        if not (self.level > 0.0 and math.isfinite(self.level)):
+            raise ValueError(f"fidelity {self.name!r}: level must be a positive number, got {self.level}")
         if not (self.cost > 0.0 and math.isfinite(self.cost)):
             raise ValueError(f"fidelity {self.name!r}: cost must be a positive number, got {self.cost}")
 
@@ -51,6 +53,14 @@ def order_fidelities(fidelities: Iterable[Fidelity]) -> tuple[Fidelity, ...]:
     if len(set(levels)) != len(levels):
         raise ValueError(f"two fidelities share a level: {levels}")
     return ordered
+
+
+def normalise_levels(fidelities: Sequence[Fidelity]) -> tuple[Fidelity, ...]:
+    """The fidelities with each level divided by the highest, so that levels lie in (0, 1] and the
+    target's is 1: what models see (e.g. epochs 3 and 27 become 1/9 and 1). Identity when the
+    highest level is already 1."""
+    top = max(f.level for f in fidelities)
+    return tuple(replace(f, level=f.level / top) for f in fidelities)
 
 
 def find_fidelity(fidelities: Sequence[Fidelity], name: str, owner: str) -> Fidelity:
@@ -94,12 +104,17 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class Candidate:
-    """A point to evaluate at a given fidelity. ``id`` is the run-store row once recorded."""
+    """A point to evaluate at a given fidelity. ``id`` is the run-store row once recorded.
+
+    ``x`` is the encoded vector in the model box; ``params`` the same point as named values
+    (see :class:`~mfopt.space.SearchSpace`), None until the study decodes it.
+    """
 
     x: tuple[float, ...]
     fidelity: str
     id: int | None = None
     iteration: int = 0
+    params: Mapping[str, Any] | None = field(default=None, hash=False)
 
 
 @dataclass(frozen=True)
