@@ -40,13 +40,17 @@ class Pair:
     optimum: float | None = None
     family: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    #: False for pairs computed by non-differentiable means (e.g. deterministic pseudo-noise):
+    #: the problem then offers no gradients.
+    differentiable: bool = True
 
     @property
     def dim(self) -> int:
         return len(self.bounds[0])
 
     def problem(self) -> FunctionProblem:
-        return FunctionProblem(self.name, self.bounds, {"low": self.low, "high": self.high}, (LOW, HIGH), self.optimum)
+        functions = {"low": self.low, "high": self.high}
+        return FunctionProblem(self.name, self.bounds, functions, (LOW, HIGH), self.optimum, self.differentiable)
 
     def info(self) -> dict[str, Any]:
         lb, ub = self.bounds

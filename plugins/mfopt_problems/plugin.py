@@ -1,6 +1,7 @@
 """Entry point of the first-party problems plugin (``[project.entry-points.mfopt] problems``).
 
-Registers the literature pairs (and the Wang-Rastrigin resolver), the disturbance-based and BBOB-based
+Registers the literature pairs (and the Wang-Rastrigin resolver), the mf-prior-bench multi-fidelity
+Hartmann pairs, the harmful pairs of robust MF-BO (Mikkola et al. 2023), the disturbance-based and BBOB-based
 generated pairs (enumerated names plus a resolver for every name of the grammar), SOLAR, and the
 ``python`` / ``command`` user problems.
 """
@@ -9,12 +10,14 @@ from __future__ import annotations
 
 from mfopt import Registry
 from mfopt.plugin import hookimpl
-from mfopt_problems import command_problem, disturbance, literature, python_problem, solar
+from mfopt_problems import command_problem, disturbance, literature, mf_hartmann, python_problem, robust_pairs, solar
 
 
 @hookimpl
 def mfopt_register_problems(registry: Registry) -> None:
     literature.register(registry)
+    mf_hartmann.register(registry)
+    robust_pairs.register(registry)
     disturbance.register(registry)
     solar.register(registry)
     registry.register(
