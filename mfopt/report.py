@@ -11,7 +11,7 @@ from mfopt.store import RunStore
 
 def load_run(run_dir: str | Path) -> tuple[StudyResult, RunStore]:
     """The result of the run in ``run_dir`` (read-only use) and its open store."""
-    store = RunStore.open(run_dir)
+    store = RunStore.open(run_dir, lock=False)  # a reader: works while the run is going on
     meta = store.meta()
     fidelities = [f["name"] for f in meta.get("fidelities", [])]
     budget = meta.get("config", {}).get("budget", {}).get("total")
