@@ -2,13 +2,17 @@
 
 The public API. Plugin packages import contracts from here (and ``mfopt.plugin`` for
 ``hookimpl``, ``mfopt.testing`` for the contract suites).
+
+Names are imported on first access (PEP 562 ``__getattr__``): ``import mfopt`` and the ``mfopt``
+command's start-up do not load torch or BoTorch; ``from mfopt import Study`` loads what ``Study``
+needs. The errors are light and imported at once.
 """
 
-from mfopt.acquisition import Acquisition, ProposalContext
-from mfopt.config import StudyConfig, load_config, parse_config
-from mfopt.data import DTYPE, Candidate, Dataset, Decision, Fidelity, Observation, Status, order_fidelities
-from mfopt.design import lhs, maximin_lhs, maximin_subset, nested_design, scale, unscale
-from mfopt.detector import HarmDetector
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from mfopt.errors import (
     ConfigError,
     EvaluationError,
@@ -19,18 +23,74 @@ from mfopt.errors import (
     StoreError,
     UnknownNameError,
 )
-from mfopt.loop import Study
-from mfopt.plugin.manager import PluginManager, get_plugin_manager
-from mfopt.plugin.registry import Registry
-from mfopt.problem import FunctionProblem, Problem
-from mfopt.result import StudyResult
-from mfopt.surrogate import FittedSurrogate, Surrogate
+
+if TYPE_CHECKING:
+    from mfopt.acquisition import Acquisition, ProposalContext
+    from mfopt.config import StudyConfig, load_config, parse_config
+    from mfopt.data import DTYPE, Candidate, Dataset, Decision, Fidelity, Observation, Status, order_fidelities
+    from mfopt.design import lhs, maximin_lhs, maximin_subset, nested_design, scale, unscale
+    from mfopt.detector import HarmDetector
+    from mfopt.loop import Study
+    from mfopt.plugin.manager import PluginManager, get_plugin_manager
+    from mfopt.plugin.registry import Registry
+    from mfopt.problem import FunctionProblem, Problem
+    from mfopt.result import StudyResult
+    from mfopt.surrogate import FittedSurrogate, Surrogate
 
 __version__ = "0.1.0"
+
+#: public name -> the module that defines it (imported on first access)
+_LAZY: dict[str, str] = {
+    "Acquisition": "mfopt.acquisition",
+    "ProposalContext": "mfopt.acquisition",
+    "StudyConfig": "mfopt.config",
+    "load_config": "mfopt.config",
+    "parse_config": "mfopt.config",
+    "DTYPE": "mfopt.data",
+    "Candidate": "mfopt.data",
+    "Dataset": "mfopt.data",
+    "Decision": "mfopt.data",
+    "Fidelity": "mfopt.data",
+    "Observation": "mfopt.data",
+    "Status": "mfopt.data",
+    "order_fidelities": "mfopt.data",
+    "lhs": "mfopt.design",
+    "maximin_lhs": "mfopt.design",
+    "maximin_subset": "mfopt.design",
+    "nested_design": "mfopt.design",
+    "scale": "mfopt.design",
+    "unscale": "mfopt.design",
+    "HarmDetector": "mfopt.detector",
+    "Study": "mfopt.loop",
+    "PluginManager": "mfopt.plugin.manager",
+    "get_plugin_manager": "mfopt.plugin.manager",
+    "Registry": "mfopt.plugin.registry",
+    "FunctionProblem": "mfopt.problem",
+    "Problem": "mfopt.problem",
+    "StudyResult": "mfopt.result",
+    "FittedSurrogate": "mfopt.surrogate",
+    "Surrogate": "mfopt.surrogate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mfopt' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later accesses skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 def optimize(config_file: str, run_dir: str | None = None, resume: bool = False) -> StudyResult:
     """Run the study described by ``config_file`` (a problem.toml) and return its result."""
+    from mfopt.config import load_config
+    from mfopt.loop import Study
+
     with Study(load_config(config_file), run_dir=run_dir, resume=resume, source=str(config_file)) as study:
         return study.run()
 

@@ -1,7 +1,10 @@
 """Builds a study's plugins from its config, through the registries only.
 
 Unknown names and bad options become :class:`~mfopt.errors.ConfigError` lines naming the file and
-the key (``problem.toml: [surrogate].name: unknown surrogate 'krig' ...``).
+the key (``problem.toml: [surrogate].name: unknown surrogate 'krig' ...``). Building the components
+validates the whole configuration (plugins and their options, the executor's name and options,
+the device, which model goes in which section), so :class:`~mfopt.Study` raises every
+configuration error before it creates a run store.
 """
 
 from __future__ import annotations
@@ -9,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import torch
+
 from mfopt.acquisition import Acquisition
 from mfopt.config import StudyConfig
 from mfopt.detector import HarmDetector
 from mfopt.errors import ConfigError, RegistryError
 from mfopt.plugin.manager import PluginManager
-from mfopt.plugin.registry import Registry
+from mfopt.plugin.registry import Registry, check_options
 from mfopt.problem import Problem
 from mfopt.surrogate import Surrogate
 
@@ -62,11 +67,18 @@ def build_problem(config: StudyConfig, pm: PluginManager, source: str) -> Proble
 
 def build_components(config: StudyConfig, pm: PluginManager, source: str, problem: Problem | None = None) -> Components:
     """Problem (unless given), surrogates, detector and acquisition for ``config``."""
+    check_device(config, source)
+    check_executor(config, pm, source)
     problem = problem if problem is not None else build_problem(config, pm, source)
     seed = config.run.seed
     device = config.run.device
     s = config.surrogate
     surrogate = _create(pm.surrogates, s.name, f"{source}: [surrogate]", device=device, seed=seed, **s.options)
+    if getattr(surrogate, "multi_fidelity", False) and config.multi_surrogate is None and len(problem.fidelities) > 1:
+        raise ConfigError(
+            f"{source}: [surrogate].name: {s.name!r} is a multi-fidelity model, but without [multi_surrogate] the "
+            "study is high-fidelity only and it would see the target alone; put it under [multi_surrogate]"
+        )
     multi = detector = None
     if config.multi_surrogate is not None:
         if len(problem.fidelities) < 2:
@@ -82,6 +94,27 @@ def build_components(config: StudyConfig, pm: PluginManager, source: str, proble
     a = config.acquisition
     acquisition = _create(pm.acquisitions, a.name, f"{source}: [acquisition]", **a.options)
     return Components(problem, surrogate, multi, detector, acquisition)
+
+
+def check_device(config: StudyConfig, source: str) -> None:
+    """``device = "cuda"`` on a machine without CUDA is an error, not a silent fall-back to the CPU."""
+    if config.run.device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(
+            f"{source}: [run].device: 'cuda' but CUDA is not available here (torch {torch.__version__}); "
+            "use 'auto' (CUDA when available) or 'cpu'"
+        )
+
+
+def check_executor(config: StudyConfig, pm: PluginManager, source: str) -> None:
+    """The executor's name and option names, checked without starting it (a Dask executor would
+    start a cluster); a bad option value still surfaces when :func:`build_executor` creates it."""
+    e = config.executor
+    where = f"{source}: [executor]"
+    try:
+        entry = pm.executors.get(e.name)
+    except RegistryError as exc:
+        raise ConfigError(f"{where}.name: {exc}") from None
+    check_options(entry.factory, e.options, f"{where}: executor {e.name!r}")
 
 
 def build_executor(config: StudyConfig, pm: PluginManager, source: str) -> Any:

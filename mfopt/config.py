@@ -60,10 +60,10 @@ class BudgetSection(_Strict):
     """When to stop. ``total`` is in cost units; at least ``total`` or ``max_evaluations`` is required.
     ``patience = K`` also stops after K iterations without a better high-fidelity value."""
 
-    total: float | None = Field(default=None, gt=0)
+    total: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     max_evaluations: int | None = Field(default=None, gt=0)
-    target: float | None = None
-    wall_time: float | None = Field(default=None, gt=0, description="seconds")
+    target: float | None = Field(default=None, allow_inf_nan=False)
+    wall_time: float | None = Field(default=None, gt=0, allow_inf_nan=False, description="seconds")
     patience: int | None = Field(default=None, gt=0, description="iterations without a better HF value")
 
     @model_validator(mode="after")
@@ -124,7 +124,7 @@ class RunSection(_Strict):
     """``impute_failures``: fit models with each failed point at the worst value seen at its
     fidelity, so that the acquisition steers away from regions that fail (hidden constraints)."""
 
-    dir: str | None = None
+    dir: str | None = None  # ``~`` is expanded
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
     impute_failures: bool = True
@@ -183,9 +183,19 @@ def _describe(error: Mapping[str, Any]) -> str:
         return f"{where}: required key is missing"
     message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
     found = error.get("input")
-    if kind.startswith(("greater", "less", "int_", "float_", "bool_", "string_", "literal", "dict_")):
+    if kind.startswith(("greater", "less", "int_", "float_", "bool_", "string_", "literal", "dict_", "finite")):
         return f"{where}: {message} (found {found!r})"
     return f"{where}: {message}"
+
+
+def _check_sections(data: Mapping[str, Any], source: str) -> None:
+    """Sections written in a file that would be silently ignored are errors. (Checked on the file,
+    not in :func:`parse_config`: a stored config always holds the default ``[detector]``.)"""
+    if "detector" in data and "multi_surrogate" not in data:
+        raise ConfigError(
+            f"{source}: [detector]: a gate needs [multi_surrogate]; without it the study is high-fidelity only "
+            "and the detector is never used: add [multi_surrogate] or remove [detector]"
+        )
 
 
 def parse_config(data: Mapping[str, Any], source: str = "<config>") -> StudyConfig:
@@ -203,10 +213,13 @@ def load_config(path: str | Path) -> StudyConfig:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    _check_sections(data, str(path))
     return parse_config(data, str(path))

@@ -43,3 +43,11 @@ class ModelFittingError(MfoptError):
 
 class StoreError(MfoptError):
     """The run store is missing, corrupt, or belongs to a different configuration."""
+
+
+class StoreCorruptError(StoreError, ConfigError):
+    """The run store is not a readable mfopt store (garbage, truncated, creation killed): exit code 2."""
+
+
+class StoreLockedError(StoreError, ConfigError):
+    """Another process holds the run directory's lock (one run, one writer): exit code 2."""

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from mfopt.benchmark.protocol import compare
 from mfopt.cli import app
 from mfopt.cli.output import print_json, print_table
 from mfopt.errors import ConfigError
-from mfopt.plugin.manager import get_plugin_manager
 
 
 @app.command("compare")
@@ -23,6 +21,9 @@ def compare_command(
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable results."),
 ) -> None:
     """Fit each model on the same nested designs and score it on 1000·d test points."""
+    from mfopt.benchmark.protocol import compare
+    from mfopt.plugin.manager import get_plugin_manager
+
     names = [m.strip() for m in models.split(",") if m.strip()]
     if not names:
         raise ConfigError("--models: give at least one surrogate name")

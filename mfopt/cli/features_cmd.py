@@ -3,30 +3,33 @@
 The sample comes either from a registered problem (a seeded nested maximin design: the cheapest
 fidelity on ``--nl`` points, the target on a ``--nh``-point subset) or from a CSV file. Problems and
 detectors are reached only through the plugin manager's registries; the features are read from
-the decisions (the ``guideline`` detector reports the full feature mapping).
+the decisions (the ``guideline`` detector reports the full feature mapping). Torch and the data
+model are imported inside the functions, so ``mfopt --help`` does not load them.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 import typer
 
 from mfopt.cli import app
-from mfopt.cli.features_csv import read_samples
 from mfopt.cli.output import print_json, print_table
-from mfopt.data import DTYPE, Dataset, Decision, Fidelity, Observation, Status
-from mfopt.design import nested_design
 from mfopt.errors import ConfigError, RegistryError
-from mfopt.plugin.manager import PluginManager, get_plugin_manager
-from mfopt.problem import Problem
+
+if TYPE_CHECKING:
+    from mfopt.data import Dataset, Decision
+    from mfopt.plugin.manager import PluginManager
 
 
 def _problem_sample(pm: PluginManager, name: str, nh: int, nl: int, seed: int) -> Dataset:
     """Evaluate the cheapest fidelity of ``name`` on ``nl`` points and its target on ``nh`` of them."""
+    from mfopt.data import Dataset, Observation, Status
+    from mfopt.design import nested_design
+    from mfopt.problem import Problem
+
     if nh < 1 or nl < nh:
         raise ConfigError(f"--nh/--nl: need 1 <= nh <= nl for a nested design, got nh={nh}, nl={nl}")
     try:
@@ -48,6 +51,11 @@ def _problem_sample(pm: PluginManager, name: str, nh: int, nl: int, seed: int) -
 
 
 def _csv_sample(path: Path, lower: str | None, upper: str | None) -> Dataset:
+    import torch
+
+    from mfopt.cli.features_csv import read_samples
+    from mfopt.data import DTYPE, Dataset, Fidelity, Observation
+
     X, y_high, y_low, bounds = read_samples(path, lower, upper)
     observations = [Observation(tuple(x), "low", v) for x, v in zip(X.tolist(), y_low, strict=True)]
     observations += [Observation(tuple(x), "high", v) for x, v in zip(X.tolist(), y_high, strict=True) if v is not None]
@@ -83,6 +91,8 @@ def features_command(
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable output."),
 ) -> None:
     """Sample features (CC, RRMSE, LCC, adjusted R2, budgets) and every detector's decision."""
+    from mfopt.plugin.manager import get_plugin_manager
+
     pm = get_plugin_manager()
     if (problem is None) == (data is None):
         raise ConfigError("give exactly one of --problem NAME (with --nh, --nl) or --data FILE.csv")

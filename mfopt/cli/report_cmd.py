@@ -10,7 +10,6 @@ from mfopt.cli import app
 from mfopt.cli.optimize_cmd import show_result
 from mfopt.cli.output import print_json, print_table
 from mfopt.errors import ConfigError, StoreError
-from mfopt.report import decision_rows, load_run
 
 
 @app.command("report")
@@ -21,6 +20,8 @@ def report_command(
     plot_dir: Path | None = typer.Option(None, "--plot-dir", help="Where --plot writes its PNGs (default: RUN_DIR)."),
 ) -> None:
     """Report a run: best high-fidelity point, evaluations and cost per fidelity, gate decisions."""
+    from mfopt.report import decision_rows, load_run
+
     try:
         result, store = load_run(run_dir)
     except StoreError as exc:
