@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 
 from mfopt.data import DTYPE, Fidelity, FidelityBox, order_fidelities
+from mfopt.space import SearchSpace
 
 TorchFunction = Callable[[Tensor], Tensor]
 
@@ -33,9 +34,17 @@ class Problem(FidelityBox, ABC):
     has_gradients: bool = False
     #: The known optimum value of the target fidelity, if any (for regret).
     optimum: float | None = None
+    _space: SearchSpace | None = None
 
     def _owner(self) -> str:
         return f"problem {self.name!r}"
+
+    @property
+    def space(self) -> SearchSpace:
+        """The named parameters whose encoding is ``bounds`` (see :mod:`mfopt.space`). By default the
+        anonymous float space ``x0 .. x{d-1}`` of a positional box; a problem with named parameters
+        sets ``_space`` (and ``bounds = _space.bounds``)."""
+        return self._space if self._space is not None else SearchSpace.from_bounds(self.bounds)
 
     @abstractmethod
     def evaluate(self, X: Tensor, fidelity: str) -> Tensor:
@@ -66,13 +75,14 @@ class FunctionProblem(Problem):
     Each function maps an ``n x d`` float64 tensor to ``n`` values. Written with torch operations,
     one definition gives values and, through autograd, exact gradients, vectorised over points.
     With ``differentiable=False`` the functions may compute by any means (numpy, a C library) and
-    the problem offers no gradients.
+    the problem offers no gradients. ``bounds`` may be a :class:`~mfopt.space.SearchSpace`: the
+    functions then get encoded points (``n x space.dim``; ``space.decode(row)`` names them).
     """
 
     def __init__(
         self,
         name: str,
-        bounds: Sequence[Sequence[float]] | Tensor,
+        bounds: Sequence[Sequence[float]] | Tensor | SearchSpace,
         functions: Mapping[str, TorchFunction],
         fidelities: Sequence[Fidelity],
         optimum: float | None = None,
@@ -80,6 +90,8 @@ class FunctionProblem(Problem):
     ) -> None:
         self.has_gradients = differentiable
         self.name = name
+        if isinstance(bounds, SearchSpace):
+            self._space, bounds = bounds, bounds.bounds
         self.bounds = torch.as_tensor(bounds, dtype=DTYPE)
         if self.bounds.ndim != 2 or self.bounds.shape[0] != 2:
             raise ValueError(f"{name}: bounds must be 2 x d, got shape {tuple(self.bounds.shape)}")
