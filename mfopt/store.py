@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS evaluations (
     proposed_at REAL NOT NULL,
     finished_at REAL,
     duration REAL,
-    attempts INTEGER NOT NULL DEFAULT 0
+    attempts INTEGER NOT NULL DEFAULT 0,
+    params TEXT
 );
 CREATE TABLE IF NOT EXISTS decisions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -280,6 +281,8 @@ class RunStore:
             db = cls._connect(path)
             store = cls(path, db, held)
             store._check_complete()
+            if held is not None:  # a writer; readers read old stores as they are
+                store._add_params_column()
             return store
         except BaseException as exc:
             if db is not None:
@@ -307,6 +310,12 @@ class RunStore:
         version = meta["schema_version"]
         if version != SCHEMA_VERSION:
             raise StoreError(f"{self.path}: run store schema {version!r}, this mfopt reads {SCHEMA_VERSION}")
+
+    def _add_params_column(self) -> None:
+        """A store written before named parameters has no ``params`` column: add it (NULL = unknown)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(evaluations)")}
+        if "params" not in columns:
+            self._db.execute("ALTER TABLE evaluations ADD COLUMN params TEXT")
 
     @staticmethod
     def exists(run_dir: str | Path) -> bool:
@@ -352,10 +361,19 @@ class RunStore:
         with self._transaction() as db:
             for c in candidates:
                 cur = db.execute(
-                    "INSERT INTO evaluations(iteration, fidelity, x, status, cost, proposed_at) VALUES (?,?,?,?,?,?)",
-                    (c.iteration, c.fidelity, json.dumps(list(c.x)), Status.PENDING.value, costs[c.fidelity], now),
+                    "INSERT INTO evaluations(iteration, fidelity, x, status, cost, proposed_at, params)"
+                    " VALUES (?,?,?,?,?,?,?)",
+                    (
+                        c.iteration,
+                        c.fidelity,
+                        json.dumps(list(c.x)),
+                        Status.PENDING.value,
+                        costs[c.fidelity],
+                        now,
+                        json.dumps(dict(c.params)) if c.params is not None else None,
+                    ),
                 )
-                out.append(Candidate(c.x, c.fidelity, int(cur.lastrowid or 0), c.iteration))
+                out.append(Candidate(c.x, c.fidelity, int(cur.lastrowid or 0), c.iteration, c.params))
         return out
 
     def complete(self, observations: Iterable[Observation]) -> None:
@@ -419,9 +437,25 @@ class RunStore:
     def pending_attempts(self) -> list[tuple[Candidate, int]]:
         """Pending evaluations in id order, each with its number of attempts so far."""
         rows = self._db.execute(
-            "SELECT id, iteration, fidelity, x, attempts FROM evaluations WHERE status = 'pending' ORDER BY id"
+            "SELECT id, iteration, fidelity, x, attempts, params FROM evaluations WHERE status = 'pending' ORDER BY id"
         ).fetchall()
-        return [(Candidate(tuple(json.loads(x)), fid, ident, it), n) for ident, it, fid, x, n in rows]
+        return [
+            (Candidate(tuple(json.loads(x)), fid, ident, it, json.loads(params) if params else None), n)
+            for ident, it, fid, x, n, params in rows
+        ]
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every evaluation row (pending ones too) in id order, as a dict of its columns with ``x``,
+        ``gradient`` and ``params`` decoded from JSON (``params`` is None in stores older than it)."""
+        cursor = self._db.execute("SELECT * FROM evaluations ORDER BY id")
+        names = [d[0] for d in cursor.description]
+        out = []
+        for row in cursor.fetchall():
+            record = dict(zip(names, row, strict=True))
+            for key in ("x", "gradient", "params"):
+                record[key] = json.loads(record[key]) if record.get(key) else None
+            out.append(record)
+        return out
 
     def cost_committed(self) -> float:
         """Cost of every recorded evaluation, finished or pending."""
