@@ -42,10 +42,32 @@ class _PluginSection(BaseModel):
 
 
 class ProblemSection(_PluginSection):
-    """The problem: a registered ``name``, or a key a problem plugin claims (``python``, ``command``)."""
+    """The problem: a registered ``name``, or a key a problem plugin claims (``python``, ``command``).
+
+    ``parameters``: named parameters (:mod:`mfopt.space`), given as ``[problem.parameters]`` or as a
+    top-level ``[parameters]`` table, validated here and passed to the problem's factory.
+    """
 
     name: str | None = None
     costs: dict[str, float] = Field(default_factory=dict)
+    parameters: dict[str, dict[str, Any]] | None = None
+
+    @property
+    def options(self) -> dict[str, Any]:
+        extra = dict(self.model_extra or {})
+        return extra if self.parameters is None else {**extra, "parameters": self.parameters}
+
+    @field_validator("parameters")
+    @classmethod
+    def _valid_space(cls, value: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]] | None:
+        if value is not None:
+            from mfopt.space import SearchSpace  # torch: only when a file declares parameters
+
+            try:
+                SearchSpace.from_config(value)
+            except ValueError as exc:
+                raise ValueError(str(exc).removeprefix("parameters.")) from None
+        return value
 
     @field_validator("costs")
     @classmethod
@@ -144,6 +166,22 @@ class StudyConfig(_Strict):
     executor: ExecutorSection = Field(default_factory=ExecutorSection)
     strategy: StrategySection = Field(default_factory=StrategySection)
     run: RunSection = Field(default_factory=RunSection)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parameters_into_problem(cls, data: Any) -> Any:
+        """A top-level ``[parameters]`` table is the problem's ``parameters``."""
+        if not isinstance(data, Mapping) or "parameters" not in data:
+            return data
+        data = dict(data)
+        parameters = data.pop("parameters")
+        problem = data.get("problem")
+        if not isinstance(problem, Mapping):
+            raise ValueError("[parameters] needs a [problem] whose objective takes them (e.g. python = ...)")
+        if "parameters" in problem:
+            raise ValueError("give the parameters once: [parameters] or [problem.parameters], not both")
+        data["problem"] = {**problem, "parameters": parameters}
+        return data
 
     @model_validator(mode="after")
     def _problem_named(self) -> StudyConfig:
