@@ -27,7 +27,17 @@ from mfopt.errors import (
 if TYPE_CHECKING:
     from mfopt.acquisition import Acquisition, ProposalContext
     from mfopt.config import StudyConfig, load_config, parse_config
-    from mfopt.data import DTYPE, Candidate, Dataset, Decision, Fidelity, Observation, Status, order_fidelities
+    from mfopt.data import (
+        DTYPE,
+        Candidate,
+        Dataset,
+        Decision,
+        Fidelity,
+        Observation,
+        Status,
+        normalise_levels,
+        order_fidelities,
+    )
     from mfopt.design import lhs, maximin_lhs, maximin_subset, nested_design, scale, unscale
     from mfopt.detector import HarmDetector
     from mfopt.loop import Study
@@ -35,6 +45,7 @@ if TYPE_CHECKING:
     from mfopt.plugin.registry import Registry
     from mfopt.problem import FunctionProblem, Problem
     from mfopt.result import StudyResult
+    from mfopt.space import Categorical, Float, Int, SearchSpace
     from mfopt.surrogate import FittedSurrogate, Surrogate
 
 __version__ = "0.1.0"
@@ -54,6 +65,7 @@ _LAZY: dict[str, str] = {
     "Observation": "mfopt.data",
     "Status": "mfopt.data",
     "order_fidelities": "mfopt.data",
+    "normalise_levels": "mfopt.data",
     "lhs": "mfopt.design",
     "maximin_lhs": "mfopt.design",
     "maximin_subset": "mfopt.design",
@@ -68,6 +80,10 @@ _LAZY: dict[str, str] = {
     "FunctionProblem": "mfopt.problem",
     "Problem": "mfopt.problem",
     "StudyResult": "mfopt.result",
+    "Categorical": "mfopt.space",
+    "Float": "mfopt.space",
+    "Int": "mfopt.space",
+    "SearchSpace": "mfopt.space",
     "FittedSurrogate": "mfopt.surrogate",
     "Surrogate": "mfopt.surrogate",
 }
@@ -99,14 +115,17 @@ __all__ = [
     "DTYPE",
     "Acquisition",
     "Candidate",
+    "Categorical",
     "ConfigError",
     "Dataset",
     "Decision",
     "EvaluationError",
     "Fidelity",
     "FittedSurrogate",
+    "Float",
     "FunctionProblem",
     "HarmDetector",
+    "Int",
     "MfoptError",
     "ModelFittingError",
     "Observation",
@@ -116,6 +135,7 @@ __all__ = [
     "ProposalContext",
     "Registry",
     "RegistryError",
+    "SearchSpace",
     "Status",
     "StoreError",
     "Study",
@@ -130,6 +150,7 @@ __all__ = [
     "maximin_lhs",
     "maximin_subset",
     "nested_design",
+    "normalise_levels",
     "optimize",
     "order_fidelities",
     "parse_config",
