@@ -1,51 +1,80 @@
-"""The study: propose -> evaluate -> update, with the low-fidelity gate, budget accounting,
-stopping rules and ask/tell.
+"""The study: a run store, ask/tell, budget accounting, stopping conditions and the executor loop.
 
-``Study.ask()`` returns candidates (the initial design first, then model-based proposals) that
-are already recorded in the run store as pending; ``Study.tell()`` records an outcome.
-``Study.run()`` is built on the two, evaluating through the configured executor. Each iteration:
+The study knows no model. What to evaluate next comes from its :class:`~mfopt.strategy.Strategy`
+(``[strategy]``, default ``gated``), which receives a frozen :class:`~mfopt.state.StudyState`.
+``Study.ask()`` returns candidates already recorded in the run store as pending;
+``Study.tell()`` records an outcome. ``Study.run()`` drives the executor:
 
-1. the detector judges every cheap source against the target on the sample in hand (the gate);
-2. the multi-fidelity surrogate is fitted on the target plus the open sources, or the
-   single-fidelity surrogate on the target alone when every source is gated off;
-3. the acquisition proposes up to ``q`` candidates at allowed fidelities; proposals that would
-   overspend the budget or exceed ``max_evaluations`` are dropped;
-4. decisions, fit information and candidates are written to the store before evaluation.
+- every worker stays busy: as soon as one evaluation finishes it is recorded in the store, and
+  the strategy proposes the next point conditioned on the ones still pending (with
+  ``[executor] asynchronous = false`` it waits for every evaluation of a proposal instead);
+- the initial design goes out as individual evaluations, each recorded as it completes, so a
+  kill loses only what was in flight; ``--resume`` runs those again;
+- a point whose evaluation was in flight at :data:`MAX_ATTEMPTS` crashes in a row (the process
+  died each time: ``os._exit`` in a serial objective, a killed run) is recorded as failed,
+  "the evaluator died", instead of being run again for ever;
+- the study stops proposing when a stopping condition holds (:mod:`mfopt.stopping`) or the
+  strategy has nothing affordable left; evaluations in flight finish and are recorded.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
+import numbers
+import signal
+import threading
 import time
-import warnings
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, as_completed
-from dataclasses import replace
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from mfopt.acquisition import ProposalContext
-from mfopt.components import build_components, build_executor
+from mfopt.components import build_executor, build_problem
 from mfopt.config import StudyConfig, parse_config
 from mfopt.data import Candidate, Dataset, Decision, Fidelity, Observation, Status
-from mfopt.design import lhs, nested_design
 from mfopt.errors import ConfigError, MfoptError, PluginError
-from mfopt.evaluation import evaluate_candidate
+from mfopt.evaluation import evaluate_candidate, value_error
 from mfopt.plugin.manager import PluginManager, get_plugin_manager
 from mfopt.problem import Problem
 from mfopt.result import StudyResult, summarize
+from mfopt.state import StudyState
+from mfopt.stopping import StoppingCondition, from_budget
 from mfopt.store import RunStore
-from mfopt.surrogate import FittedSurrogate, Surrogate
+from mfopt.strategy import Strategy, build_strategy
 
 EPS = 1e-9
+#: a point in flight at this many crashes of its evaluator in a row is recorded as failed
+MAX_ATTEMPTS = 2
+#: config sections a resumed run may change (more budget, another device or executor)
+RESUMABLE_CHANGES = ("budget", "run", "executor")
 
 
 def iteration_seed(seed: int, iteration: int) -> int:
     """A reproducible per-iteration seed (so a resumed run proposes as the original would)."""
     digest = hashlib.sha256(f"{seed}:{iteration}".encode()).digest()
     return int.from_bytes(digest[:4], "little")
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM ends the run like Ctrl-C (status ``interrupted``, resumable) while inside."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class Study:
@@ -56,6 +85,9 @@ class Study:
     :param problem: a :class:`Problem` to use instead of ``[problem]`` (ask/tell from Python).
     :param resume: continue the run already in ``run_dir``.
     :param source: the config's file name, for error messages.
+
+    Everything is validated (plugins, options, the initial design against ``[budget]``) before the
+    run store is created: a configuration error leaves no store behind.
     """
 
     def __init__(
@@ -71,25 +103,32 @@ class Study:
         self.config = config if isinstance(config, StudyConfig) else parse_config(config, source)
         self.source = source
         self.pm = plugin_manager or get_plugin_manager()
-        parts = build_components(self.config, self.pm, source, problem)
-        self.problem = parts.problem
-        self.surrogate = parts.surrogate
-        self.multi_surrogate = parts.multi_surrogate
-        self.detector = parts.detector
-        self.acquisition = parts.acquisition
-        target = self.problem.target
-        self.fidelities: tuple[Fidelity, ...] = self.problem.fidelities if self.multi_surrogate else (target,)
+        self.problem = problem if problem is not None else build_problem(self.config, self.pm, source)
+        self.strategy: Strategy = build_strategy(self.config, self.problem, self.pm, source)
+        self.fidelities: tuple[Fidelity, ...] = self.strategy.fidelities
         self.costs = {f.name: f.cost for f in self.problem.fidelities}
+        self.stopping: StoppingCondition = from_budget(self.config.budget, min(f.cost for f in self.fidelities))
         self.run_dir = Path(run_dir) if run_dir is not None else None
-        self.store = self._open_store(resume)
-        self.dataset = Dataset(self.problem.bounds, self.fidelities, self.store.observations())
-        self._queue: list[Candidate] = self.store.pending()
-        self._outstanding: dict[int, Candidate] = {}
         self.decisions: list[Decision] = []
+        self._queue: list[Candidate] = []
+        self._outstanding: dict[int, Candidate] = {}
         self._stop: str | None = None
         self._clock = time.monotonic()
-        self._elapsed_before = float(self.store.meta().get("elapsed", 0.0))
-        self._check_design_budget()
+        self._elapsed_before = 0.0
+        self.study_id = uuid.uuid4().hex
+        self.dataset = Dataset(self.problem.bounds, self.fidelities, [])
+        self._iteration = 0
+        fresh = self.run_dir is None or not RunStore.exists(self.run_dir)
+        self._design = self._checked_design() if fresh else None
+        self.store = self._open_store(resume)
+        meta = self.store.meta()
+        self.study_id = str(meta.get("study_id") or self.study_id)
+        self._elapsed_before = float(meta.get("elapsed", 0.0))
+        self.dataset.extend(self.store.observations())
+        self._iteration = max(1, self._next_iteration())  # the initial design is iteration 0
+        if self._design is None and self.store.count() == 0:
+            self._design = self._checked_design()
+        self._requeue_pending()
 
     # store --------------------------------------------------------------------------------
     def _open_store(self, resume: bool) -> RunStore:
@@ -100,6 +139,7 @@ class Study:
             "bounds": self.problem.bounds.tolist(),
             "fidelities": [{"name": f.name, "level": f.level, "cost": f.cost} for f in self.fidelities],
             "target": self.problem.target.name,
+            "study_id": self.study_id,
         }
         if self.run_dir is None:
             return RunStore.memory(meta)
@@ -110,20 +150,38 @@ class Study:
                 )
             store = RunStore.open(self.run_dir)
             self._check_same_config(store.meta())
+            if "study_id" not in store.meta():
+                store.set_meta({"study_id": self.study_id})
             return store
         return RunStore.create(self.run_dir, meta)
 
     def _check_same_config(self, stored: Mapping[str, Any]) -> None:
         before = dict(stored.get("config", {}))
+        with suppress(ConfigError):  # fill in defaults added since (an old file gains [strategy] = gated)
+            before = parse_config(before).dump()
         now = self.config.dump()
         for section in sorted(set(before) | set(now)):
-            if section in ("budget", "run"):
-                continue  # a resumed run may get more budget, or run on another device
+            if section in RESUMABLE_CHANGES:
+                continue
             if before.get(section) != now.get(section):
                 raise ConfigError(
                     f"{self.run_dir} was started with a different [{section}] section; "
                     "resume it with its original configuration, or start a new run with --run-dir"
                 )
+
+    def _requeue_pending(self) -> None:
+        """Pending rows of a resumed run go back in the queue; a point whose evaluator died
+        :data:`MAX_ATTEMPTS` times in a row is recorded as failed instead."""
+        for candidate, attempts in self.store.pending_attempts():
+            if attempts >= MAX_ATTEMPTS:
+                error = (
+                    f"the evaluator died: this point was being evaluated at {attempts} crashes in a row "
+                    f"(a point is tried at most {MAX_ATTEMPTS} times)"
+                )
+                self._outstanding[candidate.id or 0] = candidate
+                self._record([self._failed(candidate, error)])
+            else:
+                self._queue.append(candidate)
 
     # accounting ---------------------------------------------------------------------------
     @property
@@ -137,11 +195,34 @@ class Study:
     @property
     def remaining_budget(self) -> float:
         total = self.config.budget.total
-        return float("inf") if total is None else total - self.cost_committed
+        return math.inf if total is None else total - self.cost_committed
 
     @property
     def elapsed(self) -> float:
         return self._elapsed_before + (time.monotonic() - self._clock)
+
+    def snapshot(self) -> StudyState:
+        """A frozen :class:`StudyState` of this instant (what strategies and observers see)."""
+        slots = self.config.budget.max_evaluations
+        return StudyState(
+            study_id=self.study_id,
+            config=self.config,
+            problem=self.problem.name,
+            bounds=self.problem.bounds,
+            fidelities=self.fidelities,
+            observations=tuple(self.dataset.observations),
+            pending=tuple(self.store.pending()),
+            cost_committed=self.cost_committed,
+            remaining_budget=self.remaining_budget,
+            evaluations_left=math.inf if slots is None else slots - self.store.count(),
+            iteration=self._iteration,
+            seed=iteration_seed(self.config.run.seed, self._iteration),
+            run_seed=self.config.run.seed,
+            device=self.config.run.device,
+            elapsed=self.elapsed,
+            stop_reason=self._stop,
+            run_dir=str(self.run_dir) if self.run_dir else None,
+        )
 
     def best(self) -> Observation | None:
         """The best evaluated high-fidelity observation (the recommendation)."""
@@ -149,80 +230,70 @@ class Study:
 
     def stop_reason(self) -> str | None:
         """Why the study must stop now, or None."""
-        if self._stop:
-            return self._stop
-        b = self.config.budget
-        if b.total is not None and self.remaining_budget < min(f.cost for f in self.fidelities) - EPS:
-            return "budget"
-        if b.max_evaluations is not None and self.store.count() >= b.max_evaluations:
-            return "max_evaluations"
-        best = self.best()
-        if b.target is not None and best is not None and best.value is not None and best.value <= b.target:
-            return "target"
-        if b.wall_time is not None and self.elapsed >= b.wall_time:
-            return "wall_time"
-        return None
+        return self._stop or self.stopping.reason(self.snapshot())
 
     # design -------------------------------------------------------------------------------
-    def design_sizes(self) -> list[int]:
-        """Initial points per fidelity in use, cheapest first (defaults: max(3, 2d) at the target,
-        twice that at each cheaper level)."""
-        samples = self.config.design.samples
-        unknown = set(samples) - {f.name for f in self.fidelities}
-        if unknown:
+    def _checked_design(self) -> list[Candidate]:
+        """The strategy's initial design, refused (ConfigError) when ``[budget]`` cannot pay for it."""
+        design = [self._validated(c, 0) for c in self.strategy.design(self.snapshot_before_store())]
+        cost = sum(self.costs[c.fidelity] for c in design)
+        budget = self.config.budget
+        if budget.total is not None and cost > budget.total + EPS:
             raise ConfigError(
-                f"{self.source}: [design].samples: no fidelity {sorted(unknown)} in use "
-                f"(fidelities: {[f.name for f in self.fidelities]})"
-            )
-        n_target = max(3, 2 * self.problem.dim)
-        sizes = []
-        for depth, f in enumerate(reversed(self.fidelities)):
-            sizes.append(samples.get(f.name, n_target * 2**depth))
-        sizes.reverse()
-        for cheap, dear, f in zip(sizes, sizes[1:], self.fidelities[1:], strict=False):
-            if cheap < dear:
-                raise ConfigError(
-                    f"{self.source}: [design].samples: {f.name} has more points than a cheaper fidelity "
-                    f"({dear} > {cheap}); nested designs need the cheaper sources to hold at least as many"
-                )
-        return sizes
-
-    def _check_design_budget(self) -> None:
-        if self.store.count() > 0:
-            return
-        cost = sum(n * f.cost for n, f in zip(self.design_sizes(), self.fidelities, strict=True))
-        total = self.config.budget.total
-        if total is not None and cost > total + EPS:
-            raise ConfigError(
-                f"{self.source}: [budget].total: the initial design alone costs {cost:g} > {total:g}; "
+                f"{self.source}: [budget].total: the initial design alone costs {cost:g} > {budget.total:g}; "
                 "raise the budget or lower [design].samples"
             )
+        if budget.max_evaluations is not None and len(design) > budget.max_evaluations:
+            raise ConfigError(
+                f"{self.source}: [budget].max_evaluations: the initial design alone has {len(design)} points "
+                f"> {budget.max_evaluations}; raise max_evaluations or lower [design].samples"
+            )
+        return design
 
-    def _design_candidates(self) -> list[Candidate]:
-        seed = self.config.design.seed if self.config.design.seed is not None else self.config.run.seed
-        designs = nested_design(self.problem.bounds, self.design_sizes(), seed=seed)
-        return [
-            Candidate(tuple(float(v) for v in row), f.name, None, 0)
-            for f, X in zip(self.fidelities, designs, strict=True)
-            for row in X
-        ]
+    def snapshot_before_store(self) -> StudyState:
+        """The state of a study with nothing recorded yet (what :meth:`Strategy.design` sees)."""
+        budget = self.config.budget
+        return StudyState(
+            study_id=self.study_id,
+            config=self.config,
+            problem=self.problem.name,
+            bounds=self.problem.bounds,
+            fidelities=self.fidelities,
+            observations=(),
+            pending=(),
+            cost_committed=0.0,
+            remaining_budget=math.inf if budget.total is None else budget.total,
+            evaluations_left=math.inf if budget.max_evaluations is None else budget.max_evaluations,
+            iteration=0,
+            seed=iteration_seed(self.config.run.seed, 0),
+            run_seed=self.config.run.seed,
+            device=self.config.run.device,
+            elapsed=0.0,
+            run_dir=str(self.run_dir) if self.run_dir else None,
+        )
 
     # ask / tell ---------------------------------------------------------------------------
     def ask(self) -> list[Candidate]:
-        """Candidates to evaluate next, recorded as pending; an empty list means the study is over."""
+        """Candidates to evaluate next, recorded as pending; an empty list means the study is over
+        (its status and stop reason are then in the store, for ``mfopt report``)."""
         if self._queue:
             batch, self._queue = self._queue, []
         else:
-            if self.stop_reason():
-                return []
-            if self.store.count() == 0:
-                batch = self._record_candidates(self._design_candidates(), [])
-            else:
-                batch = self._propose()
+            batch = [] if self.stop_reason() else self._propose()
+        if not batch:
+            if not self._outstanding:
+                self._close_run("finished")
+            return []
+        self._hand_out(batch)
+        return batch
+
+    def _hand_out(self, batch: Sequence[Candidate]) -> None:
+        if self.store.meta().get("status") != "running":
+            self.store.set_meta({"status": "running"})
+        self.store.start([c.id for c in batch if c.id is not None])
         for c in batch:
             assert c.id is not None
             self._outstanding[c.id] = c
-        return batch
 
     def tell(
         self,
@@ -233,26 +304,45 @@ class Study:
         error: str | None = None,
         duration: float = 0.0,
     ) -> Observation:
-        """Record the outcome of an asked candidate: a value, or an ``error`` (a failed evaluation)."""
-        if candidate.id is None or candidate.id not in self._outstanding:
+        """Record the outcome of an asked candidate: a value, or an ``error`` (a failed evaluation).
+
+        A value that is not finite, or beyond :data:`mfopt.evaluation.VALUE_LIMIT` in magnitude,
+        is recorded as a failed evaluation. Telling a candidate this study did not ask (or asked
+        with another point), a value that is not a real number (a str, a bool) or a gradient of
+        the wrong length is a :class:`MfoptError`.
+        """
+        known = self._outstanding.get(candidate.id) if candidate.id is not None else None
+        if known is None:
             raise MfoptError(f"candidate {candidate.id} was not asked by this study, or was already told")
-        failed = error is not None or value is None or value != value or value in (float("inf"), float("-inf"))
-        if failed and error is None:
-            error = "no value" if value is None else f"the objective returned {value}"
-        obs = Observation(
-            candidate.x,
-            candidate.fidelity,
-            None if failed else float(value),  # type: ignore[arg-type]
-            Status.FAILED if failed else Status.OK,
-            self.costs[candidate.fidelity],
-            tuple(float(g) for g in gradient) if gradient is not None and not failed else None,
-            error,
-            candidate.id,
-            candidate.iteration,
-            duration,
-        )
+        if (known.x, known.fidelity) != (tuple(candidate.x), candidate.fidelity):
+            raise MfoptError(
+                f"candidate {candidate.id} was not asked by this study ({self.study_id}): its candidate "
+                f"{candidate.id} is x={list(known.x)} at {known.fidelity!r}, not x={list(candidate.x)} "
+                f"at {candidate.fidelity!r}"
+            )
+        number = None if value is None else _real(value, "value")
+        grad = None
+        if gradient is not None:
+            grad = tuple(_real(g, "gradient component") for g in gradient)
+            if len(grad) != self.problem.dim:
+                raise MfoptError(f"gradient has {len(grad)} components, the problem has {self.problem.dim}")
+        if error is None:
+            error = "no value" if number is None else value_error(number)
+        if error is not None:
+            obs = self._failed(known, error, duration)
+        else:
+            obs = Observation(
+                known.x, known.fidelity, number, Status.OK, self.costs[known.fidelity], grad, None, known.id,
+                known.iteration, duration,
+            )  # fmt: skip
         self._record([obs])
         return obs
+
+    def _failed(self, candidate: Candidate, error: str, duration: float = 0.0) -> Observation:
+        return Observation(
+            candidate.x, candidate.fidelity, None, Status.FAILED, self.costs[candidate.fidelity], None, error,
+            candidate.id, candidate.iteration, duration,
+        )  # fmt: skip
 
     def _record(self, observations: Sequence[Observation]) -> None:
         self.store.complete(observations)
@@ -260,140 +350,68 @@ class Study:
         for o in observations:
             self._outstanding.pop(o.id or -1, None)
         self.dataset.extend(observations)
-        self.pm.after_evaluate(self, observations)
+        self.pm.after_evaluate(self.snapshot(), observations)
 
     def _record_candidates(self, candidates: Sequence[Candidate], decisions: Sequence[Decision]) -> list[Candidate]:
         recorded = self.store.add_candidates(candidates, self.costs)
-        self.pm.after_propose(self, recorded, decisions)
+        self.pm.after_propose(self.snapshot(), recorded, decisions)
         return recorded
+
+    def _close_run(self, status: str) -> None:
+        self._stop = self.stop_reason() or status
+        self.store.set_meta({"status": status, "elapsed": self.elapsed, "stop_reason": self._stop})
 
     # one iteration ------------------------------------------------------------------------
     def _next_iteration(self) -> int:
         done = [it["iteration"] for it in self.store.iterations()]
         return max([self.store.last_iteration(), *done]) + 1
 
-    def gate(self) -> list[Decision]:
-        """The detector's verdict on every cheap source (empty for a single-fidelity study)."""
-        if self.detector is None:
-            return []
-        decisions = []
-        for f in self.fidelities[:-1]:
-            pair = self.dataset.restrict([f.name, self.target.name])
-            try:
-                d = self.detector.assess(pair)
-            except Exception as exc:
-                raise PluginError(
-                    f"detector {self.config.detector.name!r} failed: {type(exc).__name__}: {exc}"
-                ) from exc
-            decisions.append(
-                Decision(
-                    d.use_low, dict(d.features), d.rule, d.reason, f.name, self.target.name, self.config.detector.name
-                )
-            )
-        return decisions
-
     def _propose(self) -> list[Candidate]:
-        iteration = self._next_iteration()
-        seed = iteration_seed(self.config.run.seed, iteration)
-        decisions = self.gate()
-        self.decisions = decisions
-        self.store.add_decisions(iteration, decisions)
-        open_sources = [d.source for d in decisions if d.use_low]
-        allowed = tuple(f for f in self.fidelities if f.name in open_sources or f is self.target)
-        names = [f.name for f in allowed]
-        use_multi = bool(open_sources) and self.multi_surrogate is not None
-        info: dict[str, Any] = {"seed": seed}
-        fitted: FittedSurrogate | None = None
-        label = self.config.surrogate.name
-        if len(self.dataset.successful(self.target.name)) >= 2:
-            torch.manual_seed(seed)
-            fitted, label, data, names = self._fit(use_multi, names, info)
-        if fitted is None:
-            info["note"] = "no model (fewer than 2 successful high-fidelity points, or every fit failed): "
-            info["note"] += "a space-filling high-fidelity point instead"
-            x = lhs(1, self.problem.bounds, seed=seed)[0]
-            candidates = [Candidate(tuple(float(v) for v in x), self.target.name, None, iteration)]
-            names = [self.target.name]
-        else:
-            allowed = tuple(f for f in allowed if f.name in names)
-            context = ProposalContext(
-                self.problem.bounds, allowed, self.config.acquisition.q, self.remaining_budget, seed, iteration
-            )
-            start = time.perf_counter()
-            try:
-                proposed = self.acquisition.propose(fitted, data, context)
-            except MfoptError:
-                raise
-            except Exception as exc:
-                raise PluginError(
-                    f"acquisition {self.config.acquisition.name!r} failed: {type(exc).__name__}: {exc}"
-                ) from exc
-            info["propose_seconds"] = time.perf_counter() - start
-            candidates = [self._checked(c, names, iteration) for c in proposed[: context.q]]
-        candidates = self._affordable(candidates)
-        self.store.add_iteration(iteration, label, names, info)
-        if not candidates:
-            self._stop = "budget"
+        """The design (first call of a new run) or the strategy's next proposal, recorded."""
+        if self._design is not None:
+            design, self._design = self._design, None
+            return self._record_candidates(self._affordable(design), [])
+        iteration = self._iteration
+        name = self.config.strategy.name
+        try:
+            proposal = self.strategy.propose(self.snapshot())
+        except MfoptError:
+            raise
+        except Exception as exc:
+            raise PluginError(f"strategy {name!r} failed: {type(exc).__name__}: {exc}") from exc
+        self.decisions = list(proposal.decisions)
+        self.store.add_decisions(iteration, proposal.decisions)
+        candidates = [self._validated(c, iteration) for c in proposal.candidates]
+        kept = self._affordable(candidates)
+        self.store.add_iteration(iteration, proposal.model or name, list(proposal.fidelities), dict(proposal.info))
+        self._iteration += 1
+        if not kept:
+            self._stop = "budget" if candidates else "strategy"
             return []
-        return self._record_candidates(candidates, decisions)
+        return self._record_candidates(kept, proposal.decisions)
 
-    def _fit(
-        self, use_multi: bool, names: list[str], info: dict[str, Any]
-    ) -> tuple[FittedSurrogate | None, str, Dataset, list[str]]:
-        """Fit the multi-fidelity surrogate (gate open) or the single-fidelity one; a fit that
-        raises falls back to the next (multi -> single -> none), recorded in ``info`` and warned."""
-        target = [self.target.name]
-        attempts: list[tuple[Surrogate, str, list[str]]] = []
-        if use_multi and self.multi_surrogate is not None and self.config.multi_surrogate is not None:
-            attempts.append((self.multi_surrogate, self.config.multi_surrogate.name, names))
-        attempts.append((self.surrogate, self.config.surrogate.name, target))
-        for surrogate, label, fit_names in attempts:
-            data = self.training_data(fit_names, impute=not surrogate.needs_gradients)
-            start = time.perf_counter()
-            try:
-                fitted = surrogate.fit(data)
-            except Exception as exc:  # a model that cannot be fitted must not end the study
-                message = f"surrogate {label!r} failed to fit: {type(exc).__name__}: {exc}"
-                info.setdefault("fit_errors", []).append(message)
-                warnings.warn(message, RuntimeWarning, stacklevel=2)
-                continue
-            info.update({"fit_seconds": time.perf_counter() - start, "model": fitted.info})
-            return fitted, label, data, fit_names
-        return None, self.config.surrogate.name, self.dataset.restrict(target), target
-
-    def training_data(self, names: Sequence[str], impute: bool = True) -> Dataset:
-        """The data a surrogate is fitted on: successful observations, plus (with
-        ``[run].impute_failures``) each failed point at the worst value seen at its fidelity."""
-        data = self.dataset.restrict(names)
-        if not (impute and self.config.run.impute_failures):
-            return data
-        worst = {n: max((o.value for o in data.successful(n) if o.value is not None), default=None) for n in names}
-        imputed = [
-            replace(o, value=worst[o.fidelity], status=Status.OK, gradient=None)
-            for o in data.observations
-            if o.status is Status.FAILED and worst.get(o.fidelity) is not None
-        ]
-        return data.with_observations([*data.successful(), *imputed]) if imputed else data
-
-    def _checked(self, c: Candidate, allowed: Sequence[str], iteration: int) -> Candidate:
-        name = self.config.acquisition.name
-        if c.fidelity not in allowed:
-            raise PluginError(f"acquisition {name!r} proposed fidelity {c.fidelity!r}, allowed now: {list(allowed)}")
+    def _validated(self, c: Candidate, iteration: int) -> Candidate:
+        """A strategy's candidate at a known fidelity, ``d`` finite coordinates in the box."""
+        name = self.config.strategy.name
+        if c.fidelity not in {f.name for f in self.fidelities}:
+            raise PluginError(
+                f"strategy {name!r} proposed fidelity {c.fidelity!r}; it uses {[f.name for f in self.fidelities]}"
+            )
         x = torch.as_tensor(c.x, dtype=torch.float64)
         lb, ub = self.problem.bounds
         if x.shape != lb.shape or not bool(torch.isfinite(x).all()):
-            raise PluginError(f"acquisition {name!r} proposed a malformed point {c.x}")
+            raise PluginError(f"strategy {name!r} proposed a malformed point {c.x}")
         span = ub - lb
         if bool(((x < lb - 1e-6 * span) | (x > ub + 1e-6 * span)).any()):
-            raise PluginError(f"acquisition {name!r} proposed {c.x}, outside the bounds")
+            raise PluginError(f"strategy {name!r} proposed {c.x}, outside the bounds")
         x = torch.minimum(torch.maximum(x, lb), ub)
-        return Candidate(tuple(float(v) for v in x), c.fidelity, None, iteration)
+        return Candidate(tuple(float(v) for v in x), c.fidelity, None, iteration, c.params)
 
     def _affordable(self, candidates: Sequence[Candidate]) -> list[Candidate]:
         """Drop proposals that would overspend the budget or exceed ``max_evaluations``."""
         remaining = self.remaining_budget
         slots = self.config.budget.max_evaluations
-        left = float("inf") if slots is None else slots - self.store.count()
+        left = math.inf if slots is None else slots - self.store.count()
         kept = []
         for c in candidates:
             cost = self.costs[c.fidelity]
@@ -404,47 +422,59 @@ class Study:
         return kept
 
     # running ------------------------------------------------------------------------------
-    def run(self) -> StudyResult:
-        """Run to a stopping rule with the configured executor; returns the result.
+    def _take(self, propose: bool) -> Candidate | None:
+        """The next candidate to submit: queued ones first, else (if ``propose``) a new proposal."""
+        if not self._queue:
+            if not propose or self.stop_reason():
+                return None
+            self._queue = self._propose()
+            if not self._queue:
+                return None
+        candidate = self._queue.pop(0)
+        self._hand_out([candidate])
+        return candidate
 
-        KeyboardInterrupt marks the run ``interrupted`` (resumable) and propagates.
+    def run(self) -> StudyResult:
+        """Run to a stopping condition with the configured executor; returns the result.
+
+        KeyboardInterrupt (and SIGTERM) marks the run ``interrupted`` (resumable) and propagates.
         """
         self.store.set_meta({"status": "running"})
-        self.pm.study_start(self)
+        self.pm.study_start(self.snapshot())
         executor = build_executor(self.config, self.pm, self.source)
+        workers = max(1, int(getattr(executor, "max_workers", 1) or 1))
+        asynchronous = self.config.executor.asynchronous
+        needs_gradients = self.strategy.needs_gradients
+        in_flight: dict[Future[Observation], Candidate] = {}
         status = "interrupted"
         try:
-            while batch := self.ask():
-                futures: dict[Future[Observation], Candidate] = {
-                    executor.submit(evaluate_candidate, self.problem, c): c for c in batch
-                }
-                for future in as_completed(futures):
-                    self._record([self._outcome(future, futures[future])])
+            with _terminate_as_interrupt():
+                while True:
+                    while len(in_flight) < workers:
+                        candidate = self._take(propose=asynchronous or not in_flight)
+                        if candidate is None:
+                            break
+                        future = executor.submit(evaluate_candidate, self.problem, candidate, needs_gradients)
+                        in_flight[future] = candidate
+                    if not in_flight:
+                        break
+                    done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                    for future in sorted(done, key=lambda f: in_flight[f].id or 0):
+                        candidate = in_flight.pop(future)
+                        self._record([self._outcome(future, candidate)])
             status = "finished"
         finally:
             executor.shutdown(wait=status == "finished", cancel_futures=True)
-            self.store.set_meta(
-                {"status": status, "elapsed": self.elapsed, "stop_reason": self.stop_reason() or status}
-            )
+            self._close_run(status)
         result = self.result()
-        self.pm.study_end(self, result)
+        self.pm.study_end(self.snapshot(), result)
         return result
 
     def _outcome(self, future: Future[Observation], candidate: Candidate) -> Observation:
         try:
             return future.result()
-        except Exception as exc:  # the executor itself failed (pickling, a lost worker)
-            return Observation(
-                candidate.x,
-                candidate.fidelity,
-                None,
-                Status.FAILED,
-                self.costs[candidate.fidelity],
-                None,
-                f"executor: {type(exc).__name__}: {exc}",
-                candidate.id,
-                candidate.iteration,
-            )
+        except Exception as exc:  # the executor itself failed (pickling, a dead worker)
+            return self._failed(candidate, f"executor: {type(exc).__name__}: {exc}")
 
     def result(self) -> StudyResult:
         return summarize(
@@ -453,7 +483,7 @@ class Study:
             self.target.name,
             self.config.budget.total,
             self.stop_reason() or "running",
-            max(0, self._next_iteration() - 1),
+            max(0, self._iteration - 1),
             str(self.run_dir) if self.run_dir else None,
         )
 
@@ -465,3 +495,12 @@ class Study:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _real(value: Any, what: str) -> float:
+    """``value`` as a float if it is a real number (a bool or a str is not); else MfoptError."""
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise MfoptError(f"the {what} must be a real number, got {type(value).__name__} {value!r}")
+    return float(value)

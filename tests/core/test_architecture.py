@@ -10,7 +10,14 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
-PLUGIN_PACKAGES = {"mfopt_surrogates", "mfopt_detectors", "mfopt_problems", "mfopt_acquisitions", "mfopt_executors"}
+PLUGIN_PACKAGES = {
+    "mfopt_surrogates",
+    "mfopt_detectors",
+    "mfopt_problems",
+    "mfopt_acquisitions",
+    "mfopt_executors",
+    "mfopt_strategies",
+}
 
 
 def _imports(path: Path) -> set[str]:

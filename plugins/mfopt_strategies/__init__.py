@@ -1,0 +1,1 @@
+"""First-party proposal strategies for mfopt (``gated``)."""
