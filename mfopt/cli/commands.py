@@ -4,6 +4,7 @@ from mfopt.cli import (
     benchmark_cmd,  # noqa: F401
     benchmark_gradient_cmd,  # noqa: F401
     compare_cmd,  # noqa: F401
+    export_cmd,  # noqa: F401
     features_cmd,  # noqa: F401
     optimize_cmd,  # noqa: F401
     plugins_cmd,  # noqa: F401
