@@ -18,7 +18,9 @@ def gradient_only_command(
     plots: Path | None = typer.Option(None, "--plots", help="Write loss-surface PNGs into this directory."),
     as_json: bool = typer.Option(False, "--json", help="Print settings, summary rows and every trial as JSON."),
 ) -> None:
-    """Fractions of convex / concave / indefinite / degenerate results of the 'f', 'f-g' and 'g'
+    """The seed's gradient-only definiteness claim under three readings (docs/gradient_only.md).
+
+    Fractions of convex / concave / indefinite / degenerate results of the 'f', 'f-g' and 'g'
     least-squares RBF fits of f = x² for mini-batches of 3, 30 and all 121 points, under readings
     a (surrogate curvature at the batch), b (static MSE loss surface over (w1, w2)) and c (loss on a
     fresh mini-batch at every grid point; c-signs: the quadratic fit's signs without a significance test)."""
