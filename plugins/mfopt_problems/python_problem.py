@@ -7,6 +7,13 @@ module part may also be a ``.py`` file path (relative to the working directory),
 ``python = "examples/sim.py:objective"``. Options: ``lower``, ``upper``, ``fidelities`` (see
 :mod:`mfopt_problems.user_common`), ``gradient``, ``optimum``.
 
+With named parameters (``[problem.parameters]`` or ``[parameters]``, see :mod:`mfopt.space`) instead
+of ``lower``/``upper``, the function is called as ``function(params, fidelity)``: ``params`` a dict
+of named values (floats, ints, categorical choices) and ``fidelity`` the :class:`~mfopt.Fidelity`
+being evaluated (``fidelity.name``; ``fidelity.level`` is the declared level, e.g. a number of
+epochs). ``gradient`` is not available then (a gradient of named, partly discrete values has no
+meaning for the models).
+
 An exception raised by the function, or a non-numeric / non-finite return, becomes
 :class:`~mfopt.EvaluationError` carrying the original message (the loop records a failed evaluation).
 Callables are resolved lazily and dropped when pickling, so the problem ships to process pools.
@@ -25,7 +32,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from mfopt import DTYPE, EvaluationError, Problem
+from mfopt import DTYPE, EvaluationError, Problem, SearchSpace
 from mfopt_problems.user_common import as_value, evaluate_rows, parse_box, parse_fidelities
 
 
@@ -63,13 +70,24 @@ class PythonProblem(Problem):
     def __init__(
         self,
         python: str,
-        lower: list[float],
-        upper: list[float],
+        lower: list[float] | None = None,
+        upper: list[float] | None = None,
         fidelities: list[dict[str, Any]] | None = None,
         gradient: str | None = None,
         optimum: float | None = None,
+        parameters: dict[str, dict[str, Any]] | None = None,
     ) -> None:
-        self.bounds = parse_box(lower, upper)
+        if parameters is not None:
+            if lower is not None or upper is not None:
+                raise ValueError("give either parameters or lower/upper, not both")
+            if gradient is not None:
+                raise ValueError("gradient is not available with named parameters")
+            self._space = SearchSpace.from_config(parameters)
+            self.bounds = self._space.bounds
+        elif lower is None or upper is None:
+            raise ValueError("give lower and upper (a box of floats) or parameters (named parameters)")
+        else:
+            self.bounds = parse_box(lower, upper)
         self.fidelities = parse_fidelities(fidelities)
         self.python, self.gradient_spec = python, gradient
         self.name = python
@@ -85,7 +103,10 @@ class PythonProblem(Problem):
 
     def _call(self, x: list[float], fidelity: str) -> float:
         try:
-            raw = self._function()(np.asarray(x, dtype=np.float64), fidelity)
+            if self._space is not None:
+                raw = self._function()(self._space.decode(x), self.fidelity(fidelity))
+            else:
+                raw = self._function()(np.asarray(x, dtype=np.float64), fidelity)
         except EvaluationError:
             raise
         except Exception as exc:

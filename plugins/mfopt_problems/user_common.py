@@ -2,7 +2,9 @@
 
 Option errors are ValueErrors naming the ``[problem]`` key (the registry reports them as
 configuration errors). Bounds come as ``lower = [...]`` and ``upper = [...]``; fidelities as an array
-of tables ``{name, level, cost}`` (default: one fidelity ``high``, level 1, cost 1).
+of tables ``{name, level, cost}`` (default: one fidelity ``high``, level 1, cost 1), where a level is
+any positive number (a number of epochs is valid) and the highest level is the target; models see the
+levels divided by the highest (:func:`mfopt.data.normalise_levels`).
 """
 
 from __future__ import annotations
@@ -53,12 +55,9 @@ def parse_fidelities(fidelities: Any) -> tuple[Fidelity, ...]:
         except (TypeError, ValueError) as exc:
             raise ValueError(f"fidelities[{i}]: {exc}") from None
     try:
-        ordered = order_fidelities(out)
+        return order_fidelities(out)
     except ValueError as exc:
         raise ValueError(f"fidelities: {exc}") from None
-    if ordered[-1].level != 1.0:
-        raise ValueError(f"fidelities: the target (highest) level must be 1, got {ordered[-1].level}")
-    return ordered
 
 
 def evaluate_rows(X: Tensor, one: Callable[[list[float]], float]) -> Tensor:
