@@ -28,7 +28,7 @@ from mfopt.errors import ConfigError
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)  # TOML gives exact types: no "yes" -> True
 
 
 class _PluginSection(BaseModel):
@@ -49,7 +49,7 @@ class ProblemSection(_PluginSection):
     """
 
     name: str | None = None
-    costs: dict[str, float] = Field(default_factory=dict)
+    costs: dict[str, float] = Field(default_factory=dict, strict=True)
     parameters: dict[str, dict[str, Any]] | None = None
 
     @property
@@ -124,7 +124,7 @@ class DetectorSection(_PluginSection):
 
 class AcquisitionSection(_PluginSection):
     name: str = "logei"
-    q: int = Field(default=1, ge=1, le=64)
+    q: int = Field(default=1, ge=1, le=64, strict=True)
 
 
 class ExecutorSection(_PluginSection):
