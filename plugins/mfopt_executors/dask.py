@@ -35,6 +35,8 @@ class DaskExecutor(Executor):
             address = self._cluster.scheduler_address
         self.client = Client(address)
         self._executor = self.client.get_executor()
+        #: evaluations the cluster runs at once (its worker threads), so the study keeps them busy
+        self.max_workers = max(1, sum(self.client.nthreads().values()))
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         return self._executor.submit(fn, *args, **kwargs)

@@ -16,6 +16,9 @@ class SerialExecutor(Executor):
     and tracebacks in the objective work as usual) and costs nothing to start.
     """
 
+    #: one evaluation at a time
+    max_workers = 1
+
     def __init__(self) -> None:
         self._closed = False
 
