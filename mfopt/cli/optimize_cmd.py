@@ -56,21 +56,28 @@ def optimize_command(
         raise ConfigError(f"--resume: {directory} holds no run to continue")
     if directory.exists() and not directory.is_dir():
         raise ConfigError(f"--run-dir: {directory} is a file, not a directory")
-    fresh = not directory.exists()
+    made = [d for d in (directory, *directory.parents) if not d.exists()]  # what the lock will create
     try:
         with RunLock(directory):
             if overwrite:
                 remove_run(directory)
             result = _run(config_file, config, directory, resume, quiet or as_json)
     except ConfigError:
-        if fresh and directory.is_dir() and {p.name for p in directory.iterdir()} <= {LOCK_FILE}:
-            (directory / LOCK_FILE).unlink(missing_ok=True)
-            directory.rmdir()  # a directory this command made for a run that never started
+        _unmake(made, LOCK_FILE)
         raise
     if as_json:
         print_json(result.to_dict())
     else:
         show_result(result)
+
+
+def _unmake(made: list[Path], lock_file: str) -> None:
+    """Remove the directories this command created (deepest first) when they hold nothing but the lock."""
+    for directory in made:
+        if not directory.is_dir() or any(p.name != lock_file for p in directory.iterdir()):
+            return
+        (directory / lock_file).unlink(missing_ok=True)
+        directory.rmdir()
 
 
 def _run(config_file: Path, config: StudyConfig, directory: Path, resume: bool, quiet: bool) -> StudyResult:

@@ -6,7 +6,6 @@ import typer
 
 from mfopt.cli import app
 from mfopt.cli.output import print_json, print_table
-from mfopt.plugin.manager import FAMILIES, get_plugin_manager
 
 
 @app.command("plugins")
@@ -14,6 +13,8 @@ def plugins_command(
     as_json: bool = typer.Option(False, "--json", help="Print a machine-readable listing."),
 ) -> None:
     """List plugin families, their registered names and the distribution providing each."""
+    from mfopt.plugin.manager import FAMILIES, get_plugin_manager
+
     pm = get_plugin_manager()
     listing: dict[str, list[dict[str, str]]] = {}
     for family in FAMILIES:

@@ -9,10 +9,11 @@ import typer
 
 from mfopt.cli import app
 from mfopt.cli.output import print_json, print_table
-from mfopt.plugin.manager import get_plugin_manager
 
 
 def _listing(dim: int | None) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    from mfopt.plugin.manager import get_plugin_manager
+
     registry = get_plugin_manager().problems
     items: list[dict[str, Any]] = []
     for entry in registry:
