@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+from mfopt_executors.process import ProcessExecutor, WorkerDied
 
 from mfopt import Fidelity, Status, Study
-from mfopt_executors.process import ProcessExecutor, WorkerDied
 from tests.core.helpers import hf_problem
 from tests.executors.dying import dies_above, exits_above, threads, value_or_death
 
