@@ -186,8 +186,12 @@ CASES: list[Case] = [
     _case("surrogate-unknown", toml(surrogate='name = "krigin"'), "[surrogate].name", "kriging"),
     _case("surrogate-unknown-option", toml(surrogate='name = "kriging"\nnugget = 1'), "[surrogate]", "nugget"),
     _case("surrogate-name-number", toml(surrogate="name = 1"), "[surrogate].name"),
-    _case("surrogate-is-multi-fidelity", toml(surrogate='name = "cokriging"', multi_surrogate=None, detector=None),
-          "[surrogate].name", "multi-fidelity"),
+    _case(
+        "surrogate-is-multi-fidelity",
+        toml(surrogate='name = "cokriging"', multi_surrogate=None, detector=None),
+        "[surrogate].name",
+        "multi-fidelity",
+    ),
     _case("multi-unknown", toml(multi_surrogate='name = "cokrig"'), "[multi_surrogate].name", "cokriging"),
     _case("multi-single-fidelity", toml(multi_surrogate='name = "kriging"'), "[multi_surrogate].name", "single"),
     _case("multi-no-name", toml(multi_surrogate="rho = 1"), "[multi_surrogate].name", "required"),
@@ -277,7 +281,9 @@ USAGE: list[tuple[str, list[str], tuple[str, ...]]] = [
 
 
 @pytest.mark.parametrize("argv, expect", [(a, e) for _, a, e in USAGE], ids=[i for i, _, _ in USAGE])
-def test_usage_errors(argv: list[str], expect: tuple[str, ...], in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_errors(
+    argv: list[str], expect: tuple[str, ...], in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     valid = _write_valid(in_tmp)
     (in_tmp / "binary.toml").write_bytes(b"\xff\xfe\x00[budget]\x00\x9c")
     secret = in_tmp / "secret.toml"
@@ -317,5 +323,7 @@ def test_malformed_file_as_a_real_process(case_id: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("argv", [["optimize"], ["frobnicate"], ["optimize", "x.toml", "--nope"]])
 def test_usage_error_as_a_real_process(argv: list[str], tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "mfopt", *argv], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "mfopt", *argv], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
     _assert_one_line_error(out.returncode, out.stderr)
