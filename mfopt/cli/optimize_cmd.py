@@ -57,12 +57,15 @@ def optimize_command(
     if directory.exists() and not directory.is_dir():
         raise ConfigError(f"--run-dir: {directory} is a file, not a directory")
     made = [d for d in (directory, *directory.parents) if not d.exists()]  # what the lock will create
+    lock_made = not (directory / LOCK_FILE).exists()
     try:
         with RunLock(directory):
             if overwrite:
                 remove_run(directory)
             result = _run(config_file, config, directory, resume, quiet or as_json)
     except ConfigError:
+        if lock_made and not RunStore.exists(directory):
+            (directory / LOCK_FILE).unlink(missing_ok=True)
         _unmake(made, LOCK_FILE)
         raise
     if as_json:
