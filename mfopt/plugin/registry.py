@@ -56,6 +56,8 @@ class Registry:
 
     def __init__(self, family: str) -> None:
         self.family = family
+        #: one member of the family, for messages ("strategies" -> "strategy")
+        self.kind = family[:-3] + "y" if family.endswith("ies") else family[:-1]
         self._entries: dict[str, Entry] = {}
         self._resolvers: list[ResolverEntry] = []
         self.provider = Provider("<direct>", "unknown")
@@ -72,12 +74,12 @@ class Registry:
     ) -> None:
         """Add ``name``. ``key``: a config key that selects this factory when no name is given."""
         if not name or not isinstance(name, str):
-            raise RegistryError(f"{self.provider} registered a {self.family[:-1]} with an empty name")
+            raise RegistryError(f"{self.provider} registered a {self.kind} with an empty name")
         if not callable(factory):
-            raise RegistryError(f"{self.provider} registered {self.family[:-1]} {name!r} with a non-callable")
+            raise RegistryError(f"{self.provider} registered {self.kind} {name!r} with a non-callable")
         if name in self._entries:
             first = self._entries[name].provider
-            raise RegistryError(f"{self.family[:-1]} {name!r} is registered twice: by {first} and by {self.provider}")
+            raise RegistryError(f"{self.kind} {name!r} is registered twice: by {first} and by {self.provider}")
         self._entries[name] = Entry(name, factory, self.provider, description, key, dict(info))
 
     def register_resolver(self, resolver: Resolver, *, description: str = "") -> None:
@@ -114,7 +116,7 @@ class Registry:
             try:
                 factory = r.resolver(name)
             except Exception as exc:
-                raise PluginError(f"{r.provider} failed while resolving {self.family[:-1]} {name!r}: {exc}") from exc
+                raise PluginError(f"{r.provider} failed while resolving {self.kind} {name!r}: {exc}") from exc
             if factory is not None:
                 return Entry(name, factory, r.provider, r.description)
         return None
@@ -131,7 +133,7 @@ class Registry:
                 listing = f"{len(known)} registered: `{command}` lists them"
             else:
                 listing = "available: " + (", ".join(known) or "none")
-            raise UnknownNameError(f"unknown {self.family[:-1]} {name!r} ({listing}){hint}")
+            raise UnknownNameError(f"unknown {self.kind} {name!r} ({listing}){hint}")
         return entry
 
     def create(self, name: str, where: str = "", **options: Any) -> Any:
@@ -139,15 +141,15 @@ class Registry:
         ``where`` (e.g. ``problem.toml: [acquisition]``), a crash is a :class:`PluginError`."""
         entry = self.get(name)
         prefix = f"{where}: " if where else ""
-        check_options(entry.factory, options, f"{prefix}{self.family[:-1]} {name!r}")
+        check_options(entry.factory, options, f"{prefix}{self.kind} {name!r}")
         try:
             return entry.factory(**options)
         except (ConfigError, PluginError):
             raise
         except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{prefix}{self.family[:-1]} {name!r}: {exc}") from exc
+            raise ConfigError(f"{prefix}{self.kind} {name!r}: {exc}") from exc
         except Exception as exc:
-            raise PluginError(f"{entry.provider} failed to create {self.family[:-1]} {name!r}: {exc}") from exc
+            raise PluginError(f"{entry.provider} failed to create {self.kind} {name!r}: {exc}") from exc
 
 
 def check_options(factory: Factory, options: Mapping[str, Any], what: str) -> None:
