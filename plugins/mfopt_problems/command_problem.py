@@ -8,9 +8,12 @@ The command is an argument list run without a shell. Placeholders, replaced per 
   argument (``--x={x}``) it becomes the comma-separated values;
 - ``{fidelity}``: the fidelity's name; ``{level}``: its level; ``{tmpdir}``: the private directory.
 
-The **last non-empty line of stdout** must be the value (earlier lines may be logs). A non-zero exit,
-a timeout (``timeout`` seconds, default 600) or unparsable output raises
-:class:`~mfopt.EvaluationError` carrying the tail of stderr. Options: ``lower``, ``upper``,
+The **last non-empty line of stdout** must be the value (earlier lines may be logs; output that is
+not UTF-8 is decoded with replacement characters, so a log line in another encoding does not fail
+a valid value). A non-zero exit, a timeout (``timeout`` seconds, default 600) or unparsable output
+raises :class:`~mfopt.EvaluationError` carrying the tail of stderr. The program runs in its own
+session (process group); on a timeout (or an interrupt) the whole group is killed, so children
+and grandchildren it started do not outlive the evaluation. Options: ``lower``, ``upper``,
 ``fidelities`` (see :mod:`mfopt_problems.user_common`), ``timeout``, ``cwd`` (working directory of the
 program, default the current directory when the problem is created; a relative program path such as
 ``./sim`` is resolved against it), ``env`` (extra environment variables), ``optimum``.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -44,6 +48,37 @@ def _resolve_program(program: str, cwd: Path) -> str:
     if not found:
         raise ValueError(f"command[0] = {program!r} is not on PATH")
     return found
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:  # the group is gone already
+        pass
+
+
+def _run_in_own_group(
+    args: list[str], timeout: float, cwd: str, env: dict[str, str] | None, what: str
+) -> tuple[int, bytes, bytes]:
+    """Run ``args`` in a new session; kill its whole process group on a timeout or an interrupt."""
+    try:
+        process = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env, start_new_session=True
+        )
+    except OSError as exc:
+        raise EvaluationError(f"could not run {args[0]}: {exc}") from exc
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        _kill_group(process)
+        process.communicate()
+        raise EvaluationError(f"{what}: timed out after {timeout:g} s (its process group was killed)") from exc
+    except BaseException:
+        _kill_group(process)
+        process.communicate()
+        raise
+    _kill_group(process)  # anything it left running in the background
+    return process.returncode, out, err
 
 
 class CommandProblem(Problem):
@@ -105,18 +140,12 @@ class CommandProblem(Problem):
             Path(input_path).write_text(" ".join(repr(float(v)) for v in x) + "\n")
             args = self.arguments(x, fidelity, tmp, input_path)
             env = {**os.environ, **self.env} if self.env else None
-            try:
-                done = subprocess.run(
-                    args, capture_output=True, text=True, timeout=self.timeout, cwd=self.cwd, env=env, check=False
-                )
-            except subprocess.TimeoutExpired as exc:
-                raise EvaluationError(f"{self.name} timed out after {self.timeout:g} s at x = {x}") from exc
-            except OSError as exc:
-                raise EvaluationError(f"could not run {self.command[0]}: {exc}") from exc
-        stderr = done.stderr.strip()[-2000:]
-        if done.returncode != 0:
-            raise EvaluationError(f"{self.name} exited with status {done.returncode} at x = {x}: {stderr}")
-        lines = [line for line in done.stdout.splitlines() if line.strip()]
+            returncode, out, err = _run_in_own_group(args, self.timeout, self.cwd, env, f"{self.name} at x = {x}")
+        stdout = out.decode("utf-8", errors="replace")
+        stderr = err.decode("utf-8", errors="replace").strip()[-2000:]
+        if returncode != 0:
+            raise EvaluationError(f"{self.name} exited with status {returncode} at x = {x}: {stderr}")
+        lines = [line for line in stdout.splitlines() if line.strip()]
         if not lines:
             raise EvaluationError(f"{self.name} printed nothing on stdout at x = {x}; stderr: {stderr}")
         try:

@@ -6,6 +6,7 @@ import math
 import pickle
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -204,3 +205,46 @@ def test_example_problem_toml_builds_and_evaluates(monkeypatch: pytest.MonkeyPat
     X = torch.tensor([[x]], dtype=torch.float64)
     assert problem.evaluate(X, "high").item() == pytest.approx(high)
     assert problem.evaluate(X, "low").item() == pytest.approx(0.5 * high + 10 * (x - 0.5) - 5)
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting for a reaper counts as gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def test_a_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
+    pidfile = tmp_path / "grandchild.pid"
+    sim = tmp_path / "forking_sim.py"
+    sim.write_text(
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'])\n"
+        f"open({str(pidfile)!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(300)\n"
+    )
+    problem = get_plugin_manager().problems.create(
+        "command", command=[sys.executable, str(sim), "{x}"], lower=[0], upper=[1], timeout=3.0
+    )
+    with pytest.raises(EvaluationError, match="timed out after 3 s"):
+        problem.run_point([0.5], "high")
+    grandchild = int(pidfile.read_text())
+    deadline = time.monotonic() + 10
+    while _alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(grandchild)
+
+
+def test_non_utf8_output_does_not_fail_a_valid_value(tmp_path: Path) -> None:
+    sim = tmp_path / "latin1_sim.py"
+    sim.write_text(
+        "import sys\n"
+        "sys.stdout.buffer.write(b'r\\xe9sultat: \\xff\\xfe ok\\n0.125\\n')\n"
+        "sys.stderr.buffer.write(b'\\x80 warning\\n')\n"
+    )
+    problem = get_plugin_manager().problems.create(
+        "command", command=[sys.executable, str(sim), "{x}"], lower=[0], upper=[1]
+    )
+    assert problem.run_point([0.5], "high") == 0.125
