@@ -21,6 +21,7 @@ program, default the current directory when the problem is created; a relative p
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -51,10 +52,8 @@ def _resolve_program(program: str, cwd: Path) -> str:
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):  # the group is gone already
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:  # the group is gone already
-        pass
 
 
 def _run_in_own_group(
