@@ -36,7 +36,7 @@ from botorch.utils.transforms import t_batch_mode_transform
 from torch import Tensor
 
 from mfopt import Acquisition, Candidate, Dataset, FittedSurrogate, ProposalContext
-from mfopt_acquisitions.common import affordable, believe, best_target_value, maximize, with_level
+from mfopt_acquisitions.common import affordable, believe, best_target_value, evaluated, maximize, with_level
 
 MIN_STD = 1e-9
 MIN_CORR = 1e-12
@@ -127,9 +127,12 @@ class AugmentedEI(Acquisition):
                 if f.name != model.target and not model.fidelity_column:
                     continue
                 acq = self._function(current, model, best, f.name, context, tau)
-                X = maximize(acq, context.bounds, 1, context.seed + 7919 * k, self.num_restarts, self.raw_samples)
+                seed = context.seed + 7919 * k
+                X = maximize(acq, context.bounds, 1, seed, self.num_restarts, self.raw_samples, avoid=evaluated(data))
                 with torch.no_grad():
                     value = float(acq(X.unsqueeze(0)))
+                if not math.isfinite(value):
+                    value = -math.inf  # a degenerate posterior says nothing here; another fidelity may
                 scored.append((value, f.level, X[0], f))
             if not scored:
                 break

@@ -17,6 +17,7 @@ from botorch.models.deterministic import GenericDeterministicModel
 from botorch.models.model import FantasizeMixin, Model
 from botorch.optim import optimize_acqf
 from botorch.posteriors.gpytorch import GPyTorchPosterior
+from botorch.utils.sampling import draw_sobol_samples
 from gpytorch.distributions import MultivariateNormal
 from torch import Tensor
 
@@ -29,6 +30,11 @@ def best_target_value(data: Dataset) -> float:
     if y.numel() == 0:
         raise ValueError("no successful high-fidelity observation to improve on")
     return float(y.min())
+
+
+def evaluated(data: Dataset) -> Tensor:
+    """Every point evaluated successfully, at any fidelity (``n x d``)."""
+    return torch.cat([data.tensors(f.name)[0] for f in data.fidelities])
 
 
 def at_target(acq: AcquisitionFunction, fitted: FittedSurrogate, dim: int) -> AcquisitionFunction:
@@ -56,20 +62,97 @@ def maximize(
     num_restarts: int = 8,
     raw_samples: int = 256,
     sequential: bool = False,
+    avoid: Tensor | None = None,
 ) -> Tensor:
-    """``optimize_acqf`` (multi-start L-BFGS-B) over the box; returns ``q x d`` points."""
+    """``optimize_acqf`` (multi-start L-BFGS-B) over the box; returns ``q x d`` points.
+
+    Never fails on a degenerate acquisition surface: when BoTorch's Boltzmann sampling of initial
+    conditions cannot run (acquisition values that are NaN or infinite, e.g. from a posterior whose
+    variance overflowed on objective values near 1e200) or the result is not finite, the search
+    falls back to :func:`safe_maximize`.
+    """
     torch.manual_seed(seed)
-    with quiet_optimizer():
-        X, _ = optimize_acqf(
-            acq,
-            bounds=bounds.to(torch.float64),
-            q=q,
-            num_restarts=num_restarts,
-            raw_samples=raw_samples,
-            sequential=sequential,
-            options={"seed": seed, "maxiter": 200},
-        )
-    return X.detach().reshape(q, -1)
+    bounds = bounds.to(torch.float64)
+    try:
+        with quiet_optimizer():
+            X, value = optimize_acqf(
+                acq,
+                bounds=bounds,
+                q=q,
+                num_restarts=num_restarts,
+                raw_samples=raw_samples,
+                sequential=sequential,
+                options={"seed": seed, "maxiter": 200},
+            )
+    except RuntimeError as error:
+        if "probability tensor" not in str(error):
+            raise
+        return safe_maximize(acq, bounds, q, seed, num_restarts, raw_samples, avoid)
+    if finite(X, value):
+        return X.detach().reshape(q, -1)
+    return safe_maximize(acq, bounds, q, seed, num_restarts, raw_samples, avoid)
+
+
+def finite(*tensors: Tensor | None) -> bool:
+    """Whether every tensor is present and finite everywhere."""
+    return all(t is not None and bool(torch.isfinite(t).all()) for t in tensors)
+
+
+def safe_maximize(
+    acq: AcquisitionFunction,
+    bounds: Tensor,
+    q: int,
+    seed: int,
+    num_restarts: int,
+    raw_samples: int,
+    avoid: Tensor | None = None,
+) -> Tensor:
+    """The fallback of :func:`maximize` (``q x d`` points, always finite and inside the box).
+
+    ``raw_samples`` scrambled-Sobol ``q``-batches are scored; the best ``num_restarts`` with a
+    finite value start L-BFGS-B (``batch_initial_conditions``, so no Boltzmann sampling), and the
+    best finite end point wins. When no batch has a finite value, the acquisition says nothing, and
+    the ``q`` points are chosen to fill space: greedily, the Sobol point farthest (in the unit
+    cube) from ``avoid`` (``n x d``, e.g. the evaluated points) and from the points already chosen.
+    """
+    raw = draw_sobol_samples(bounds, n=raw_samples, q=q, seed=seed).to(bounds)
+    with torch.no_grad():
+        values = acq(raw)
+    ok = torch.isfinite(values)
+    if bool(ok.any()):
+        order = torch.where(ok, values, torch.full_like(values, -math.inf)).argsort(descending=True)
+        starts = raw[order[: min(num_restarts, int(ok.sum()))]]
+        best = starts[0]
+        try:
+            with quiet_optimizer():
+                X, value = optimize_acqf(
+                    acq, bounds=bounds, q=q, num_restarts=starts.shape[0], batch_initial_conditions=starts,
+                    options={"seed": seed, "maxiter": 200},
+                )  # fmt: skip
+            if finite(X, value):
+                best = X
+        except RuntimeError:
+            pass
+        return best.detach().reshape(q, -1)
+    span = bounds[1] - bounds[0]
+    pool = (raw.reshape(-1, bounds.shape[1]) - bounds[0]) / span
+    taken = [((avoid.to(bounds) - bounds[0]) / span).reshape(-1, bounds.shape[1])] if avoid is not None else []
+    chosen = []
+    for _ in range(q):
+        if taken and sum(t.shape[0] for t in taken):
+            distance = torch.cdist(pool, torch.cat(taken)).min(-1).values
+            index = int(distance.argmax())
+        else:
+            index = 0
+        chosen.append(pool[index])
+        taken.append(pool[index : index + 1])
+    warnings.warn(
+        "acquisition values are not finite anywhere in the box (degenerate model posterior); "
+        "proposing space-filling points instead",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+    return bounds[0] + torch.stack(chosen) * span
 
 
 def candidates(X: Tensor, fidelity: str, context: ProposalContext) -> list[Candidate]:

@@ -19,7 +19,7 @@ from botorch.acquisition.objective import GenericMCObjective
 from torch import Tensor
 
 from mfopt import Acquisition, Candidate, Dataset, FittedSurrogate, ProposalContext
-from mfopt_acquisitions.common import at_target, best_target_value, candidates, maximize
+from mfopt_acquisitions.common import at_target, best_target_value, candidates, evaluated, maximize
 
 
 def _negate(samples: Tensor, X: Tensor | None = None) -> Tensor:
@@ -47,7 +47,9 @@ class LogEI(Acquisition):
         else:
             acq = qLogExpectedImprovement(model.model, best_f=-best, objective=_negated())
         acq = at_target(acq, model, data.dim)
-        X = maximize(acq, context.bounds, context.q, context.seed, self.num_restarts, self.raw_samples)
+        X = maximize(
+            acq, context.bounds, context.q, context.seed, self.num_restarts, self.raw_samples, avoid=evaluated(data)
+        )
         return candidates(X, context.target.name, context)
 
 
@@ -68,7 +70,9 @@ class LCB(Acquisition):
         else:
             acq = qUpperConfidenceBound(model.model, beta=self.beta, objective=_negated())
         acq = at_target(acq, model, data.dim)
-        X = maximize(acq, context.bounds, context.q, context.seed, self.num_restarts, self.raw_samples)
+        X = maximize(
+            acq, context.bounds, context.q, context.seed, self.num_restarts, self.raw_samples, avoid=evaluated(data)
+        )
         return candidates(X, context.target.name, context)
 
 
