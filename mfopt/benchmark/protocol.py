@@ -4,12 +4,17 @@ For each repetition ``r = 1..R`` (seed ``seed + r``): a nested maximin design (`
 problem's LF/HF values there, a test set of ``1000·d`` Latin-hypercube points; every named surrogate
 is fitted on the same data (one batched ``fit_batch`` call over the repetitions, so surrogates that
 batch fit all R at once) and scored by the Pearson correlation (not squared) and the RRMSE
-``sqrt(mean((ŷ - f_h)²)) / (max f_h - min f_h)`` on the test set. The core knows no surrogate by
-name: models come from ``pm.surrogates``.
+``sqrt(mean((ŷ - f_h)²)) / (max f_h - min f_h)`` on the test set; every detector judges the
+repetition's sample (:mod:`mfopt.benchmark.decisions`). The core knows no surrogate by name:
+models come from ``pm.surrogates``.
+
+The unit-cube designs depend only on ``(d, n_l, n_h, seed)``, not on the function pair, so they
+are cached per process (:func:`unit_design`): instances of one dimension and budget share them.
 """
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,8 +23,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from mfopt.data import Dataset, Observation
-from mfopt.design import lhs, nested_design
+from mfopt.benchmark.decisions import DetectorSpec, SampleVerdicts, assess_sample, detector_specs
+from mfopt.benchmark.problems import load_problem
+from mfopt.data import DTYPE, Dataset, Observation
+from mfopt.design import lhs, nested_design, scale
 from mfopt.plugin.manager import PluginManager
 from mfopt.problem import Problem
 from mfopt.surrogate import FittedSurrogate
@@ -45,10 +52,19 @@ class ModelScores:
         }
 
 
+@functools.lru_cache(maxsize=256)
+def unit_design(dim: int, n_low: int, n_high: int, seed: int) -> tuple[Tensor, Tensor]:
+    """The nested maximin design of ``seed`` in ``[0, 1]^dim`` (cached: it is the same for every pair)."""
+    unit = torch.stack([torch.zeros(dim, dtype=DTYPE), torch.ones(dim, dtype=DTYPE)])
+    X_l, X_h = nested_design(unit, [n_low, n_high], seed=seed)
+    return X_l, X_h
+
+
 def repetition_data(problem: Problem, n_high: int, n_low: int, seed: int) -> tuple[Dataset, Tensor, Tensor]:
     """One repetition: the bi-fidelity dataset (cheapest source and target), test inputs and HF truth."""
     low, high = problem.fidelities[0], problem.target
-    X_l, X_h = nested_design(problem.bounds, [n_low, n_high], seed=seed)
+    U_l, U_h = unit_design(problem.dim, n_low, n_high, seed)
+    X_l, X_h = scale(U_l, problem.bounds), scale(U_h, problem.bounds)
     obs = [
         Observation(tuple(x.tolist()), fid.name, float(v))
         for fid, X in ((low, X_l), (high, X_h))
@@ -58,13 +74,73 @@ def repetition_data(problem: Problem, n_high: int, n_low: int, seed: int) -> tup
     return Dataset(problem.bounds, (low, high), obs), X_test, problem.evaluate(X_test, high.name)
 
 
+def predict_mean(fitted: FittedSurrogate, X: Tensor) -> Tensor:
+    """The HF posterior mean at ``X`` (in chunks; the variance is not needed for the scores)."""
+    means = []
+    with torch.no_grad():
+        for i in range(0, len(X), CHUNK):
+            posterior: Any = fitted.model.posterior(fitted.inputs(X[i : i + CHUNK]))
+            means.append(posterior.mean.reshape(-1))
+    return torch.cat(means)
+
+
 def score(fitted: FittedSurrogate, X_test: Tensor, y_test: Tensor) -> tuple[float, float]:
     """Pearson correlation and RRMSE of the HF prediction on the test set (predicted in chunks)."""
-    pred = torch.cat([fitted.predict(X_test[i : i + CHUNK])[0] for i in range(0, len(X_test), CHUNK)])
+    pred = predict_mean(fitted, X_test)
     pred, truth = pred.to(y_test), y_test
     corr = float(torch.corrcoef(torch.stack([pred, truth]))[0, 1])
     rrmse = float(((pred - truth) ** 2).mean().sqrt() / (truth.max() - truth.min()))
     return corr, rrmse
+
+
+@dataclass
+class Repetition:
+    """One repetition of an instance: its seed, training sample, detectors' verdicts and model scores."""
+
+    rep: int
+    seed: int
+    data: Dataset
+    verdicts: SampleVerdicts
+    scores: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # model -> corr, rrmse, fit s
+
+    def sample(self) -> dict[str, list[Any]]:
+        """The training sample as lists: ``X_low, y_low, X_high, y_high`` (original units)."""
+        out: dict[str, list[Any]] = {}
+        for fid, tag in ((self.data.fidelities[0], "low"), (self.data.fidelities[-1], "high")):
+            obs = self.data.successful(fid.name)
+            out[f"X_{tag}"] = [list(o.x) for o in obs]
+            out[f"y_{tag}"] = [o.value for o in obs]
+        return out
+
+
+def run_repetitions(
+    pm: PluginManager,
+    problem: Problem,
+    n_high: int,
+    n_low: int,
+    reps: Sequence[int],
+    models: Sequence[str],
+    seed: int = 0,
+    device: str = "auto",
+    specs: list[DetectorSpec] | None = None,
+) -> list[Repetition]:
+    """Repetitions ``reps`` (seeds ``seed + r``) of one instance: data, detectors' verdicts, and every
+    model fitted on all repetitions at once (``fit_batch``) and scored on the test sets."""
+    if not 1 <= n_high <= n_low:
+        raise ValueError(f"need 1 <= nh <= nl, got nh={n_high}, nl={n_low}")
+    specs = detector_specs(pm) if specs is None else specs
+    instances = [repetition_data(problem, n_high, n_low, seed + r) for r in reps]
+    out = [
+        Repetition(r, seed + r, data, assess_sample(pm, data, specs))
+        for r, (data, _, _) in zip(reps, instances, strict=True)
+    ]
+    datasets = [data for data, _, _ in instances]
+    for name in models:
+        surrogate = pm.surrogates.create(name, where="compare", device=device, seed=seed)
+        for rep, fitted, (_, X_test, y_test) in zip(out, surrogate.fit_batch(datasets), instances, strict=True):
+            corr, rrmse = score(fitted, X_test, y_test)
+            rep.scores[name] = (corr, rrmse, float(fitted.info.get("fit_seconds", float("nan"))))
+    return out
 
 
 def compare(
@@ -77,24 +153,38 @@ def compare(
     seed: int = 0,
     device: str = "auto",
 ) -> dict[str, Any]:
-    """Run the protocol on one instance; returns ``{problem, nh, nl, reps, models: {name: summary}}``."""
-    if not 1 <= n_high <= n_low:
-        raise ValueError(f"need 1 <= nh <= nl, got nh={n_high}, nl={n_low}")
+    """Run the protocol on one instance; returns ``{problem, nh, nl, reps, seed, models: {name: summary},
+    repetitions: [{rep, seed, features, decisions, sample}]}``. ``problem`` is a registered name or
+    a ``module:function`` / ``file.py:function`` factory (:mod:`mfopt.benchmark.problems`)."""
     if reps < 1:
         raise ValueError(f"reps must be at least 1, got {reps}")
-    prob = pm.problems.create(problem, where="compare")
-    if len(prob.fidelities) < 2:
-        raise ValueError(f"problem {problem!r} has a single fidelity; the protocol compares bi-fidelity models")
-    instances = [repetition_data(prob, n_high, n_low, seed + r) for r in range(1, reps + 1)]
-    datasets = [data for data, _, _ in instances]
+    prob = load_problem(pm, problem)
+    done = run_repetitions(pm, prob, n_high, n_low, range(1, reps + 1), models, seed, device)
     results: dict[str, Any] = {}
     for name in models:
-        surrogate = pm.surrogates.create(name, where="compare", device=device, seed=seed)
         scores = ModelScores()
-        for fitted, (_, X_test, y_test) in zip(surrogate.fit_batch(datasets), instances, strict=True):
-            corr, rrmse = score(fitted, X_test, y_test)
+        for rep in done:
+            corr, rrmse, seconds = rep.scores[name]
             scores.correlations.append(corr)
             scores.rrmse.append(rrmse)
-            scores.fit_seconds.append(float(fitted.info.get("fit_seconds", float("nan"))))
+            scores.fit_seconds.append(seconds)
         results[name] = scores.summary()
-    return {"problem": problem, "nh": n_high, "nl": n_low, "reps": reps, "seed": seed, "models": results}
+    repetitions = [
+        {
+            "rep": rep.rep,
+            "seed": rep.seed,
+            "features": rep.verdicts.features,
+            "decisions": rep.verdicts.decisions,
+            "sample": rep.sample(),
+        }
+        for rep in done
+    ]
+    return {
+        "problem": problem,
+        "nh": n_high,
+        "nl": n_low,
+        "reps": reps,
+        "seed": seed,
+        "models": results,
+        "repetitions": repetitions,
+    }

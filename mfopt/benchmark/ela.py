@@ -1,0 +1,76 @@
+"""Two landscape features of the high-fidelity sample used by the paper's instance space (its Eq. 21).
+
+- ``MMCE_lda_0.5`` (flacco ``ela_level.mmce_lda_50``): split the sample at the median of ``f_h``
+  into two classes and report the cross-validated misclassification error of linear discriminant
+  analysis (scikit-learn's ``LinearDiscriminantAnalysis``) on the scaled inputs; stratified
+  ``k``-fold with ``k = min(10, smallest class size)``, fixed fold seed 0. NaN for fewer than 6
+  points or a class of fewer than 2 (LDA needs more training points than classes in every fold).
+- ``M0`` (flacco ``ic.m0``, Muñoz et al. 2015, "initial partial information"): visit the sample
+  along a nearest-neighbour tour starting at its first point, take the sign of each slope
+  ``Δf/‖Δx‖`` (``ε = 0``), drop zeros and merge repeated signs; ``M0 = μ/(n - 1)`` with ``μ`` the
+  length of what is left. NaN for fewer than 3 points.
+
+The paper prints ``H_0`` in Eq. 21 and ``M_0`` in its text; we read it as ``M0``. Both are
+approximations of flacco's implementations (which draw the start point and folds at random).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mfopt.data import Dataset
+
+
+def _hf_sample(data: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    target = data.fidelities[-1].name
+    obs = [o for o in data.successful(target) if o.value is not None]
+    X = np.asarray([o.x for o in obs], dtype=np.float64).reshape(len(obs), data.dim)
+    bounds = data.bounds.detach().cpu().numpy().astype(np.float64)
+    width = np.where(bounds[1] > bounds[0], bounds[1] - bounds[0], 1.0)
+    return (X - bounds[0]) / width, np.asarray([float(o.value) for o in obs if o.value is not None])
+
+
+def mmce_lda(U: np.ndarray, y: np.ndarray, quantile: float = 0.5) -> float:
+    """Cross-validated LDA misclassification error of the classes ``y <= quantile(y)`` / above."""
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    labels = (y > np.quantile(y, quantile)).astype(int)
+    smallest = int(np.bincount(labels, minlength=2).min())
+    if smallest < 2 or len(y) < 6:
+        return math.nan
+    folds = StratifiedKFold(n_splits=min(10, smallest), shuffle=True, random_state=0)
+    predicted = cross_val_predict(LinearDiscriminantAnalysis(), U, labels, cv=folds)
+    return float(np.mean(predicted != labels))
+
+
+def partial_information(U: np.ndarray, y: np.ndarray) -> float:
+    """``M0``: initial partial information along a nearest-neighbour tour (see the module docstring)."""
+    n = len(y)
+    if n < 3:
+        return math.nan
+    visited = np.zeros(n, dtype=bool)
+    current = 0
+    visited[0] = True
+    slopes = []
+    for _ in range(n - 1):
+        dist = np.sqrt(((U - U[current]) ** 2).sum(axis=1))
+        dist[visited] = np.inf
+        nxt = int(np.argmin(dist))
+        step = dist[nxt]
+        slopes.append((y[nxt] - y[current]) / step if step > 0 else 0.0)
+        visited[nxt] = True
+        current = nxt
+    signs = [s for s in np.sign(slopes) if s != 0]
+    mu = sum(1 for i, s in enumerate(signs) if i == 0 or s != signs[i - 1])
+    return mu / (n - 1)
+
+
+def landscape_features(data: Dataset) -> dict[str, float]:
+    """``MMCE_lda_0.5`` and ``M0`` of the target's sample in ``data``."""
+    U, y = _hf_sample(data)
+    if len(y) < 3:
+        return {"MMCE_lda_0.5": math.nan, "M0": math.nan}
+    return {"MMCE_lda_0.5": mmce_lda(U, y), "M0": partial_information(U, y)}

@@ -1,0 +1,120 @@
+"""``mfopt benchmark analyse`` and ``mfopt benchmark train-detector``: labels, detector scores, a learned detector."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from mfopt.cli.benchmark_cmd import benchmark_app
+from mfopt.errors import ConfigError
+
+
+def _instances(results: Path, labelling: str) -> list[Any]:
+    from mfopt.benchmark.analysis import group
+    from mfopt.benchmark.labels import LABELLINGS
+    from mfopt.benchmark.results import ResultsStore
+
+    if labelling not in LABELLINGS:
+        raise ConfigError(f"--labels: expected one of {', '.join(LABELLINGS)}, got {labelling!r}")
+    if not results.is_file():
+        raise ConfigError(f"{results}: no such results file (write one with `mfopt benchmark run`)")
+    with ResultsStore(results) as store:
+        instances = group(store.rows(), labelling)
+    if not instances:
+        raise ConfigError(f"{results}: no instance with both kriging and cokriging rows yet")
+    return instances
+
+
+def _pct(value: float) -> str:
+    return "-" if math.isnan(value) else f"{100 * value:.1f} %"
+
+
+@benchmark_app.command("analyse")
+def analyse_command(
+    results: Path = typer.Argument(..., help="A results file written by `mfopt benchmark run`."),
+    as_json: bool = typer.Option(False, "--json", help="Print machine-readable output."),
+    plots: Path | None = typer.Option(None, "--plots", help="Write the PNG plots into this directory."),
+    labels: str = typer.Option("paper", "--labels", help="paper (v1 rule, default) | code (the authors' R code)."),
+    detector_file: list[Path] = typer.Option(
+        [], "--detector-file", help="Also score a trained detector JSON on the stored features (repeatable)."
+    ),
+) -> None:
+    """Label every instance (paired Wilcoxon) and score every detector: accuracy, coverage, confusion."""
+    from mfopt.benchmark.analysis import score_detectors, summary
+    from mfopt.benchmark.linear_model import LinearDetector
+    from mfopt.cli.output import print_json, print_table
+
+    instances = _instances(results, labels)
+    try:
+        extra = {f"file:{p.stem}": LinearDetector.load(p) for p in detector_file}
+    except ValueError as exc:
+        raise ConfigError(f"--detector-file: {exc}") from None
+    scores = score_detectors(instances, extra)
+    report = summary(instances, scores, labels)
+    if plots is not None:
+        from mfopt.benchmark.study_plots import good_share, instance_space
+
+        plots.mkdir(parents=True, exist_ok=True)
+        report["plots"] = [
+            str(good_share(instances, plots / "good_share.png")),
+            str(instance_space(instances, plots / "instance_space.png", extra)),
+        ]
+    if as_json:
+        print_json(report)
+        return
+    counts = report["label_counts"]
+    typer.echo(
+        f"{report['labelled_instances']} labelled instances ({report['pairs']} pairs), labels '{labels}': "
+        f"only Kriging good {counts['kriging']}, only Co-Kriging good {counts['cokriging']}, "
+        f"both {counts['both']}, neither {counts['neither']}; Kriging good {_pct(report['kriging_good_share'])}, "
+        f"Co-Kriging good {_pct(report['cokriging_good_share'])}"
+    )
+    rows = [
+        [
+            s["detector"], _pct(s["accuracy"]), _pct(s["coverage"]), s["cases"],
+            s["use_low_and_cokriging_good"], s["use_low_and_cokriging_bad"],
+            s["ignore_low_and_kriging_good"], s["ignore_low_and_kriging_bad"],
+        ]
+        for s in sorted(report["detectors"], key=lambda s: -(s["accuracy"] if s["accuracy"] == s["accuracy"] else -1))
+    ]  # fmt: skip
+    print_table(
+        "Detectors (cases = instance x repetition; 'always' = always Co-Kriging, 'never' = always Kriging)",
+        ["detector", "accuracy", "coverage", "cases", "use & CK good", "use & CK bad", "ignore & K good",
+         "ignore & K bad"],
+        rows,
+    )  # fmt: skip
+    for path in report.get("plots", []):
+        typer.echo(f"plot: {path}")
+
+
+@benchmark_app.command("train-detector")
+def train_command(
+    results: Path = typer.Argument(..., help="A results file written by `mfopt benchmark run`."),
+    out: Path = typer.Option(..., "--out", help="Where to write the detector JSON."),
+    labels: str = typer.Option("paper", "--labels", help="paper | code: the labels to learn."),
+    folds: int = typer.Option(5, "--folds", help="Grouped cross-validation folds (grouped by function pair)."),
+) -> None:
+    """Fit the logistic-regression detector on the features; report its accuracy on held-out pairs."""
+    from mfopt.benchmark.train import train
+
+    instances = _instances(results, labels)
+    try:
+        model = train(instances, labels, folds)
+    except ValueError as exc:
+        raise ConfigError(f"{results}: {exc}") from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(model.to_json() + "\n")
+    t, cv = model.trained_on, model.cv
+    typer.echo(
+        f"trained on {t['instances']} instances of {t['pairs']} pairs ({t['cases']} cases, {t['fit_cases']} with "
+        f"only one good model), labels '{labels}'"
+    )
+    typer.echo(
+        f"grouped {cv['folds']}-fold CV by function pair ({cv['cases_scored']} held-out cases): "
+        f"learned {_pct(cv['learned_accuracy'] if cv['learned_accuracy'] is not None else math.nan)}, "
+        f"guideline {_pct(cv['guideline_accuracy'] if cv['guideline_accuracy'] is not None else math.nan)}"
+    )
+    typer.echo(f"wrote {out}")

@@ -1,0 +1,98 @@
+"""``mfopt benchmark run``: the Kriging vs Co-Kriging study over a suite, resumable, on any executor."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from mfopt.cli.benchmark_cmd import benchmark_app
+from mfopt.errors import ConfigError
+
+EXECUTORS = ("serial", "process", "dask")
+
+
+@benchmark_app.command("run")
+def run_command(
+    suite: str = typer.Option(
+        ..., "--suite", help="smoke | paper-literature | paper-solar | a file with one pair name per line."
+    ),
+    out: Path = typer.Option(..., "--out", help="SQLite results file (created, or resumed when it exists)."),
+    reps: int = typer.Option(40, "--reps", help="Repetitions per instance (seeds seed+1 .. seed+reps)."),
+    budgets: str = typer.Option("paper", "--budgets", help="paper (30 per pair) | small (4 per pair)."),
+    models: str = typer.Option("kriging,cokriging", "--models", help="Comma-separated surrogate names."),
+    executor: str = typer.Option("serial", "--executor", help="serial | process | dask"),
+    address: str | None = typer.Option(None, "--address", help="Dask scheduler (tcp://host:8786); default: local."),
+    workers: int = typer.Option(2, "--workers", help="Processes for process / a local Dask cluster."),
+    seed: int = typer.Option(0, "--seed", help="Seed offset of the repetitions."),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda (where each task fits its models)."),
+) -> None:
+    """Fit every model on every instance and repetition of SUITE; store one row per (instance, rep, model)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from mfopt.benchmark.problems import load_problem, portable_spec
+    from mfopt.benchmark.results import ResultsStore
+    from mfopt.benchmark.runner import timed_run
+    from mfopt.benchmark.suites import expand, suite_pairs
+    from mfopt.plugin.manager import get_plugin_manager
+
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    if not names:
+        raise ConfigError("--models: give at least one surrogate name")
+    if reps < 1:
+        raise ConfigError(f"--reps must be at least 1, got {reps}")
+    if executor not in EXECUTORS:
+        raise ConfigError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if address is not None and executor != "dask":
+        raise ConfigError("--address applies to --executor dask only")
+    pm = get_plugin_manager()
+    for name in names:
+        pm.surrogates.get(name)
+    pairs = [(portable_spec(p), kind) for p, kind in suite_pairs(suite)]
+    dims = {pair: load_problem(pm, pair).dim for pair, _ in pairs}
+    instances = expand(pairs, dims, budgets)
+    options: dict[str, object] = {}
+    if executor == "process":
+        options = {"workers": workers}
+    elif executor == "dask":
+        options = {"address": address, "workers": workers}
+    console = Console(stderr=True)
+    with ResultsStore(out) as store:
+        store.check_meta({"seed": str(seed)})
+        progress = Progress(
+            TextColumn("[bold]instances"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        task_id = progress.add_task("run", total=None, rate="")
+        start = time.perf_counter()
+
+        def on_plan(n: int) -> None:
+            console.print(f"{len(instances)} instances in the suite, {len(instances) - n} already stored, {n} to run")
+            progress.update(task_id, total=n)
+
+        def on_progress(done: int, total: int) -> None:
+            rate = done / max(time.perf_counter() - start, 1e-9) * 60.0
+            progress.update(task_id, completed=done, rate=f"{rate:.2f}/min")
+
+        pool = pm.executors.create(executor, where="--executor", **options)
+        try:
+            with progress:
+                summary = timed_run(
+                    instances, store, pool, reps, names, seed, device, window=max(1, workers) if executor != "serial"
+                    else 1, progress=on_progress, on_plan=on_plan,
+                )  # fmt: skip
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        total_rows = store.count()
+    rate = summary.completed / summary.seconds * 60.0 if summary.seconds > 0 else 0.0
+    typer.echo(
+        f"{summary.completed} instances run ({summary.rows} rows) in {summary.seconds:.1f} s "
+        f"({rate:.2f} instances/min); {summary.skipped} skipped as already stored; {total_rows} rows in {out}"
+    )
