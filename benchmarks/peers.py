@@ -1,0 +1,256 @@
+"""BoTorch's own optimisation loops, run through BoTorch's API on mfopt's problems, for the benchmark.
+
+Two peers, each on a registered mfopt problem (minimised), from the same initial design as mfopt's
+strategies (:func:`mfopt.nested_design` with the same sizes and seed) and within the same budget
+(the design's cost counts; no evaluation is started that the remaining budget cannot pay for):
+
+- :func:`botorch_logei`: ``SingleTaskGP`` (inputs normalised to the unit cube, outcomes
+  standardised, BoTorch's default priors and likelihood) fitted by ``fit_gpytorch_mll``, then
+  ``qLogExpectedImprovement`` with ``q = 1`` optimised by ``optimize_acqf`` (BoTorch tutorial
+  settings: 10 restarts, 512 raw samples), target fidelity only. The answer is the best HF value
+  evaluated.
+- :func:`botorch_mfkg`: the discrete multi-fidelity loop of BoTorch's tutorial
+  ("discrete_multi_fidelity_bo"): ``SingleTaskMultiFidelityGP`` with the fidelity level as the
+  last input (``data_fidelities``), ``qMultiFidelityKnowledgeGradient`` with
+  ``InverseCostWeightedUtility`` over a deterministic cost model (level -> the problem's cost) and
+  ``project_to_target_fidelity``, its ``current_value`` the maximum of the posterior mean at the
+  target, optimised by ``optimize_acqf_mixed`` over the affordable levels. Final recommendation as in
+  the tutorial: the maximiser of the posterior mean at the target fidelity; its true HF value is
+  reported (``recommended``) beside the best HF value evaluated (``best``). The recommendation is
+  not evaluated inside the budget (the tutorial reports it without charging it).
+
+BoTorch maximises, so both fit ``-y``. Each returns a row like ``benchmarks/optimisation.py``'s:
+``best`` (lowest HF value evaluated), ``trace`` (``(cost spent, best HF so far)`` after every HF
+evaluation), ``budget``, ``spent`` per fidelity, ``seconds``.
+
+    python benchmarks/peers.py AugmentedHartmannH6 --seeds 3 --n-high 16 --budget 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+import warnings
+from typing import Any
+
+import torch
+from botorch.acquisition import PosteriorMean, qLogExpectedImprovement
+from botorch.acquisition.cost_aware import InverseCostWeightedUtility
+from botorch.acquisition.fixed_feature import FixedFeatureAcquisitionFunction
+from botorch.acquisition.knowledge_gradient import qMultiFidelityKnowledgeGradient
+from botorch.acquisition.utils import project_to_target_fidelity
+from botorch.fit import fit_gpytorch_mll
+from botorch.models import SingleTaskGP, SingleTaskMultiFidelityGP
+from botorch.models.transforms import Normalize, Standardize
+from botorch.optim import optimize_acqf, optimize_acqf_mixed
+from gpytorch.mlls import ExactMarginalLogLikelihood
+from mfopt_acquisitions.common import cost_model
+from torch import Tensor
+
+from mfopt import Problem, get_plugin_manager, nested_design
+
+EPS = 1e-9
+
+
+def make_problem(name: str, costs: dict[str, float] | None = None) -> Problem:
+    """The registered problem ``name`` with its fidelity costs overridden by ``costs``."""
+    problem: Problem = get_plugin_manager().problems.create(name, "benchmark")
+    return problem.with_costs(costs) if costs else problem
+
+
+class Ledger:
+    """Evaluations of a run: the training data (``x``, level, ``y``), the spending and the trace."""
+
+    def __init__(self, problem: Problem, budget: float) -> None:
+        self.problem, self.budget = problem, budget
+        self.X: list[Tensor] = []
+        self.levels: list[float] = []
+        self.y: list[float] = []
+        self.spent = {f.name: 0.0 for f in problem.fidelities}
+        self.trace: list[tuple[float, float]] = []
+        self.best = math.inf
+
+    @property
+    def total(self) -> float:
+        return sum(self.spent.values())
+
+    def affordable(self, name: str) -> bool:
+        return self.total + self.problem.fidelity(name).cost <= self.budget + EPS
+
+    def evaluate(self, X: Tensor, name: str) -> None:
+        """Evaluate the rows of ``X`` at fidelity ``name``, one by one, charging each."""
+        fidelity = self.problem.fidelity(name)
+        for x in X.reshape(-1, self.problem.dim):
+            if not self.affordable(name):
+                raise RuntimeError(f"evaluation at {name!r} would overspend the budget {self.budget:g}")
+            value = float(self.problem.evaluate(x.unsqueeze(0), name)[0])
+            self.spent[name] += fidelity.cost
+            self.X.append(x.detach().clone())
+            self.levels.append(fidelity.level)
+            self.y.append(value)
+            if name == self.problem.target.name and math.isfinite(value):
+                self.best = min(self.best, value)
+                self.trace.append((self.total, self.best))
+
+    def training(self, with_level: bool) -> tuple[Tensor, Tensor]:
+        """``(X, -y)`` for BoTorch (maximisation), the level as the last column when ``with_level``."""
+        X = torch.stack(self.X)
+        if with_level:
+            X = torch.cat([X, torch.tensor(self.levels, dtype=X.dtype).unsqueeze(-1)], dim=-1)
+        y = torch.tensor(self.y, dtype=X.dtype)
+        ok = torch.isfinite(y)
+        return X[ok], -y[ok].unsqueeze(-1)
+
+    def row(self, peer: str, seed: int, start: float, **extra: Any) -> dict[str, Any]:
+        return {
+            "strategy": peer,
+            "seed": seed,
+            "best": self.best,
+            "trace": self.trace,
+            "budget": self.budget,
+            "spent": dict(self.spent),
+            "evaluations": len(self.y),
+            "seconds": time.perf_counter() - start,
+            **extra,
+        }
+
+
+def _fit(model: Any) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+
+
+def botorch_logei(
+    problem: Problem,
+    n_high: int,
+    budget: float,
+    seed: int,
+    num_restarts: int = 10,
+    raw_samples: int = 512,
+    max_iterations: int | None = None,
+) -> dict[str, Any]:
+    """SingleTaskGP + qLogEI at the target fidelity from ``nested_design(bounds, [n_high], seed)``."""
+    start = time.perf_counter()
+    torch.manual_seed(seed)
+    ledger = Ledger(problem, budget)
+    target = problem.target.name
+    iteration = 0
+    (design,) = nested_design(problem.bounds, [n_high], seed=seed)
+    ledger.evaluate(design, target)
+    bounds = problem.bounds
+    while ledger.affordable(target) and iteration != max_iterations:
+        X, Y = ledger.training(with_level=False)
+        model = SingleTaskGP(
+            X, Y, input_transform=Normalize(problem.dim, bounds=bounds), outcome_transform=Standardize(1)
+        )
+        _fit(model)
+        acq = qLogExpectedImprovement(model, best_f=Y.max())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            x, _ = optimize_acqf(
+                acq, bounds=bounds, q=1, num_restarts=num_restarts, raw_samples=raw_samples,
+                options={"seed": seed * 1000 + iteration},
+            )  # fmt: skip
+        ledger.evaluate(x.detach(), target)
+        iteration += 1
+    return ledger.row("botorch-logei", seed, start)
+
+
+def botorch_mfkg(
+    problem: Problem,
+    sizes: list[int],
+    budget: float,
+    seed: int,
+    num_fantasies: int = 128,
+    num_restarts: int = 5,
+    raw_samples: int = 128,
+    maxiter: int = 200,
+    max_iterations: int | None = None,
+) -> dict[str, Any]:
+    """The discrete MF-KG loop of BoTorch's tutorial from ``nested_design(bounds, sizes, seed)``
+    (``sizes`` per fidelity, cheapest first); ``max_iterations`` caps the proposals (tests)."""
+    start = time.perf_counter()
+    torch.manual_seed(seed)
+    ledger = Ledger(problem, budget)
+    fidelities = problem.fidelities[-len(sizes) :]
+    for f, X in zip(fidelities, nested_design(problem.bounds, sizes, seed=seed), strict=True):
+        ledger.evaluate(X, f.name)
+    d = problem.dim
+    target = problem.target
+    bounds = torch.cat([problem.bounds, torch.tensor([[min(ledger.levels)], [target.level]])], dim=-1)
+    cost_aware = InverseCostWeightedUtility(cost_model(problem.fidelities))
+
+    def project(X: Tensor) -> Tensor:
+        return project_to_target_fidelity(X=X, target_fidelities={d: target.level}, d=d + 1)
+
+    def fitted() -> SingleTaskMultiFidelityGP:
+        X, Y = ledger.training(with_level=True)
+        model = SingleTaskMultiFidelityGP(
+            X, Y, data_fidelities=[d], input_transform=Normalize(d + 1, bounds=bounds),
+            outcome_transform=Standardize(1),
+        )  # fmt: skip
+        _fit(model)
+        return model
+
+    def posterior_max(model: SingleTaskMultiFidelityGP) -> tuple[Tensor, Tensor]:
+        mean = FixedFeatureAcquisitionFunction(PosteriorMean(model), d=d + 1, columns=[d], values=[target.level])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            x, value = optimize_acqf(
+                mean, bounds=problem.bounds, q=1, num_restarts=10, raw_samples=1024,
+                options={"batch_limit": 10, "maxiter": maxiter},
+            )  # fmt: skip
+        assert value is not None
+        return x.detach(), value.detach()
+
+    iteration = 0
+    while iteration != max_iterations:
+        options = [f for f in fidelities if ledger.affordable(f.name)]
+        if not options:
+            break
+        model = fitted()
+        _, current = posterior_max(model)
+        acq = qMultiFidelityKnowledgeGradient(
+            model, num_fantasies=num_fantasies, current_value=current, cost_aware_utility=cost_aware, project=project
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            x, _ = optimize_acqf_mixed(
+                acq, bounds=bounds, q=1, num_restarts=num_restarts, raw_samples=raw_samples,
+                fixed_features_list=[{d: f.level} for f in options],
+                options={"batch_limit": 5, "maxiter": maxiter, "seed": seed * 1000 + iteration},
+            )  # fmt: skip
+        x = x.detach().reshape(-1)
+        chosen = min(options, key=lambda f: abs(f.level - float(x[d])))
+        ledger.evaluate(x[:d].unsqueeze(0), chosen.name)
+        iteration += 1
+    recommendation, _ = posterior_max(fitted())
+    recommended = float(problem.evaluate(recommendation, target.name)[0])
+    return ledger.row("botorch-mfkg", seed, start, recommended=recommended)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("problem")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--n-high", type=int, default=16, help="initial HF points (the MF design adds 2x LF)")
+    parser.add_argument("--budget", type=float, default=10.0, help="cost units after the design")
+    parser.add_argument("--low-cost", type=float, default=0.1)
+    parser.add_argument("--fantasies", type=int, default=128)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    problem = make_problem(args.problem, {"low": args.low_cost, "high": 1.0})
+    n_low = 2 * args.n_high
+    for seed in range(args.seeds):
+        row = botorch_logei(problem, args.n_high, args.n_high + args.budget, seed)
+        print(f"seed {seed} botorch-logei best {row['best']:.5g} ({row['seconds']:.0f} s)")
+        mf_budget = args.n_high + n_low * args.low_cost + args.budget
+        row = botorch_mfkg(problem, [n_low, args.n_high], mf_budget, seed, num_fantasies=args.fantasies)
+        print(f"seed {seed} botorch-mfkg best {row['best']:.5g} recommended {row['recommended']:.5g} "
+              f"spent {row['spent']} ({row['seconds']:.0f} s)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""BoTorch's own loops (``benchmarks/peers.py``) on a registered 1-D pair: they run, use the same
+design as mfopt's strategies and never spend more than the budget."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import torch
+
+from mfopt import nested_design
+
+PAIR = "SongToalForretal0.00"
+
+
+def load_peers() -> ModuleType:
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "peers.py"
+    spec = importlib.util.spec_from_file_location("peers", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["peers"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+peers = load_peers()
+
+
+def test_logei_peer_runs_two_iterations_from_the_design_within_budget() -> None:
+    problem = peers.make_problem(PAIR, {"low": 0.1, "high": 1.0})
+    row = peers.botorch_logei(problem, n_high=3, budget=5.5, seed=4, num_restarts=2, raw_samples=32)
+    (design,) = nested_design(problem.bounds, [3], seed=4)
+    design_best = float(problem.evaluate(design, "high").min())
+    assert [c for c, _ in row["trace"]] == [1.0, 2.0, 3.0, 4.0, 5.0]  # 3 design points + 2 iterations
+    assert row["trace"][2][1] == pytest.approx(design_best)
+    assert row["spent"] == {"low": 0.0, "high": 5.0} and row["best"] <= design_best
+    assert row["evaluations"] == 5
+    assert row["best"] == min(b for _, b in row["trace"])
+
+
+@pytest.mark.slow
+def test_mfkg_peer_runs_two_iterations_from_the_nested_design_within_budget() -> None:
+    problem = peers.make_problem(PAIR, {"low": 0.1, "high": 1.0})
+    budget = 3 * 1.0 + 6 * 0.1 + 1.05  # design, then room for one HF and then nothing but LF
+    row = peers.botorch_mfkg(
+        problem, [6, 3], budget, seed=2, num_fantasies=4, num_restarts=2, raw_samples=16, maxiter=20,
+        max_iterations=2,
+    )  # fmt: skip
+    spent = row["spent"]
+    assert sum(spent.values()) <= budget + 1e-9
+    assert spent["low"] >= 0.6 - 1e-9 and spent["high"] >= 3.0  # the design was evaluated
+    assert row["evaluations"] == 9 + 2  # the design, then two proposals
+    if spent["high"] > 3.0:  # it chose HF once: what is left pays only for LF
+        assert spent["high"] == 4.0 and spent["low"] <= 0.6 + 0.1 + 1e-9
+    assert math.isfinite(row["recommended"])
+    low, high = nested_design(problem.bounds, [6, 3], seed=2)
+    assert row["trace"][2][1] == pytest.approx(float(problem.evaluate(high, "high").min()))
+    assert bool(torch.isin(high, low).all())
+
+
+def test_ledger_refuses_to_overspend() -> None:
+    problem = peers.make_problem(PAIR)
+    ledger = peers.Ledger(problem, budget=1.5)
+    ledger.evaluate(torch.tensor([[0.2]], dtype=torch.float64), "high")
+    with pytest.raises(RuntimeError, match="overspend"):
+        ledger.evaluate(torch.tensor([[0.4]], dtype=torch.float64), "high")
+    assert ledger.total == 1.0 and len(ledger.trace) == 1
