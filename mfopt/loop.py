@@ -5,9 +5,13 @@ The study knows no model. What to evaluate next comes from its :class:`~mfopt.st
 ``Study.ask()`` returns candidates already recorded in the run store as pending;
 ``Study.tell()`` records an outcome. ``Study.run()`` drives the executor:
 
-- every worker stays busy: as soon as one evaluation finishes it is recorded in the store, and
-  the strategy proposes the next point conditioned on the ones still pending (with
-  ``[executor] asynchronous = false`` it waits for every evaluation of a proposal instead);
+- every worker stays busy: as soon as one evaluation finishes it is recorded in the store and
+  the next point goes out. With several workers the study proposes one point ahead while all
+  are busy, conditioned on every pending one, so a worker that frees gets it at once and two
+  workers are idle together only when two evaluations finish within one proposal's time. (With
+  ``[executor] asynchronous = false`` it waits for every evaluation of a proposal instead.)
+  Points proposed ahead are evaluated even when a stopping condition holds meanwhile: they are
+  already recorded and paid for;
 - the initial design goes out as individual evaluations, each recorded as it completes, so a
   kill loses only what was in flight; ``--resume`` runs those again;
 - a point whose evaluation was in flight at :data:`MAX_ATTEMPTS` crashes in a row (the process
@@ -27,7 +31,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -434,16 +438,22 @@ class Study:
         self._hand_out([candidate])
         return candidate
 
-    def run(self) -> StudyResult:
+    def run(self, executor: Executor | None = None) -> StudyResult:
         """Run to a stopping condition with the configured executor; returns the result.
+
+        :param executor: an executor to use instead of ``[executor]`` (it stays open: its owner
+            shuts it down, so one warm pool can serve several studies).
 
         KeyboardInterrupt (and SIGTERM) marks the run ``interrupted`` (resumable) and propagates.
         """
         self.store.set_meta({"status": "running"})
         self.pm.study_start(self.snapshot())
-        executor = build_executor(self.config, self.pm, self.source)
+        owned = executor is None
+        if executor is None:
+            executor = build_executor(self.config, self.pm, self.source)
         workers = max(1, int(getattr(executor, "max_workers", 1) or 1))
         asynchronous = self.config.executor.asynchronous
+        lookahead = asynchronous and workers > 1
         needs_gradients = self.strategy.needs_gradients
         in_flight: dict[Future[Observation], Candidate] = {}
         status = "interrupted"
@@ -458,13 +468,19 @@ class Study:
                         in_flight[future] = candidate
                     if not in_flight:
                         break
+                    if lookahead and not self._queue and not self.stop_reason():
+                        self._queue = self._propose()  # ready for the next free worker
                     done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                     for future in sorted(done, key=lambda f: in_flight[f].id or 0):
                         candidate = in_flight.pop(future)
                         self._record([self._outcome(future, candidate)])
             status = "finished"
         finally:
-            executor.shutdown(wait=status == "finished", cancel_futures=True)
+            if owned:
+                executor.shutdown(wait=status == "finished", cancel_futures=True)
+            else:
+                for future in in_flight:
+                    future.cancel()
             self._close_run(status)
         result = self.result()
         self.pm.study_end(self.snapshot(), result)

@@ -17,5 +17,15 @@ from mfopt.testing.contracts import (
     check_surrogate,
     make_dataset,
 )
+from mfopt.testing.strategies import check_strategy, make_state
 
-__all__ = ["check_acquisition", "check_detector", "check_executor", "check_problem", "check_surrogate", "make_dataset"]
+__all__ = [
+    "check_acquisition",
+    "check_detector",
+    "check_executor",
+    "check_problem",
+    "check_strategy",
+    "check_surrogate",
+    "make_dataset",
+    "make_state",
+]
