@@ -1,4 +1,4 @@
-"""``mfopt plugins``: which plugins are loaded and what each family offers."""
+"""``mfopt plugins``: which plugins are loaded, which are broken (and why), and what each family offers."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from mfopt.cli.output import print_json, print_table
 def plugins_command(
     as_json: bool = typer.Option(False, "--json", help="Print a machine-readable listing."),
 ) -> None:
-    """List plugin families, their registered names and the distribution providing each."""
+    """List plugin families, their registered names and the distribution providing each; broken plugins
+    (failed to import, or an entry-point name clash) with their distribution and error."""
     from mfopt.plugin.manager import FAMILIES, get_plugin_manager
 
     pm = get_plugin_manager()
@@ -43,8 +44,12 @@ def plugins_command(
     plugins = [
         {"name": p.name, "distribution": p.distribution, "version": p.version, "module": p.module} for p in pm.plugins()
     ]
+    broken = [
+        {"name": b.name, "distribution": b.distribution, "version": b.version, "module": b.value, "error": b.error}
+        for b in pm.broken()
+    ]
     if as_json:
-        print_json({"plugins": plugins, "families": listing})
+        print_json({"plugins": plugins, "broken": broken, "families": listing})
         return
     print_table(
         "Plugins",
@@ -67,4 +72,10 @@ def plugins_command(
             family,
             ["name", "plugin", "distribution"],
             [[i["name"], i["plugin"], f"{i['distribution']} {i['version']}"] for i in items],
+        )
+    if broken:
+        print_table(
+            "Broken plugins (not loaded)",
+            ["plugin", "distribution", "module", "error"],
+            [[b["name"], f"{b['distribution']} {b['version']}", b["module"], b["error"]] for b in broken],
         )

@@ -3,6 +3,10 @@
 Datasette-style: plugins register factories in a registration hook; a name registered twice is
 an error naming both plugins. Problem families with infinitely many parametric names (generated
 pairs) add a *resolver* that turns a name into a factory.
+
+Provenance: the plugin manager hands each plugin's registration hook a :class:`ScopedRegistry`,
+a view bound to that plugin's :class:`Provider`, so every entry records who registered it without
+any mutable "current provider" state on the registry.
 """
 
 from __future__ import annotations
@@ -51,16 +55,23 @@ class ResolverEntry:
     description: str
 
 
-class Registry:
-    """The registry of one plugin family (``problems``, ``surrogates``, ...)."""
+DIRECT = Provider("<direct>", "unknown")
 
-    def __init__(self, family: str) -> None:
+
+class Registry:
+    """The registry of one plugin family (``problems``, ``surrogates``, ...).
+
+    :param unavailable: one line per plugin that failed to load, appended to an unknown-name error
+        (the name asked for may be one that a broken plugin would have registered).
+    """
+
+    def __init__(self, family: str, unavailable: tuple[str, ...] = ()) -> None:
         self.family = family
         #: one member of the family, for messages ("strategies" -> "strategy")
         self.kind = family[:-3] + "y" if family.endswith("ies") else family[:-1]
         self._entries: dict[str, Entry] = {}
         self._resolvers: list[ResolverEntry] = []
-        self.provider = Provider("<direct>", "unknown")
+        self._unavailable = unavailable
 
     # registration -------------------------------------------------------------------------
     def register(
@@ -70,21 +81,31 @@ class Registry:
         *,
         description: str = "",
         key: str | None = None,
+        provider: Provider = DIRECT,
         **info: Any,
     ) -> None:
         """Add ``name``. ``key``: a config key that selects this factory when no name is given."""
         if not name or not isinstance(name, str):
-            raise RegistryError(f"{self.provider} registered a {self.kind} with an empty name")
+            raise RegistryError(f"{provider} registered a {self.kind} with an empty name")
         if not callable(factory):
-            raise RegistryError(f"{self.provider} registered {self.kind} {name!r} with a non-callable")
+            raise RegistryError(f"{provider} registered {self.kind} {name!r} with a non-callable")
         if name in self._entries:
             first = self._entries[name].provider
-            raise RegistryError(f"{self.kind} {name!r} is registered twice: by {first} and by {self.provider}")
-        self._entries[name] = Entry(name, factory, self.provider, description, key, dict(info))
+            raise RegistryError(f"{self.kind} {name!r} is registered twice: by {first} and by {provider}")
+        self._entries[name] = Entry(name, factory, provider, description, key, dict(info))
 
-    def register_resolver(self, resolver: Resolver, *, description: str = "") -> None:
+    def register_resolver(self, resolver: Resolver, *, description: str = "", provider: Provider = DIRECT) -> None:
         """Add a resolver for parametric names: ``resolver(name)`` returns a factory or None."""
-        self._resolvers.append(ResolverEntry(resolver, self.provider, description))
+        self._resolvers.append(ResolverEntry(resolver, provider, description))
+
+    def scoped(self, provider: Provider) -> ScopedRegistry:
+        """The view a plugin's registration hook receives: what it registers is stamped ``provider``."""
+        return ScopedRegistry(self, provider)
+
+    def withdraw(self, plugin: str) -> None:
+        """Remove everything plugin ``plugin`` registered (it failed part-way through registering)."""
+        self._entries = {n: e for n, e in self._entries.items() if e.provider.plugin != plugin}
+        self._resolvers = [r for r in self._resolvers if r.provider.plugin != plugin]
 
     # lookup -------------------------------------------------------------------------------
     def __contains__(self, name: object) -> bool:
@@ -133,7 +154,8 @@ class Registry:
                 listing = f"{len(known)} registered: `{command}` lists them"
             else:
                 listing = "available: " + (", ".join(known) or "none")
-            raise UnknownNameError(f"unknown {self.kind} {name!r} ({listing}){hint}")
+            broken = f"; not loaded: {'; '.join(self._unavailable)}" if self._unavailable else ""
+            raise UnknownNameError(f"unknown {self.kind} {name!r} ({listing}){hint}{broken}")
         return entry
 
     def create(self, name: str, where: str = "", **options: Any) -> Any:
@@ -150,6 +172,39 @@ class Registry:
             raise ConfigError(f"{prefix}{self.kind} {name!r}: {exc}") from exc
         except Exception as exc:
             raise PluginError(f"{entry.provider} failed to create {self.kind} {name!r}: {exc}") from exc
+
+
+class ScopedRegistry:
+    """A :class:`Registry` as one plugin sees it while registering: ``register`` and
+    ``register_resolver`` record that plugin as the provider; lookups go to the registry."""
+
+    def __init__(self, registry: Registry, provider: Provider) -> None:
+        self._registry = registry
+        self.provider = provider
+        self.family = registry.family
+        self.kind = registry.kind
+
+    def register(
+        self, name: str, factory: Factory, *, description: str = "", key: str | None = None, **info: Any
+    ) -> None:
+        """Add ``name`` (see :meth:`Registry.register`)."""
+        self._registry.register(name, factory, description=description, key=key, provider=self.provider, **info)
+
+    def register_resolver(self, resolver: Resolver, *, description: str = "") -> None:
+        """Add a resolver for parametric names (see :meth:`Registry.register_resolver`)."""
+        self._registry.register_resolver(resolver, description=description, provider=self.provider)
+
+    def __getattr__(self, name: str) -> Any:  # get, create, names, by_key, ...
+        return getattr(self._registry, name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._registry
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._registry)
+
+    def __len__(self) -> int:
+        return len(self._registry)
 
 
 def check_options(factory: Factory, options: Mapping[str, Any], what: str) -> None:
