@@ -31,8 +31,8 @@ def make_state(
     with an unbounded budget unless ``config`` says otherwise (as a study would build it)."""
     if not isinstance(config, StudyConfig):
         config = parse_config(dict(config or {"budget": {"max_evaluations": 1000}}))
-    committed = [*observations, *pending]
-    cost = sum(strategy_cost(strategy, c.fidelity) for c in committed)
+    fidelities = [o.fidelity for o in observations] + [c.fidelity for c in pending]
+    cost = sum(strategy_cost(strategy, name) for name in fidelities)
     total = config.budget.total
     slots = config.budget.max_evaluations
     return StudyState(
@@ -45,7 +45,7 @@ def make_state(
         pending=tuple(pending),
         cost_committed=cost,
         remaining_budget=math.inf if total is None else total - cost,
-        evaluations_left=math.inf if slots is None else slots - len(committed),
+        evaluations_left=math.inf if slots is None else slots - len(fidelities),
         iteration=iteration,
         seed=seed,
         run_seed=0,
