@@ -4,13 +4,20 @@ For a fidelity ``f`` and a point ``x`` (minimisation, noise-free models):
 
     aEI(x, f) = EI_target(x) · corr(Y_f(x), Y_target(x)) · cost_target / cost_f
 
-``EI_target`` is expected improvement over the best high-fidelity value on the target posterior;
-the correlation comes from the model's joint posterior over ``[(x, level_f), (x, level_target)]``
-(so it shrinks where the cheap source says little about the target); the cost ratio favours the
-cheap source in proportion to its price. Huang's third factor ``1 - τ / sqrt(s_f²(x) + τ²)`` (with
-``s_f²`` the posterior variance at fidelity ``f``) is kept with a small pseudo-noise ``τ = nugget ·
-std(y_target)``: for the interpolating models here the correlation is 0/0 where ``f`` was already
-evaluated at ``x``, and this factor sends the value to 0 there instead (no repeated evaluations).
+``EI_target`` is expected improvement on the target posterior over Huang's *effective best*: the
+predicted target mean at the evaluated location ``x**`` (any fidelity) that minimises
+``mean(x) + c · std(x)`` at the target, ``c = 1`` (:func:`effective_best`; for noise-free data it
+is at most the best high-fidelity value). The correlation (Huang's ``α1``) comes from the model's
+joint posterior over ``[(x, level_f), (x, level_target)]``, so it shrinks where the cheap source
+says little about the target; the cost ratio (``α3 = cost_target / cost_f``) favours the cheap
+source in proportion to its price. Both factors are the paper's. With a posterior correlation
+near 1 (a well-determined discrepancy) the cost ratio decides: at a cost ratio of 10 the cheap
+source wins unless its best EI is under a tenth of the target's. How much of the budget may go to
+a cheap source is a spending rule, which belongs to the strategy, not to this formula.
+Huang's noise factor ``α2 = 1 - τ / sqrt(s_f²(x) + τ²)`` (``s_f²`` the posterior variance at
+fidelity ``f``) is kept with a small pseudo-noise ``τ = nugget · std(y_target)``: for the
+interpolating models here the correlation is 0/0 where ``f`` was already evaluated at ``x``, and
+this factor sends the value to 0 there instead (no repeated evaluations).
 The function is optimised as ``log aEI`` (BoTorch's numerically stable ``log EI``), which has the
 same maximiser and usable gradients far from the data.
 
@@ -40,6 +47,20 @@ from mfopt_acquisitions.common import affordable, believe, best_target_value, ev
 
 MIN_STD = 1e-9
 MIN_CORR = 1e-12
+#: Huang's risk-aversion constant ``c`` of the effective best solution.
+RISK_AVERSION = 1.0
+
+
+def effective_best(model: FittedSurrogate, data: Dataset, c: float = RISK_AVERSION) -> float:
+    """Huang et al.'s incumbent: ``mean(x**)`` with ``x** = argmin mean(x) + c std(x)`` over every
+    evaluated location (all fidelities), mean and std of the target posterior."""
+    X = evaluated(data).to(data.bounds)
+    mean, var = model.predict(X)
+    u = mean + c * var.clamp_min(0.0).sqrt()
+    ok = torch.isfinite(u)
+    if not bool(ok.any()):
+        return best_target_value(data)
+    return float(mean[ok][u[ok].argmin()])
 
 
 class LogAugmentedEI(AcquisitionFunction):
@@ -111,7 +132,7 @@ class AugmentedEI(Acquisition):
         self.raw_samples = raw_samples
 
     def propose(self, model: FittedSurrogate, data: Dataset, context: ProposalContext) -> list[Candidate]:
-        best = best_target_value(data)
+        best = min(effective_best(model, data), best_target_value(data))
         _, y = data.tensors(model.target)
         tau = self.nugget * (float(y.std()) if y.numel() > 1 else 1.0) or 0.0
         current: Model = model.model

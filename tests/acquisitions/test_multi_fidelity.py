@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from mfopt_acquisitions.augmented_ei import AugmentedEI, LogAugmentedEI
+from mfopt_acquisitions.augmented_ei import AugmentedEI, LogAugmentedEI, effective_best
 from mfopt_acquisitions.common import affordable, cost_model, with_level
 from mfopt_acquisitions.cost_aware import MultiFidelityKG, MultiFidelityMES
 
@@ -63,6 +63,21 @@ def test_augmented_ei_factors(bifidelity_data: Dataset, cokriging_model: FittedS
     cov = model.posterior(inputs).distribution.covariance_matrix
     corr = cov[..., 0, 1] / (cov[..., 0, 0] * cov[..., 1, 1]).sqrt()
     assert torch.allclose(low - high, corr.abs().log() + math.log(10.0), atol=1e-8)
+
+
+def test_effective_best_is_huangs_incumbent(
+    bifidelity_data: Dataset, cokriging_model: FittedSurrogate, kriging_model: FittedSurrogate
+) -> None:
+    """mean(x**) with x** = argmin mean + std over every evaluated point (Huang et al. 2006, c = 1)."""
+    X = torch.cat([bifidelity_data.tensors("low")[0], bifidelity_data.tensors("high")[0]])
+    mean, var = cokriging_model.predict(X)
+    by_hand = [(float(m + v.clamp_min(0).sqrt()), float(m)) for m, v in zip(mean, var, strict=True)]
+    assert effective_best(cokriging_model, bifidelity_data) == pytest.approx(min(by_hand)[1], abs=1e-12)
+    best_high = float(bifidelity_data.tensors("high")[1].min())
+    assert effective_best(cokriging_model, bifidelity_data) <= best_high + 1e-6  # interpolation to ~1e-8
+    # noise-free Kriging on the HF points alone: zero variance there, so x** is the best HF point
+    high = bifidelity_data.restrict(["high"])
+    assert effective_best(kriging_model, high) == pytest.approx(best_high, abs=1e-6)
 
 
 def test_augmented_ei_never_repeats_a_sampled_point(bifidelity_data: Dataset, cokriging_model: FittedSurrogate) -> None:
