@@ -60,7 +60,7 @@ def test_augmented_ei_factors(bifidelity_data: Dataset, cokriging_model: FittedS
     low = LogAugmentedEI(model, -5.0, 0.5, 1.0, 10.0)(X)
     high = LogAugmentedEI(model, -5.0, None, 1.0, 1.0)(X)
     inputs = torch.cat([with_level(X, 0.5), with_level(X, 1.0)], dim=-2)
-    cov = model.posterior(inputs).distribution.covariance_matrix
+    cov = model.posterior(inputs).distribution.covariance_matrix  # type: ignore[attr-defined]
     corr = cov[..., 0, 1] / (cov[..., 0, 0] * cov[..., 1, 1]).sqrt()
     assert torch.allclose(low - high, corr.abs().log() + math.log(10.0), atol=1e-8)
 
