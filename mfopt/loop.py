@@ -34,7 +34,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -46,10 +46,14 @@ from mfopt.evaluation import evaluate_candidate, value_error
 from mfopt.plugin.manager import PluginManager, get_plugin_manager
 from mfopt.problem import Problem
 from mfopt.result import StudyResult, summarize
+from mfopt.space import SearchSpace
 from mfopt.state import StudyState
 from mfopt.stopping import StoppingCondition, from_budget
 from mfopt.store import RunStore
 from mfopt.strategy import Strategy, build_strategy
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EPS = 1e-9
 #: a point in flight at this many crashes of its evaluator in a row is recorded as failed
@@ -108,6 +112,7 @@ class Study:
         self.source = source
         self.pm = plugin_manager or get_plugin_manager()
         self.problem = problem if problem is not None else build_problem(self.config, self.pm, source)
+        self.space: SearchSpace = self.problem.space
         self.strategy: Strategy = build_strategy(self.config, self.problem, self.pm, source)
         self.fidelities: tuple[Fidelity, ...] = self.strategy.fidelities
         self.costs = {f.name: f.cost for f in self.problem.fidelities}
@@ -299,9 +304,45 @@ class Study:
             assert c.id is not None
             self._outstanding[c.id] = c
 
+    @classmethod
+    def open(
+        cls, run_dir: str | Path, *, problem: Problem | None = None, plugin_manager: PluginManager | None = None
+    ) -> Study:
+        """The study in ``run_dir``, reopened with the configuration stored there (another process
+        may have asked its candidates). Its pending candidates can be told by id
+        (``study.tell(candidate_id, value)``); :meth:`ask` hands them out again first, as
+        ``--resume`` does, for evaluations that were lost. ``problem``: the
+        :class:`~mfopt.problem.Problem` object the run was created with, if it had no ``[problem]``.
+        The run's lock allows one open study at a time: close it before another process opens it.
+        """
+        reader = RunStore.open(run_dir, lock=False)
+        try:
+            stored = reader.meta().get("config")
+        finally:
+            reader.close()
+        if not isinstance(stored, Mapping):
+            raise ConfigError(f"{run_dir}: the run store holds no configuration")
+        config = parse_config(stored, f"{run_dir} (stored configuration)")
+        if config.problem is None and problem is None:
+            raise ConfigError(f"{run_dir} was run with a Problem object: pass it again, Study.open(..., problem=...)")
+        return cls(config, run_dir=run_dir, problem=problem, plugin_manager=plugin_manager, resume=True,
+                   source=str(run_dir))  # fmt: skip
+
+    def _pending(self, candidate_id: int) -> Candidate | None:
+        """The pending candidate ``candidate_id``: handed out by this study, or queued from the
+        store (asked by another process); a queued one is taken out of the queue."""
+        if candidate_id in self._outstanding:
+            return self._outstanding[candidate_id]
+        for i, c in enumerate(self._queue):
+            if c.id == candidate_id:
+                del self._queue[i]
+                self._outstanding[candidate_id] = c
+                return c
+        return None
+
     def tell(
         self,
-        candidate: Candidate,
+        candidate: Candidate | int,
         value: float | None = None,
         *,
         gradient: Sequence[float] | None = None,
@@ -310,12 +351,22 @@ class Study:
     ) -> Observation:
         """Record the outcome of an asked candidate: a value, or an ``error`` (a failed evaluation).
 
+        ``candidate`` is the asked :class:`Candidate` or its id (``candidate.id``), which also
+        names a candidate that another process asked (see :meth:`open`).
+
         A value that is not finite, or beyond :data:`mfopt.evaluation.VALUE_LIMIT` in magnitude,
         is recorded as a failed evaluation. Telling a candidate this study did not ask (or asked
         with another point), a value that is not a real number (a str, a bool) or a gradient of
         the wrong length is a :class:`MfoptError`.
         """
-        known = self._outstanding.get(candidate.id) if candidate.id is not None else None
+        if isinstance(candidate, int) and not isinstance(candidate, bool):
+            found = self._pending(candidate)
+            if found is None:
+                raise MfoptError(f"candidate {candidate} is not pending in this study (never asked, or already told)")
+            candidate = found
+        if not isinstance(candidate, Candidate):
+            raise MfoptError(f"tell() takes a Candidate or its id, got {type(candidate).__name__} {candidate!r}")
+        known = self._pending(candidate.id) if candidate.id is not None else None
         if known is None:
             raise MfoptError(f"candidate {candidate.id} was not asked by this study, or was already told")
         if (known.x, known.fidelity) != (tuple(candidate.x), candidate.fidelity):
@@ -357,6 +408,7 @@ class Study:
         self.pm.after_evaluate(self.snapshot(), observations)
 
     def _record_candidates(self, candidates: Sequence[Candidate], decisions: Sequence[Decision]) -> list[Candidate]:
+        candidates = [self.space.complete(c) for c in candidates]  # canonical x and named params
         recorded = self.store.add_candidates(candidates, self.costs)
         self.pm.after_propose(self.snapshot(), recorded, decisions)
         return recorded
@@ -502,6 +554,12 @@ class Study:
             max(0, self._iteration - 1),
             str(self.run_dir) if self.run_dir else None,
         )
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """Every evaluation, one row each, as a pandas DataFrame (:func:`mfopt.export.to_dataframe`)."""
+        from mfopt.export import to_dataframe
+
+        return to_dataframe(self.store)
 
     def close(self) -> None:
         self.store.close()

@@ -14,6 +14,9 @@ the registries), it proposes each iteration as follows:
    acquisition does not propose a point already being evaluated;
 4. the acquisition proposes up to ``q`` candidates at the fidelities allowed this iteration.
 
+Fidelity levels reach the models divided by the highest level (:func:`mfopt.data.normalise_levels`:
+a problem may declare epochs 3 and 27; the models see 1/9 and 1).
+
 The initial design is a nested maximin LHS: ``[design].samples`` per fidelity (defaults: max(3, 2d)
 at the target, twice as many at each cheaper level).
 """
@@ -29,7 +32,7 @@ import torch
 
 from mfopt.acquisition import Acquisition, ProposalContext
 from mfopt.components import build_components
-from mfopt.data import Candidate, Dataset, Decision, Fidelity, Observation, Status
+from mfopt.data import Candidate, Dataset, Decision, Fidelity, Observation, Status, normalise_levels
 from mfopt.design import lhs, nested_design
 from mfopt.detector import HarmDetector
 from mfopt.errors import ConfigError, MfoptError, PluginError
@@ -52,7 +55,8 @@ class GatedStrategy(Strategy):
         self.detector: HarmDetector | None = parts.detector
         self.acquisition: Acquisition = parts.acquisition
         problem = context.problem
-        self._fidelities = problem.fidelities if self.multi_surrogate is not None else (problem.target,)
+        fidelities = normalise_levels(problem.fidelities)  # the models see levels in (0, 1], target 1
+        self._fidelities = fidelities if self.multi_surrogate is not None else (fidelities[-1],)
         self.needs_gradients = self.surrogate.needs_gradients or bool(
             self.multi_surrogate is not None and self.multi_surrogate.needs_gradients
         )
