@@ -223,3 +223,22 @@ def test_a_full_disk_is_one_line_naming_the_store(tmp_path: Path) -> None:
     assert "\n" not in str(info.value)
     store.close()
     assert os.path.exists(tmp_path / "run" / STORE_FILE)
+
+
+def test_mfopt_report_folds_the_wal_of_a_killed_run_into_the_store(tmp_path: Path) -> None:
+    code = (
+        "import os, sys\n"
+        "from mfopt.store import RunStore\n"
+        "store = RunStore.create(sys.argv[1], {'problem': 'p', 'target': 'high',"
+        " 'fidelities': [{'name': 'high', 'level': 1.0, 'cost': 1.0}]})\n"
+        "store.set_meta({'late': 'x' * 10000})\n"
+        "os._exit(0)\n"  # killed: nothing checkpointed
+    )
+    run = tmp_path / "run"
+    subprocess.run([sys.executable, "-c", code, str(run)], check=True, timeout=60)
+    assert (run / "run.sqlite-wal").stat().st_size > 0  # the last records are in the WAL only
+    assert main(["report", str(run), "--json"]) == 0
+    assert not (run / "run.sqlite-wal").exists()
+    with sqlite3.connect(run / STORE_FILE) as db:  # the main file alone now holds everything
+        assert db.execute("SELECT COUNT(*) FROM meta WHERE key = 'late'").fetchone() == (1,)
+    db.close()
