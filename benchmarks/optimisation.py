@@ -1,11 +1,19 @@
-"""Does the gate pay off? HF-only vs always-fuse vs gated multi-fidelity BO on a panel of pairs.
+"""Does the gate pay off? HF-only vs always-fuse vs gated multi-fidelity BO vs BoTorch's own loops.
 
-    python benchmarks/optimisation.py [--quick] [--seeds N] [--workers W]
+    python benchmarks/optimisation.py [--quick] [--seeds N] [--workers W] [--pairs P,..] [--strategies S,..]
 
-Strategies (same problem, budget, design seed per (pair, seed)):
+Strategies (same problem, costs, budget and design seed per (pair, seed)):
 - ``hf-only``: Kriging + LogEI on the target only;
 - ``always``: Co-Kriging + augmented EI, detector ``always`` (the cheap source always used);
-- ``gated``: Co-Kriging + augmented EI behind the ``guideline`` detector.
+- ``gated``: Co-Kriging + augmented EI behind the ``guideline`` detector;
+- ``botorch-logei``: BoTorch's SingleTaskGP + qLogEI at the target (``benchmarks/peers.py``), from
+  the same HF design as ``hf-only``;
+- ``botorch-mfkg``: BoTorch's discrete MF-KG tutorial loop (``benchmarks/peers.py``), from the same
+  nested design as ``always``/``gated``; its row also keeps ``recommended``, the true HF value at the
+  maximiser of its posterior mean at the target (the tutorial's answer), printed as ``mfkg rec``.
+
+The pair's group (``helps`` / ``hurts``) is measured in the run: ``helps`` when the median final
+value of ``always`` is below that of ``hf-only`` (``?`` when either was not run).
 
 Per pair it prints the median (over seeds) best HF value reached and the median cost at which a
 run first reached the pair's *target*: the 25% quantile of all final best values of that pair over
@@ -27,18 +35,36 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress
 
-HELPS = ["SongToalForretal0.00", "ToalBranin0.00", "RajnarayanHartmannH3", "XiongParkFirst"]
-HURTS = ["ToalBranin1.00", "MarchWillcoxRosenbrock5", "COCOfunction1-dim2-seed1-dists2-centres3-radius0.1-freq2-amp2"]
-STRATEGIES = ("hf-only", "always", "gated")
+#: The panel, by the expected effect of the cheap source (the printed group is measured, see above).
+HELPS = [
+    "SongToalForretal0.00",
+    "ToalBranin0.00",
+    "RajnarayanHartmannH3",
+    "XiongParkFirst",
+    "MFHartmann3-good",
+    "AugmentedHartmannH6",
+]
+HURTS = [
+    "ToalBranin1.00", "MikkolaCurrinNegated", "MarchWillcoxRosenbrock5",
+    "COCOfunction1-dim2-seed1-dists2-centres3-radius0.1-freq2-amp2", "MikkolaRosenbrockSinus", "MikkolaBraninAckley",
+    "MFHartmann3-terrible", "MFHartmann6-bad", "MikkolaHartmannRosenbrock",
+]  # fmt: skip
+STRATEGIES = ("hf-only", "always", "gated", "botorch-logei", "botorch-mfkg")
+COSTS = {"low": 0.1, "high": 1.0}
+
+
+def design_and_budget(dim: int, quick: bool) -> tuple[int, float]:
+    """Initial HF points (the MF design adds twice as many LF ones) and the total budget."""
+    n_high = max(3, 2 * dim)
+    return n_high, n_high * 1.1 * 2 + (5 if quick else 10 + 2 * dim)  # design (both fidelities) + search
 
 
 def config(pair: str, strategy: str, seed: int, dim: int, quick: bool) -> dict[str, Any]:
-    n_high = max(3, 2 * dim)
-    total = n_high * 1.1 * 2 + (5 if quick else 10 + 2 * dim)  # design (both fidelities) + search budget
+    n_high, total = design_and_budget(dim, quick)
     fast = {"n_starts": 2 if quick else 4}
     acq = {"num_restarts": 2 if quick else 4, "raw_samples": 32 if quick else 128}
     cfg: dict[str, Any] = {
-        "problem": {"name": pair, "costs": {"low": 0.1, "high": 1.0}},
+        "problem": {"name": pair, "costs": COSTS},
         "budget": {"total": total},
         "design": {"samples": {"high": n_high}, "seed": seed},
         "surrogate": {"name": "kriging", **fast},
@@ -53,6 +79,21 @@ def config(pair: str, strategy: str, seed: int, dim: int, quick: bool) -> dict[s
     return cfg
 
 
+def run_peer(pair: str, strategy: str, seed: int, quick: bool) -> dict[str, Any]:
+    """One run of a BoTorch peer with the design sizes, costs and budget of :func:`config`."""
+    import peers
+
+    problem = peers.make_problem(pair, COSTS)
+    n_high, total = design_and_budget(problem.dim, quick)
+    if strategy == "botorch-logei":
+        settings = {"num_restarts": 2, "raw_samples": 32} if quick else {}
+        row = peers.botorch_logei(problem, n_high, total, seed, **settings)
+    else:
+        settings = {"num_fantasies": 8, "num_restarts": 2, "raw_samples": 32, "maxiter": 30} if quick else {}
+        row = peers.botorch_mfkg(problem, [2 * n_high, n_high], total, seed, **settings)
+    return {"pair": pair, **row}
+
+
 def run_job(job: tuple[str, str, int, bool]) -> dict[str, Any]:
     import torch
 
@@ -60,6 +101,8 @@ def run_job(job: tuple[str, str, int, bool]) -> dict[str, Any]:
 
     torch.set_num_threads(1)
     pair, strategy, seed, quick = job
+    if strategy.startswith("botorch"):
+        return run_peer(pair, strategy, seed, quick)
     dim = get_plugin_manager().problems.create(pair, "benchmark").dim
     start = time.perf_counter()
     with Study(config(pair, strategy, seed, dim, quick)) as study:
@@ -106,13 +149,18 @@ def main() -> None:
     )
     parser.add_argument("--resume", action="store_true", help="skip the runs already in --out")
     parser.add_argument("--pairs", default=None, help="comma-separated pairs (default: the panel; --quick: 2+2)")
+    parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset of the strategies")
     args = parser.parse_args()
+    strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
+    unknown = set(strategies) - set(STRATEGIES)
+    if unknown:
+        parser.error(f"unknown strategies {sorted(unknown)} (choose from {', '.join(STRATEGIES)})")
     seeds = args.seeds or (3 if args.quick else 10)
     if args.pairs:
         pairs = [p.strip() for p in args.pairs.split(",") if p.strip()]
     else:
         pairs = HELPS[:2] + HURTS[:2] if args.quick else HELPS + HURTS
-    jobs = [(p, s, k, args.quick) for p in pairs for k in range(seeds) for s in STRATEGIES]
+    jobs = [(p, s, k, args.quick) for p in pairs for k in range(seeds) for s in strategies]
     rows = load_rows(args.out) if args.resume and args.out else []
     done = {(r["pair"], r["strategy"], r["seed"]) for r in rows}
     todo = [job for job in jobs if job[:3] not in done]
@@ -127,23 +175,51 @@ def main() -> None:
                     sink.write(json.dumps(row) + "\n")
             progress.advance(task)
     print(f"{len(todo)} runs in {time.perf_counter() - start:.0f} s ({seeds} seeds, quick={args.quick})")
-    header = f"{'pair':58s} {'group':5s} " + " ".join(f"{s + ' best':>12s} {s + ' cost':>12s}" for s in STRATEGIES)
-    print(header + f" {'cost g/hf':>9s} {'cost g/al':>9s}")
+    print(table(rows, pairs, strategies))
+
+
+def ratio(med: dict[str, tuple[float, float]], a: str, b: str) -> str:
+    """``a``'s median cost to reach the target over ``b``'s, or ``-`` when either was not run."""
+    return f"{med[a][1] / med[b][1]:9.2f}" if a in med and b in med else f"{'-':>9s}"
+
+
+def table(rows: list[dict[str, Any]], pairs: list[str], strategies: list[str]) -> str:
+    """Per pair: median final best HF value and median cost to reach the pair's target per strategy,
+    the measured group, the ratios gated/hf-only and gated/always of the cost medians, and the
+    median true HF value at BoTorch MF-KG's recommendation."""
+    lines = [
+        f"{'pair':40s} {'group':5s} "
+        + " ".join(f"{s + ' best':>18s} {'cost':>6s}" for s in strategies)
+        + f" {'cost g/hf':>9s} {'cost g/al':>9s} {'mfkg rec':>9s}"
+    ]
     for pair in pairs:
-        mine = [r for r in rows if r["pair"] == pair]
+        mine = [r for r in rows if r["pair"] == pair and r["strategy"] in strategies]
+        if len(mine) < 2:
+            continue
         target = statistics.quantiles([r["best"] for r in mine], n=4)[0]
         med: dict[str, tuple[float, float]] = {}
-        for s in STRATEGIES:
+        for s in strategies:
             rs = [r for r in mine if r["strategy"] == s]
-            med[s] = (
-                statistics.median(r["best"] for r in rs),
-                statistics.median(cost_to_reach(r["trace"], target, r["budget"]) for r in rs),
-            )
-        cells = " ".join(f"{med[s][0]:12.4g} {med[s][1]:12.3g}" for s in STRATEGIES)
-        group = "helps" if pair in HELPS else "hurts"
-        ratio_hf = med["gated"][1] / med["hf-only"][1]
-        ratio_al = med["gated"][1] / med["always"][1]
-        print(f"{pair:58s} {group:5s} {cells} {ratio_hf:9.2f} {ratio_al:9.2f}")
+            if rs:
+                med[s] = (
+                    statistics.median(r["best"] for r in rs),
+                    statistics.median(cost_to_reach(r["trace"], target, r["budget"]) for r in rs),
+                )
+        cells = " ".join(
+            f"{med[s][0]:18.5g} {med[s][1]:6.3g}" if s in med else f"{'-':>18s} {'-':>6s}" for s in strategies
+        )
+        group = (
+            "?"
+            if not {"always", "hf-only"} <= set(med)
+            else ("helps" if med["always"][0] < med["hf-only"][0] else "hurts")
+        )
+
+        recs = [r["recommended"] for r in mine if r["strategy"] == "botorch-mfkg"]
+        rec = f"{statistics.median(recs):9.5g}" if recs else f"{'-':>9s}"
+        lines.append(
+            f"{pair[:40]:40s} {group:5s} {cells} {ratio(med, 'gated', 'hf-only')} {ratio(med, 'gated', 'always')} {rec}"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
