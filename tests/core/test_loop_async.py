@@ -1,0 +1,44 @@
+"""Asynchronous workers: every worker stays busy, pending points condition the next proposal,
+and the batch-synchronous loop is still there for comparison."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mfopt import Study
+from tests.core.timed_problem import TimedForrester, intervals, most_idle
+
+
+def _config(workers: int, evaluations: int, asynchronous: bool) -> dict:
+    return {
+        "budget": {"max_evaluations": evaluations},
+        "design": {"samples": {"high": 3}, "seed": 0},
+        "surrogate": {"name": "kriging", "n_starts": 2},
+        "acquisition": {"name": "logei", "num_restarts": 2, "raw_samples": 64},
+        "executor": {"name": "process", "workers": workers, "asynchronous": asynchronous},
+    }
+
+
+def test_at_most_one_worker_is_idle_while_budget_remains(tmp_path: Path) -> None:
+    log = tmp_path / "evaluations.log"
+    study = Study(_config(3, 12, True), problem=TimedForrester(log, 1.5), run_dir=tmp_path / "run")
+    result = study.run()
+    spans = intervals(log)
+    assert result.evaluations == 12 and len(spans) == 12
+    assert most_idle(spans, 3) <= 1, spans
+    iterations = study.store.iterations()
+    believed = [it["info"].get("believed_pending", 0) for it in iterations]
+    assert max(believed) >= 2  # proposals were conditioned on the points still being evaluated
+    xs = [o.x for o in study.store.observations()]
+    assert len(set(xs)) == len(xs)  # no point proposed twice
+    study.close()
+
+
+def test_batch_synchronous_loop_leaves_workers_idle(tmp_path: Path) -> None:
+    log = tmp_path / "evaluations.log"
+    study = Study(_config(3, 6, False), problem=TimedForrester(log, 0.5), run_dir=tmp_path / "run")
+    result = study.run()
+    spans = intervals(log)
+    assert result.evaluations == 6
+    assert most_idle(spans, 3) == 2  # q = 1: one point at a time after the design
+    study.close()
