@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import ROOT
 
 HOWTO = ROOT / "docs" / "howto"
-KINDS = ("problem", "surrogate", "detector", "acquisition", "executor")
+KINDS = ("problem", "surrogate", "detector", "acquisition", "strategy", "executor")
 FILE_BLOCK = re.compile(r"```(?:python|toml)\n# file: (\S+)\n(.*?)```", re.S)
 
 
