@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 import textwrap
@@ -97,7 +98,7 @@ def _run(script: str, cwd: Path) -> None:
         capture_output=True,
         text=True,
         timeout=300,
-        env={"PYTHONPATH": f"{cwd}:{ROOT}", "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"},
+        env={**os.environ, "PYTHONPATH": f"{cwd}{os.pathsep}{ROOT}", "OMP_NUM_THREADS": "1"},
     )
     assert done.returncode == 0, done.stderr
 
