@@ -87,7 +87,7 @@ class _Grid(Strategy):
         return self._fidelities
 
     def design(self, state: StudyState) -> list[Candidate]:
-        return [Candidate((0.0,), "high"), Candidate((1.0,), "high")]
+        return [Candidate((0.0,), "high"), Candidate((1.0,), "high")]  # then 1/2, 1/4, 3/4, 1/8...
 
     def propose(self, state: StudyState) -> Proposal:
         self.seen.append(state)
