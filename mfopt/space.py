@@ -171,7 +171,8 @@ class Categorical:
     def __post_init__(self) -> None:
         choices = self.choices
         if isinstance(choices, str) or not isinstance(choices, Sequence) or not choices:
-            raise ValueError(f"choices must be a non-empty array, got {choices!r}")
+            shown = list(choices) if isinstance(choices, tuple) else choices
+            raise ValueError(f"choices must be a non-empty array, got {shown!r}")
         for c in choices:
             if not isinstance(c, str | int | float | bool):
                 raise ValueError(f"a choice must be a string, a number or a boolean, got {c!r}")

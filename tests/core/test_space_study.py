@@ -144,3 +144,28 @@ def test_named_parameters_example_runs_end_to_end(tmp_path: Path) -> None:
     )
     for r in records:
         assert r["params"] is not None and space.decode(r["x"]) == r["params"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[problem]\npython = "o.py:f"\n[parameters]\nlr = { type = "float", low = 0.0, high = 1.0, log = true }\n',
+            "problem.toml: [problem].parameters: lr: a log-scale float needs low > 0, got 0.0",
+        ),
+        (
+            '[problem]\npython = "o.py:f"\n[problem.parameters]\nk = { type = "categorical", choices = [] }\n',
+            "problem.toml: [problem].parameters: k: choices must be a non-empty array, got []",
+        ),
+        (
+            '[problem]\npython = "o.py:f"\nparameters = { a = { type = "int", low = 0, high = 1 } }\n'
+            '[parameters]\nb = { type = "int", low = 0, high = 1 }\n',
+            "give the parameters once: [parameters] or [problem.parameters], not both",
+        ),
+    ],
+)
+def test_parameter_mistakes_in_problem_toml_are_one_line(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "problem.toml").write_text(text + "[budget]\ntotal = 3\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "problem.toml")
+    assert str(caught.value).endswith(message) and "\n" not in str(caught.value)
