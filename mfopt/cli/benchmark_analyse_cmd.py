@@ -28,8 +28,22 @@ def _instances(results: Path, labelling: str) -> list[Any]:
     return instances
 
 
-def _pct(value: float) -> str:
-    return "-" if math.isnan(value) else f"{100 * value:.1f} %"
+def _pct(value: float | None) -> str:
+    return "-" if value is None or math.isnan(value) else f"{100 * value:.1f} %"
+
+
+def detector_table(detectors: list[dict[str, Any]]) -> str:
+    """Plain fixed-width table, best accuracy first (readable in logs and narrow terminals)."""
+    head = ("detector", "accuracy", "coverage", "cases", "use:CK good", "use:CK bad", "ignore:K good", "ignore:K bad")
+    lines = ["{:<16}{:>9}{:>9}{:>7}{:>12}{:>11}{:>14}{:>13}".format(*head)]
+    for s in sorted(detectors, key=lambda s: -(s["accuracy"] if s["accuracy"] == s["accuracy"] else -1.0)):
+        lines.append(
+            f"{s['detector']:<16}{_pct(s['accuracy']):>9}{_pct(s['coverage']):>9}{s['cases']:>7}"
+            f"{s['use_low_and_cokriging_good']:>12}{s['use_low_and_cokriging_bad']:>11}"
+            f"{s['ignore_low_and_kriging_good']:>14}{s['ignore_low_and_kriging_bad']:>13}"
+        )
+    lines.append("cases = instance x repetition; 'always' = always Co-Kriging (CK), 'never' = always Kriging (K)")
+    return "\n".join(lines)
 
 
 @benchmark_app.command("analyse")
@@ -45,7 +59,7 @@ def analyse_command(
     """Label every instance (paired Wilcoxon) and score every detector: accuracy, coverage, confusion."""
     from mfopt.benchmark.analysis import score_detectors, summary
     from mfopt.benchmark.linear_model import LinearDetector
-    from mfopt.cli.output import print_json, print_table
+    from mfopt.cli.output import print_json
 
     instances = _instances(results, labels)
     try:
@@ -72,20 +86,7 @@ def analyse_command(
         f"both {counts['both']}, neither {counts['neither']}; Kriging good {_pct(report['kriging_good_share'])}, "
         f"Co-Kriging good {_pct(report['cokriging_good_share'])}"
     )
-    rows = [
-        [
-            s["detector"], _pct(s["accuracy"]), _pct(s["coverage"]), s["cases"],
-            s["use_low_and_cokriging_good"], s["use_low_and_cokriging_bad"],
-            s["ignore_low_and_kriging_good"], s["ignore_low_and_kriging_bad"],
-        ]
-        for s in sorted(report["detectors"], key=lambda s: -(s["accuracy"] if s["accuracy"] == s["accuracy"] else -1))
-    ]  # fmt: skip
-    print_table(
-        "Detectors (cases = instance x repetition; 'always' = always Co-Kriging, 'never' = always Kriging)",
-        ["detector", "accuracy", "coverage", "cases", "use & CK good", "use & CK bad", "ignore & K good",
-         "ignore & K bad"],
-        rows,
-    )  # fmt: skip
+    typer.echo(detector_table(report["detectors"]))
     for path in report.get("plots", []):
         typer.echo(f"plot: {path}")
 
@@ -114,7 +115,6 @@ def train_command(
     )
     typer.echo(
         f"grouped {cv['folds']}-fold CV by function pair ({cv['cases_scored']} held-out cases): "
-        f"learned {_pct(cv['learned_accuracy'] if cv['learned_accuracy'] is not None else math.nan)}, "
-        f"guideline {_pct(cv['guideline_accuracy'] if cv['guideline_accuracy'] is not None else math.nan)}"
+        f"learned {_pct(cv['learned_accuracy'])}, guideline {_pct(cv['guideline_accuracy'])}"
     )
     typer.echo(f"wrote {out}")

@@ -51,7 +51,7 @@ def run_command(
     for name in names:
         pm.surrogates.get(name)
     pairs = [(portable_spec(p), kind) for p, kind in suite_pairs(suite)]
-    dims = {pair: load_problem(pm, pair).dim for pair, _ in pairs}
+    dims = {pair: load_problem(pm, pair).dim for pair in dict.fromkeys(p for p, _ in pairs)}
     instances = expand(pairs, dims, budgets)
     options: dict[str, object] = {}
     if executor == "process":

@@ -11,7 +11,12 @@ from mfopt.errors import ConfigError
 
 @app.command("compare")
 def compare_command(
-    problem: str = typer.Option(..., "--problem", help="A registered bi-fidelity problem (see `mfopt problems`)."),
+    problem: str = typer.Option(
+        ...,
+        "--problem",
+        help="A registered bi-fidelity problem (see `mfopt problems`), or a factory 'module:function' / "
+        "'file.py:function' returning an mfopt Problem.",
+    ),
     nh: int = typer.Option(..., "--nh", help="High-fidelity sample size."),
     nl: int = typer.Option(..., "--nl", help="Low-fidelity sample size (nested: nh <= nl)."),
     reps: int = typer.Option(40, "--reps", help="Repetitions (seeds seed+1 .. seed+reps)."),

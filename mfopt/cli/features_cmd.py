@@ -1,6 +1,7 @@
 """``mfopt features``: the low-fidelity harm features of a sample and every detector's verdict.
 
-The sample comes either from a registered problem (a seeded nested maximin design: the cheapest
+The sample comes either from a problem, registered or a ``module:function`` / ``file.py:function``
+factory (:mod:`mfopt.benchmark.problems`) (a seeded nested maximin design: the cheapest
 fidelity on ``--nl`` points, the target on a ``--nh``-point subset) or from a CSV file. Problems and
 detectors are reached only through the plugin manager's registries; the features are read from
 the decisions (the ``guideline`` detector reports the full feature mapping). Torch and the data
@@ -17,7 +18,7 @@ import typer
 
 from mfopt.cli import app
 from mfopt.cli.output import print_json, print_table
-from mfopt.errors import ConfigError, RegistryError
+from mfopt.errors import ConfigError
 
 if TYPE_CHECKING:
     from mfopt.data import Dataset, Decision
@@ -26,18 +27,16 @@ if TYPE_CHECKING:
 
 def _problem_sample(pm: PluginManager, name: str, nh: int, nl: int, seed: int) -> Dataset:
     """Evaluate the cheapest fidelity of ``name`` on ``nl`` points and its target on ``nh`` of them."""
+    from mfopt.benchmark.problems import load_problem
     from mfopt.data import Dataset, Observation, Status
     from mfopt.design import nested_design
-    from mfopt.problem import Problem
 
     if nh < 1 or nl < nh:
         raise ConfigError(f"--nh/--nl: need 1 <= nh <= nl for a nested design, got nh={nh}, nl={nl}")
     try:
-        problem = pm.problems.create(name, where="--problem")
-    except RegistryError as exc:
+        problem = load_problem(pm, name)
+    except ConfigError as exc:
         raise ConfigError(f"--problem: {exc}") from None
-    if not isinstance(problem, Problem) or len(problem.fidelities) < 2:
-        raise ConfigError(f"--problem: {name!r} needs at least two fidelities to compare")
     cheap, target = problem.fidelities[0], problem.fidelities[-1]
     X_low, X_high = nested_design(problem.bounds, [nl, nh], seed=seed)
     observations: list[Observation] = []
@@ -81,7 +80,9 @@ def _decisions(pm: PluginManager, data: Dataset) -> list[dict[str, Any]]:
 
 @app.command("features")
 def features_command(
-    problem: str | None = typer.Option(None, "--problem", help="A registered problem (see `mfopt problems`)."),
+    problem: str | None = typer.Option(
+        None, "--problem", help="A registered problem (see `mfopt problems`) or a module:function factory."
+    ),
     nh: int | None = typer.Option(None, "--nh", help="High-fidelity points (with --problem)."),
     nl: int | None = typer.Option(None, "--nl", help="Low-fidelity points, a superset of the HF ones."),
     seed: int = typer.Option(0, "--seed", help="Seed of the nested maximin design."),
