@@ -14,5 +14,6 @@ benchmark_app = typer.Typer(
     name="benchmark",
     help="The paper's Kriging vs Co-Kriging study at scale: run, analyse, train a detector.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(benchmark_app, name="benchmark")

@@ -100,7 +100,9 @@ def _run(config_file: Path, config: StudyConfig, directory: Path, resume: bool, 
         raise
     progress = None
     if not quiet and sys.stderr.isatty():
-        progress = ProgressObserver(err_console)
+        from rich.console import Console
+
+        progress = ProgressObserver(Console(stderr=True))
         pm.add("progress", progress)
     try:
         return study.run()

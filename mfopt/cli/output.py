@@ -1,4 +1,8 @@
-"""Shared output helpers for the CLI: JSON printing and rich tables on stdout."""
+"""Shared output helpers for the CLI: JSON printing and rich tables on stdout.
+
+rich is imported on first use (``console`` and ``err_console`` are created when first printed
+to), so that ``mfopt --help`` does not pay for it.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,29 @@ import json
 import math
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
 
-console = Console()
-err_console = Console(stderr=True)
+
+class _LazyConsole:
+    """A ``rich.console.Console`` made on first attribute access."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr)
+        return getattr(self._console, name)
+
+
+console: Console = _LazyConsole(stderr=False)  # type: ignore[assignment]
+err_console: Console = _LazyConsole(stderr=True)  # type: ignore[assignment]
 
 
 def _clean(value: Any) -> Any:
@@ -32,6 +52,8 @@ def print_json(data: Any) -> None:
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    from rich.table import Table
+
     table = Table(title=title)
     for column in columns:
         table.add_column(column)
