@@ -114,7 +114,7 @@ def check_executor(config: StudyConfig, pm: PluginManager, source: str) -> None:
         entry = pm.executors.get(e.name)
     except RegistryError as exc:
         raise ConfigError(f"{where}.name: {exc}") from None
-    check_options(entry.factory, e.options, f"{where}: executor {e.name!r}")
+    check_options(entry.load(), e.options, f"{where}: executor {e.name!r}")
 
 
 def build_executor(config: StudyConfig, pm: PluginManager, source: str) -> Any:

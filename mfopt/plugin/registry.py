@@ -12,6 +12,7 @@ any mutable "current provider" state on the registry.
 from __future__ import annotations
 
 import difflib
+import importlib
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,9 @@ from typing import Any
 from mfopt.errors import ConfigError, PluginError, RegistryError, UnknownNameError
 
 Factory = Callable[..., Any]
+#: a factory, or where to import it from (``"package.module:Name"``): imported on first use, so that
+#: listing a family (``mfopt plugins``) does not import a plugin's heavy modules
+FactoryRef = Factory | str
 Resolver = Callable[[str], Factory | None]
 
 
@@ -41,11 +45,24 @@ class Entry:
     """One registered name."""
 
     name: str
-    factory: Factory
+    factory: FactoryRef
     provider: Provider
     description: str = ""
     key: str | None = None
     info: Mapping[str, Any] = field(default_factory=dict)
+
+    def load(self) -> Factory:
+        """The factory (imported now if it was registered as ``"module:attribute"``)."""
+        if not isinstance(self.factory, str):
+            return self.factory
+        module, _, attribute = self.factory.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module), attribute)
+        except (Exception, SystemExit) as exc:
+            raise PluginError(f"{self.provider} cannot import {self.name!r} from {self.factory!r}: {exc}") from exc
+        if not callable(factory):
+            raise PluginError(f"{self.provider} registered {self.name!r} as {self.factory!r}, which is not callable")
+        return factory
 
 
 @dataclass(frozen=True)
@@ -77,17 +94,22 @@ class Registry:
     def register(
         self,
         name: str,
-        factory: Factory,
+        factory: FactoryRef,
         *,
         description: str = "",
         key: str | None = None,
         provider: Provider = DIRECT,
         **info: Any,
     ) -> None:
-        """Add ``name``. ``key``: a config key that selects this factory when no name is given."""
+        """Add ``name``. ``factory``: a callable, or ``"package.module:Name"`` imported on first use.
+        ``key``: a config key that selects this factory when no name is given."""
         if not name or not isinstance(name, str):
             raise RegistryError(f"{provider} registered a {self.kind} with an empty name")
-        if not callable(factory):
+        if isinstance(factory, str):
+            module, colon, attribute = factory.partition(":")
+            if not (module and colon and attribute.isidentifier()):
+                raise RegistryError(f"{provider} registered {self.kind} {name!r} as {factory!r}: use 'module:Name'")
+        elif not callable(factory):
             raise RegistryError(f"{provider} registered {self.kind} {name!r} with a non-callable")
         if name in self._entries:
             first = self._entries[name].provider
@@ -163,9 +185,10 @@ class Registry:
         ``where`` (e.g. ``problem.toml: [acquisition]``), a crash is a :class:`PluginError`."""
         entry = self.get(name)
         prefix = f"{where}: " if where else ""
-        check_options(entry.factory, options, f"{prefix}{self.kind} {name!r}")
+        factory = entry.load()
+        check_options(factory, options, f"{prefix}{self.kind} {name!r}")
         try:
-            return entry.factory(**options)
+            return factory(**options)
         except (ConfigError, PluginError):
             raise
         except (TypeError, ValueError) as exc:
@@ -185,7 +208,7 @@ class ScopedRegistry:
         self.kind = registry.kind
 
     def register(
-        self, name: str, factory: Factory, *, description: str = "", key: str | None = None, **info: Any
+        self, name: str, factory: FactoryRef, *, description: str = "", key: str | None = None, **info: Any
     ) -> None:
         """Add ``name`` (see :meth:`Registry.register`)."""
         self._registry.register(name, factory, description=description, key=key, provider=self.provider, **info)

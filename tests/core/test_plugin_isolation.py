@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from mfopt import PluginError, PluginManager, UnknownNameError
+from mfopt import ConfigError, PluginError, PluginManager, UnknownNameError
 from mfopt.plugin import hookimpl
 
 
@@ -208,3 +208,36 @@ def test_an_observer_that_raises_is_named() -> None:
     pm = PluginManager([("quiet", _Plain([], "q")), ("loud", _Raising())], entry_points=False)
     with pytest.raises(PluginError, match=r"plugin 'loud' \(<in-process>\) raised in mfopt_after_evaluate"):
         pm.after_evaluate(object(), [])
+
+
+# lazy factories -----------------------------------------------------------------------------------
+LAZY = """
+from mfopt.plugin import hookimpl
+
+@hookimpl
+def mfopt_register_executors(registry):
+    registry.register("iso-lazy", "iso_lazy_impl:make", description="imported on first use")
+    registry.register("iso-missing", "iso_no_such_module:make")
+"""
+
+LAZY_IMPL = """
+from concurrent.futures import ThreadPoolExecutor
+
+def make(workers: int = 1):
+    return ThreadPoolExecutor(workers)
+"""
+
+
+def test_a_factory_named_by_import_path_is_imported_on_first_use(site: Path) -> None:
+    make_distribution(
+        site, "iso-lazy", {"iso-lazy": "iso_lazy_mod"}, {"iso_lazy_mod": LAZY, "iso_lazy_impl": LAZY_IMPL}
+    )
+    pm = PluginManager()
+    assert "iso-lazy" in pm.executors and "iso_lazy_impl" not in sys.modules  # listed, not imported
+    executor = pm.executors.create("iso-lazy", workers=2)
+    assert executor.submit(pow, 2, 5).result() == 32
+    executor.shutdown()
+    with pytest.raises(ConfigError, match="unknown option 'threads'"):
+        pm.executors.create("iso-lazy", threads=2)
+    with pytest.raises(PluginError, match=r"plugin 'iso-lazy' \(iso-lazy 1\.2\.3\) cannot import 'iso-missing'"):
+        pm.executors.create("iso-missing")
