@@ -67,8 +67,7 @@ def build_problem(config: StudyConfig, pm: PluginManager, source: str) -> Proble
 
 def build_components(config: StudyConfig, pm: PluginManager, source: str, problem: Problem | None = None) -> Components:
     """Problem (unless given), surrogates, detector and acquisition for ``config``."""
-    check_device(config, source)
-    check_executor(config, pm, source)
+    check_study(config, pm, source)
     problem = problem if problem is not None else build_problem(config, pm, source)
     seed = config.run.seed
     device = config.run.device
@@ -94,6 +93,13 @@ def build_components(config: StudyConfig, pm: PluginManager, source: str, proble
     a = config.acquisition
     acquisition = _create(pm.acquisitions, a.name, f"{source}: [acquisition]", **a.options)
     return Components(problem, surrogate, multi, detector, acquisition)
+
+
+def check_study(config: StudyConfig, pm: PluginManager, source: str) -> None:
+    """The checks that need no problem or model: the device and the executor (name and options).
+    :class:`~mfopt.Study` should call this before it creates a run store, whatever the strategy."""
+    check_device(config, source)
+    check_executor(config, pm, source)
 
 
 def check_device(config: StudyConfig, source: str) -> None:
