@@ -1,0 +1,52 @@
+"""A run killed with SIGKILL resumes without redoing the instances it had stored."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SUITE = "\n".join(f"SongToalForretal0.{a}0 2 4" for a in range(1, 7)) + "\n"
+
+
+def _stored(db: Path) -> dict[tuple[str, int, str], float]:
+    if not db.exists():
+        return {}
+    with sqlite3.connect(db, timeout=30) as con:
+        try:
+            rows = con.execute("SELECT pair, rep, model, finished_at FROM rows").fetchall()
+        except sqlite3.OperationalError:  # table not created yet
+            return {}
+    return {(p, r, m): t for p, r, m, t in rows}
+
+
+def _command(suite: Path, db: Path) -> list[str]:
+    return [sys.executable, "-m", "mfopt", "benchmark", "run", "--suite", str(suite), "--out", str(db), "--reps", "3"]
+
+
+def test_killed_run_resumes_without_redoing_finished_rows(tmp_path: Path) -> None:
+    suite = tmp_path / "suite.txt"
+    suite.write_text(SUITE)
+    db = tmp_path / "results.sqlite"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(_command(suite, db), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300
+    while len(_stored(db)) < 6 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = _stored(db)
+    assert 6 <= len(before) < 36, f"expected a part of the 36 rows before the kill, got {len(before)}"
+    assert len(before) % 6 == 0  # a task's 6 rows (3 reps x 2 models) are stored in one transaction
+    done = subprocess.run(_command(suite, db), env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = _stored(db)
+    assert len(after) == 36
+    assert {k: after[k] for k in before} == before  # finished rows untouched (same finished_at)
+    skipped = len(before) // 6
+    assert f"{skipped} skipped as already stored" in done.stdout
+    assert f"{6 - skipped} instances run" in done.stdout
