@@ -27,11 +27,11 @@ LOG = Path(__file__).with_name("evaluations.log")
 
 def f(x, fidelity):
     with LOG.open("a") as fh:
-        fh.write(f"start {x[0]!r} {time.time()!r}\\n")
+        fh.write(f"start {float(x[0])!r} {time.time()!r}\\n")
     time.sleep(0.3 + 1.2 * x[0])
     y = (6 * x[0] - 2) ** 2 * math.sin(12 * x[0] - 4)
     with LOG.open("a") as fh:
-        fh.write(f"end {x[0]!r} {time.time()!r}\\n")
+        fh.write(f"end {float(x[0])!r} {time.time()!r}\\n")
     return y
 """
 
