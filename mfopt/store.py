@@ -39,6 +39,12 @@ PLOT_FILES = ("best_vs_cost.png", "cost_per_fidelity.png", "gate.png")
 #: every file name a run directory may hold that the run store owns (``--overwrite`` deletes these only)
 OWNED_FILES = (STORE_FILE, f"{STORE_FILE}-wal", f"{STORE_FILE}-shm", f"{STORE_FILE}-journal", LOCK_FILE, *PLOT_FILES)
 _TABLES = {"meta", "evaluations", "decisions", "iterations"}
+_PARTIAL = f".{STORE_FILE}.creating-"  # + pid: a store being created (renamed into place when complete)
+
+
+def _owned(name: str) -> bool:
+    return name in OWNED_FILES or name.startswith(_PARTIAL)
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -172,7 +178,8 @@ def remove_run(run_dir: str | Path) -> list[Path]:
         return []
     if not run_dir.is_dir():
         raise ConfigError(f"--overwrite: {run_dir} is not a directory")
-    foreign = sorted(p.name for p in run_dir.iterdir() if p.name not in OWNED_FILES)
+    present = sorted(run_dir.iterdir())
+    foreign = [p.name for p in present if not _owned(p.name)]
     if foreign:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
         raise ConfigError(
@@ -180,9 +187,8 @@ def remove_run(run_dir: str | Path) -> list[Path]:
             "nothing was deleted: move them or choose another --run-dir"
         )
     removed = []
-    for name in OWNED_FILES:
-        path = run_dir / name
-        if name != LOCK_FILE and path.is_file():
+    for path in present:  # every one is owned (checked above)
+        if path.name != LOCK_FILE and path.is_file():
             path.unlink()
             removed.append(path)
     return removed
@@ -233,7 +239,7 @@ class RunStore:
         try:
             if path.exists():
                 raise StoreError(f"{run_dir} already holds a run")
-            partial = run_dir / f".{STORE_FILE}.creating-{os.getpid()}"
+            partial = run_dir / f"{_PARTIAL}{os.getpid()}"
             partial.unlink(missing_ok=True)
             try:
                 db = sqlite3.connect(str(partial), isolation_level=None)
@@ -311,10 +317,12 @@ class RunStore:
         if version != SCHEMA_VERSION:
             raise StoreError(f"{self.path}: run store schema {version!r}, this mfopt reads {SCHEMA_VERSION}")
 
+    def _has_params_column(self) -> bool:
+        return any(row[1] == "params" for row in self._db.execute("PRAGMA table_info(evaluations)"))
+
     def _add_params_column(self) -> None:
         """A store written before named parameters has no ``params`` column: add it (NULL = unknown)."""
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(evaluations)")}
-        if "params" not in columns:
+        if not self._has_params_column():
             self._db.execute("ALTER TABLE evaluations ADD COLUMN params TEXT")
 
     @staticmethod
@@ -402,7 +410,9 @@ class RunStore:
 
     def observations(self, include_pending: bool = False) -> list[Observation]:
         """Every finished evaluation in id order (and pending ones, with status PENDING, if asked)."""
-        query = "SELECT id, iteration, fidelity, x, status, value, gradient, cost, error, duration FROM evaluations"
+        params = "params" if self._has_params_column() else "NULL"  # a reader of an older store
+        columns = f"id, iteration, fidelity, x, status, value, gradient, cost, error, duration, {params}"
+        query = f"SELECT {columns} FROM evaluations"
         if not include_pending:
             query += " WHERE status != 'pending'"
         rows = self._db.execute(query + " ORDER BY id").fetchall()
@@ -418,8 +428,9 @@ class RunStore:
                 id=ident,
                 iteration=it,
                 duration=duration or 0.0,
+                params=json.loads(params) if params else None,
             )
-            for ident, it, fid, x, status, value, grad, cost, error, duration in rows
+            for ident, it, fid, x, status, value, grad, cost, error, duration, params in rows
         ]
 
     def pending(self) -> list[Candidate]:

@@ -242,3 +242,12 @@ def test_mfopt_report_folds_the_wal_of_a_killed_run_into_the_store(tmp_path: Pat
     with sqlite3.connect(run / STORE_FILE) as db:  # the main file alone now holds everything
         assert db.execute("SELECT COUNT(*) FROM meta WHERE key = 'late'").fetchone() == (1,)
     db.close()
+
+
+def test_overwrite_removes_a_store_whose_creation_was_killed(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    partial = run / ".run.sqlite.creating-12345"
+    partial.write_bytes(b"half a database")
+    assert remove_run(run) == [partial]
+    assert sorted(p.name for p in run.iterdir()) == []
