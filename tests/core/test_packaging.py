@@ -25,7 +25,9 @@ def test_deptry_passes_on_the_repository() -> None:
 def test_every_plugin_package_is_first_party_for_deptry() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     packages = {p.name for p in (ROOT / "plugins").iterdir() if (p / "__init__.py").exists()}
-    assert set(config["tool"]["deptry"]["known_first_party"]) == {"mfopt", *packages}
+    scripts = {p.stem for p in (ROOT / "benchmarks").glob("*.py")}  # imported by their siblings
+    known = set(config["tool"]["deptry"]["known_first_party"])
+    assert known >= {"mfopt", *packages} and known - {"mfopt", *packages} <= scripts
 
 
 def test_deptry_fails_on_an_undeclared_import(tmp_path: Path) -> None:
