@@ -251,3 +251,43 @@ def test_overwrite_removes_a_store_whose_creation_was_killed(tmp_path: Path) -> 
     partial.write_bytes(b"half a database")
     assert remove_run(run) == [partial]
     assert sorted(p.name for p in run.iterdir()) == []
+
+
+SLOW_PROBLEM = """
+[problem]
+python = "iso_slow_objective:f"
+lower = [0.0]
+upper = [1.0]
+[budget]
+max_evaluations = 6
+[design]
+samples = { high = 3 }
+"""
+
+
+def test_two_mfopt_processes_on_one_run_directory(tmp_path: Path) -> None:
+    (tmp_path / "iso_slow_objective.py").write_text(
+        "import time\n\ndef f(x, fidelity):\n    time.sleep(0.7)\n    return float((x[0] - 0.3) ** 2)\n"
+    )
+    config = tmp_path / "problem.toml"
+    config.write_text(SLOW_PROBLEM)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    command = [sys.executable, "-m", "mfopt", "optimize", str(config), "--run-dir", "run", "--quiet"]
+    first = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (tmp_path / "run" / STORE_FILE).exists():
+            time.sleep(0.05)
+        assert first.poll() is None, "the first run ended before the second could contend"
+        second = subprocess.run([*command, "--resume"], cwd=tmp_path, env=env, capture_output=True, text=True)
+        line = _one_line(second.returncode, second.stderr)
+        assert f"in use by process {first.pid} on " in line
+        _, err = first.communicate(timeout=300)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert first.returncode == 0, err.decode()
+    store = RunStore.open(tmp_path / "run", lock=False)
+    assert store.meta()["status"] == "finished" and store.count() == 6  # the loser changed nothing
+    store.close()
