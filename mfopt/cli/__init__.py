@@ -12,6 +12,7 @@ click, so usage errors are caught as :class:`typer.TyperException`, never throug
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import traceback
 from collections.abc import Sequence
@@ -81,6 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         code = EXIT_INTERRUPTED
+    except sqlite3.Error as exc:  # the run store's own errors name it; this is the backstop
+        if debug:
+            traceback.print_exc()
+        hint = "free some space, then continue with --resume" if "full" in str(exc) else "see --debug"
+        print(f"error: the run store failed: {type(exc).__name__}: {_one_line(str(exc))} ({hint})", file=sys.stderr)
+        code = EXIT_FAILED
     except Exception as exc:  # a bug, not a user mistake: one line, the traceback with --debug
         if debug:
             traceback.print_exc()
