@@ -50,7 +50,8 @@ HURTS = [
     "MFHartmann3-terrible", "MFHartmann6-bad", "MikkolaHartmannRosenbrock",
 ]  # fmt: skip
 STRATEGIES = ("hf-only", "always", "gated", "botorch-logei", "botorch-mfkg")
-COSTS = {"low": 0.1, "high": 1.0}
+#: The cost of an HF evaluation; the cheap source's is ``--low-cost`` (default 0.1).
+HIGH_COST = 1.0
 
 
 def design_and_budget(dim: int, quick: bool) -> tuple[int, float]:
@@ -59,12 +60,16 @@ def design_and_budget(dim: int, quick: bool) -> tuple[int, float]:
     return n_high, n_high * 1.1 * 2 + (5 if quick else 10 + 2 * dim)  # design (both fidelities) + search
 
 
-def config(pair: str, strategy: str, seed: int, dim: int, quick: bool) -> dict[str, Any]:
+def costs(low_cost: float) -> dict[str, float]:
+    return {"low": low_cost, "high": HIGH_COST}
+
+
+def config(pair: str, strategy: str, seed: int, dim: int, quick: bool, low_cost: float = 0.1) -> dict[str, Any]:
     n_high, total = design_and_budget(dim, quick)
     fast = {"n_starts": 2 if quick else 4}
     acq = {"num_restarts": 2 if quick else 4, "raw_samples": 32 if quick else 128}
     cfg: dict[str, Any] = {
-        "problem": {"name": pair, "costs": COSTS},
+        "problem": {"name": pair, "costs": costs(low_cost)},
         "budget": {"total": total},
         "design": {"samples": {"high": n_high}, "seed": seed},
         "surrogate": {"name": "kriging", **fast},
@@ -79,33 +84,38 @@ def config(pair: str, strategy: str, seed: int, dim: int, quick: bool) -> dict[s
     return cfg
 
 
-def run_peer(pair: str, strategy: str, seed: int, quick: bool) -> dict[str, Any]:
+def run_peer(pair: str, strategy: str, seed: int, quick: bool, low_cost: float) -> dict[str, Any]:
     """One run of a BoTorch peer with the design sizes, costs and budget of :func:`config`."""
     import peers
 
-    problem = peers.make_problem(pair, COSTS)
+    problem = peers.make_problem(pair, costs(low_cost))
     n_high, total = design_and_budget(problem.dim, quick)
     if strategy == "botorch-logei":
         settings = {"num_restarts": 2, "raw_samples": 32} if quick else {}
         row = peers.botorch_logei(problem, n_high, total, seed, **settings)
     else:
-        settings = {"num_fantasies": 8, "num_restarts": 2, "raw_samples": 32, "maxiter": 30} if quick else {}
+        settings = (
+            {"num_fantasies": 8, "num_restarts": 2, "raw_samples": 32, "maxiter": 30, "mean_restarts": 2,
+             "mean_raw_samples": 128}
+            if quick
+            else {}
+        )  # fmt: skip
         row = peers.botorch_mfkg(problem, [2 * n_high, n_high], total, seed, **settings)
     return {"pair": pair, **row}
 
 
-def run_job(job: tuple[str, str, int, bool]) -> dict[str, Any]:
+def run_job(job: tuple[str, str, int, bool, float]) -> dict[str, Any]:
     import torch
 
     from mfopt import Study, get_plugin_manager
 
     torch.set_num_threads(1)
-    pair, strategy, seed, quick = job
+    pair, strategy, seed, quick, low_cost = job
     if strategy.startswith("botorch"):
-        return run_peer(pair, strategy, seed, quick)
+        return {**run_peer(pair, strategy, seed, quick, low_cost), "low_cost": low_cost}
     dim = get_plugin_manager().problems.create(pair, "benchmark").dim
     start = time.perf_counter()
-    with Study(config(pair, strategy, seed, dim, quick)) as study:
+    with Study(config(pair, strategy, seed, dim, quick, low_cost)) as study:
         result = study.run()
         trace, spent, best = [], 0.0, float("inf")
         for o in sorted(study.dataset.observations, key=lambda o: o.id or 0):
@@ -123,6 +133,7 @@ def run_job(job: tuple[str, str, int, bool]) -> dict[str, Any]:
         "trace": trace,
         "budget": budget,
         "seconds": time.perf_counter() - start,
+        "low_cost": low_cost,
     }
 
 
@@ -149,6 +160,7 @@ def main() -> None:
     )
     parser.add_argument("--resume", action="store_true", help="skip the runs already in --out")
     parser.add_argument("--pairs", default=None, help="comma-separated pairs (default: the panel; --quick: 2+2)")
+    parser.add_argument("--low-cost", type=float, default=0.1, help="cost of a cheap evaluation (an HF one costs 1)")
     parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset of the strategies")
     args = parser.parse_args()
     strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
@@ -160,8 +172,9 @@ def main() -> None:
         pairs = [p.strip() for p in args.pairs.split(",") if p.strip()]
     else:
         pairs = HELPS[:2] + HURTS[:2] if args.quick else HELPS + HURTS
-    jobs = [(p, s, k, args.quick) for p in pairs for k in range(seeds) for s in strategies]
+    jobs = [(p, s, k, args.quick, args.low_cost) for p in pairs for k in range(seeds) for s in strategies]
     rows = load_rows(args.out) if args.resume and args.out else []
+    rows = [r for r in rows if r.get("low_cost", 0.1) == args.low_cost]  # runs at other costs are not resumed
     done = {(r["pair"], r["strategy"], r["seed"]) for r in rows}
     todo = [job for job in jobs if job[:3] not in done]
     start = time.perf_counter()
@@ -174,7 +187,8 @@ def main() -> None:
                 with args.out.open("a", encoding="utf-8") as sink:
                     sink.write(json.dumps(row) + "\n")
             progress.advance(task)
-    print(f"{len(todo)} runs in {time.perf_counter() - start:.0f} s ({seeds} seeds, quick={args.quick})")
+    seconds = time.perf_counter() - start
+    print(f"{len(todo)} runs in {seconds:.0f} s ({seeds} seeds, quick={args.quick}, low cost {args.low_cost:g})")
     print(table(rows, pairs, strategies))
 
 

@@ -23,7 +23,12 @@ BoTorch maximises, so both fit ``-y``. Each returns a row like ``benchmarks/opti
 ``best`` (lowest HF value evaluated), ``trace`` (``(cost spent, best HF so far)`` after every HF
 evaluation), ``budget``, ``spent`` per fidelity, ``seconds``.
 
-    python benchmarks/peers.py AugmentedHartmannH6 --seeds 3 --n-high 16 --budget 60
+    python benchmarks/peers.py AugmentedHartmannH6 --seeds 3 --n-high 16 --budget 10
+    python benchmarks/peers.py AugmentedHartmannH6 --hf-only-gap --seeds 3 --n-high 16 --budget 10
+
+``--hf-only-gap`` runs mfopt's HF-only study (Kriging + LogEI), mfopt's LogEI on BoTorch's
+SingleTaskGP (the model swapped, the acquisition kept) and BoTorch's SingleTaskGP + qLogEI from the
+same design, to tell whether a gap between mfopt and BoTorch comes from the model or the acquisition.
 """
 
 from __future__ import annotations
@@ -168,9 +173,13 @@ def botorch_mfkg(
     raw_samples: int = 128,
     maxiter: int = 200,
     max_iterations: int | None = None,
+    mean_restarts: int = 10,
+    mean_raw_samples: int = 1024,
 ) -> dict[str, Any]:
     """The discrete MF-KG loop of BoTorch's tutorial from ``nested_design(bounds, sizes, seed)``
-    (``sizes`` per fidelity, cheapest first); ``max_iterations`` caps the proposals (tests)."""
+    (``sizes`` per fidelity, cheapest first); ``max_iterations`` caps the proposals (tests);
+    ``mean_restarts`` / ``mean_raw_samples`` size the search for the posterior-mean maximiser (KG's
+    current value and the recommendation; the tutorial's 10 / 1024 by default)."""
     start = time.perf_counter()
     torch.manual_seed(seed)
     ledger = Ledger(problem, budget)
@@ -199,7 +208,7 @@ def botorch_mfkg(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             x, value = optimize_acqf(
-                mean, bounds=problem.bounds, q=1, num_restarts=10, raw_samples=1024,
+                mean, bounds=problem.bounds, q=1, num_restarts=mean_restarts, raw_samples=mean_raw_samples,
                 options={"batch_limit": 10, "maxiter": maxiter},
             )  # fmt: skip
         assert value is not None
@@ -231,6 +240,79 @@ def botorch_mfkg(
     return ledger.row("botorch-mfkg", seed, start, recommended=recommended)
 
 
+def swapped_logei(problem: Problem, n_high: int, budget: float, seed: int) -> dict[str, Any]:
+    """mfopt's own LogEI acquisition (plugin defaults) on BoTorch's SingleTaskGP: the HF-only loop of
+    :func:`hf_only_gap` with only the model swapped, to tell model from acquisition effects."""
+    from mfopt import Dataset, FittedSurrogate, Observation, ProposalContext
+
+    start = time.perf_counter()
+    ledger = Ledger(problem, budget)
+    target = problem.target
+    (design,) = nested_design(problem.bounds, [n_high], seed=seed)
+    ledger.evaluate(design, target.name)
+    acquisition = get_plugin_manager().acquisitions.create("logei", "benchmark")
+    iteration = 0
+    while ledger.affordable(target.name):
+        X, Y = ledger.training(with_level=False)
+        gp = SingleTaskGP(X, -Y, input_transform=Normalize(problem.dim, bounds=problem.bounds),
+                          outcome_transform=Standardize(1))  # fmt: skip
+        _fit(gp)
+        observations = [
+            Observation(tuple(map(float, x)), target.name, float(-v), cost=target.cost)
+            for x, v in zip(X, Y, strict=True)
+        ]
+        data = Dataset(problem.bounds, (target,), observations)
+        context = ProposalContext(
+            problem.bounds, (target,), 1, budget - ledger.total, seed * 1000 + iteration, iteration + 1
+        )
+        fitted = FittedSurrogate(gp, target.name, {target.name: target.level}, False)
+        (candidate,) = acquisition.propose(fitted, data, context)
+        ledger.evaluate(torch.tensor([candidate.x], dtype=torch.float64), target.name)
+        iteration += 1
+    return ledger.row("stgp+mfopt-logei", seed, start)
+
+
+def mfopt_hf_only(problem_name: str, n_high: int, budget: float, seed: int) -> dict[str, Any]:
+    """mfopt's HF-only study (Kriging + LogEI, plugin defaults) through :class:`mfopt.Study`."""
+    import tempfile
+
+    from mfopt import Study
+
+    start = time.perf_counter()
+    config = {
+        "problem": {"name": problem_name},
+        "budget": {"total": budget},
+        "design": {"samples": {"high": n_high}, "seed": seed},
+        "surrogate": {"name": "kriging"},
+        "acquisition": {"name": "logei"},
+        "run": {"seed": seed, "device": "cpu"},
+    }
+    with tempfile.TemporaryDirectory() as folder, Study(config, run_dir=folder) as study:
+        result = study.run()
+        values = [o.value for o in sorted(study.dataset.observations, key=lambda o: o.id or 0)]
+    best = result.best.value if result.best is not None and result.best.value is not None else math.inf
+    return {"strategy": "kriging+mfopt-logei", "seed": seed, "best": best, "values": values,
+            "seconds": time.perf_counter() - start}  # fmt: skip
+
+
+def hf_only_gap(problem_name: str, n_high: int, iterations: int, seeds: int) -> None:
+    """Print, per seed and on average, the final best HF value of mfopt's Kriging + LogEI, of mfopt's
+    LogEI on BoTorch's SingleTaskGP, and of BoTorch's SingleTaskGP + qLogEI, from the same design."""
+    problem = make_problem(problem_name)
+    budget = (n_high + iterations) * problem.target.cost
+    finals: dict[str, list[float]] = {}
+    for seed in range(seeds):
+        rows = [
+            mfopt_hf_only(problem_name, n_high, budget, seed),
+            swapped_logei(problem, n_high, budget, seed),
+            botorch_logei(problem, n_high, budget, seed),
+        ]
+        for row in rows:
+            finals.setdefault(row["strategy"], []).append(row["best"])
+        print(f"seed {seed}: " + "  ".join(f"{r['strategy']} {r['best']:.4f}" for r in rows), flush=True)
+    print("mean:   " + "  ".join(f"{name} {sum(v) / len(v):.4f}" for name, v in finals.items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("problem")
@@ -239,8 +321,16 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=10.0, help="cost units after the design")
     parser.add_argument("--low-cost", type=float, default=0.1)
     parser.add_argument("--fantasies", type=int, default=128)
+    parser.add_argument(
+        "--hf-only-gap", action="store_true",
+        help="compare mfopt Kriging + LogEI, mfopt LogEI on SingleTaskGP and BoTorch SingleTaskGP + qLogEI "
+        "(--budget HF evaluations after the design) instead of running both peers",
+    )  # fmt: skip
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if args.hf_only_gap:
+        hf_only_gap(args.problem, args.n_high, int(args.budget), args.seeds)
+        return
     problem = make_problem(args.problem, {"low": args.low_cost, "high": 1.0})
     n_low = 2 * args.n_high
     for seed in range(args.seeds):
