@@ -267,6 +267,7 @@ USAGE: list[tuple[str, list[str], tuple[str, ...]]] = [
     ("optimize-resume-and-overwrite", ["optimize", "{toml}", "--resume", "--overwrite"], ("--resume", "--overwrite")),
     ("optimize-run-dir-is-a-file", ["optimize", "{toml}", "--run-dir", "{toml}"], ("--run-dir", "file")),
     ("optimize-run-dir-no-value", ["optimize", "{toml}", "--run-dir"], ("--run-dir", "requires an argument")),
+    ("optimize-run-dir-unusable", ["optimize", "{toml}", "--run-dir", "/proc/mfopt-run"], ("/proc", "run directory")),
     ("report-missing-argument", ["report"], ("mfopt report", "Missing argument")),
     ("report-missing-dir", ["report", "{tmp}/nowhere"], ("nowhere", "holds no run")),
     ("report-unknown-option", ["report", "{tmp}", "--csv"], ("No such option", "--csv")),
