@@ -53,3 +53,13 @@ def test_compare_and_features_accept_a_file_factory(capsys: pytest.CaptureFixtur
     assert set(rep["decisions"]) >= {"guideline", "toal-cc", "toal-cc-0.9", "always", "never"}
     assert main(["features", "--problem", spec, "--nh", "4", "--nl", "8", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["n_high"] == 4
+
+
+def test_paper_solar_without_the_executable_is_a_clear_usage_error(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("MFOPT_SOLAR", raising=False)
+    monkeypatch.setenv("PATH", str(in_tmp))
+    assert main(["benchmark", "run", "--suite", "paper-solar", "--out", "solar.sqlite"]) == 2
+    assert "no SOLAR executable found" in capsys.readouterr().err
+    assert not (in_tmp / "solar.sqlite").exists()
