@@ -131,6 +131,8 @@ class Observation:
     id: int | None = None
     iteration: int = 0
     duration: float = 0.0
+    #: the point as named values (:class:`Candidate.params`), when known
+    params: Mapping[str, Any] | None = field(default=None, hash=False)
 
     @property
     def ok(self) -> bool:

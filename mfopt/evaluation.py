@@ -48,6 +48,7 @@ def _failed(candidate: Candidate, cost: float, error: str, duration: float) -> O
         candidate.id,
         candidate.iteration,
         duration,
+        candidate.params,
     )
 
 
@@ -91,4 +92,5 @@ def evaluate_candidate(problem: Problem, candidate: Candidate, with_gradient: bo
         candidate.id,
         candidate.iteration,
         duration,
+        candidate.params,
     )

@@ -388,7 +388,7 @@ class Study:
         else:
             obs = Observation(
                 known.x, known.fidelity, number, Status.OK, self.costs[known.fidelity], grad, None, known.id,
-                known.iteration, duration,
+                known.iteration, duration, known.params,
             )  # fmt: skip
         self._record([obs])
         return obs
@@ -396,7 +396,7 @@ class Study:
     def _failed(self, candidate: Candidate, error: str, duration: float = 0.0) -> Observation:
         return Observation(
             candidate.x, candidate.fidelity, None, Status.FAILED, self.costs[candidate.fidelity], None, error,
-            candidate.id, candidate.iteration, duration,
+            candidate.id, candidate.iteration, duration, candidate.params,
         )  # fmt: skip
 
     def _record(self, observations: Sequence[Observation]) -> None:

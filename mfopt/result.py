@@ -43,6 +43,7 @@ class StudyResult:
                 "value": self.best.value,
                 "fidelity": self.best.fidelity,
                 "id": self.best.id,
+                "params": dict(self.best.params) if self.best.params is not None else None,
             }
         return {
             "run_dir": self.run_dir,

@@ -126,8 +126,12 @@ def show_result(result: StudyResult) -> None:
     if best is None:
         console.print(f"[bold red]No successful high-fidelity evaluation[/] (stopped: {result.stop_reason})")
     else:
-        x = ", ".join(f"{v:.6g}" for v in best.x)
-        console.print(f"[bold]Best high-fidelity point[/] ({result.target}): x = [{x}]  f = {best.value:.6g}")
+        params = dict(best.params or {})
+        if params and list(params) != [f"x{i}" for i in range(len(params))]:  # named parameters
+            shown = ", ".join(f"{k} = {v:.6g}" if isinstance(v, float) else f"{k} = {v!r}" for k, v in params.items())
+        else:
+            shown = "x = [" + ", ".join(f"{v:.6g}" for v in best.x) + "]"
+        console.print(f"[bold]Best high-fidelity point[/] ({result.target}): {shown}  f = {best.value:.6g}")
     budget = f" of {result.budget:g}" if result.budget is not None else ""
     console.print(
         f"cost spent {result.cost_spent:.4g}{budget}, {result.evaluations} evaluations, "

@@ -99,6 +99,8 @@ def test_each_parameter_kind_round_trips_through_ask_tell_and_the_store(tmp_path
                 assert candidate.x == tuple(SPACE.encode(candidate.params).tolist())  # the canonical point
                 asked[candidate.id] = dict(candidate.params)
                 study.tell(candidate, (candidate.params["layers"] + 0.5) / 10)
+        best = study.best()
+        assert best is not None and best.params == asked[best.id or 0]
     kinds = {name: {type(p[name]) for p in asked.values()} for name in PARAMETERS}
     assert kinds == {
         "lr": {float}, "momentum": {float}, "layers": {int}, "width": {int}, "kind": {str}, "bias": {bool}
@@ -136,6 +138,7 @@ def test_named_parameters_example_runs_end_to_end(tmp_path: Path) -> None:
     result = json.loads(done.stdout)
     assert result["stop_reason"] == "budget" and result["cost_spent"] <= 12.5 + 1e-9
     assert result["per_fidelity"]["e27"]["ok"] >= 10 and result["per_fidelity"]["e3"]["ok"] >= 20
+    assert list(result["best"]["params"]) == ["lr", "layers", "activation"]  # the result names them
     store = RunStore.open(example / "run", lock=False)
     records = store.records()
     store.close()
