@@ -12,19 +12,23 @@ from mfopt.cli.benchmark_cmd import benchmark_app
 from mfopt.errors import ConfigError
 
 
-def _instances(results: Path, labelling: str) -> list[Any]:
+def _instances(results: list[Path], labelling: str) -> list[Any]:
+    """The labelled instances of every results file (rows of all files pooled)."""
     from mfopt.benchmark.analysis import group
     from mfopt.benchmark.labels import LABELLINGS
     from mfopt.benchmark.results import ResultsStore
 
     if labelling not in LABELLINGS:
         raise ConfigError(f"--labels: expected one of {', '.join(LABELLINGS)}, got {labelling!r}")
-    if not results.is_file():
-        raise ConfigError(f"{results}: no such results file (write one with `mfopt benchmark run`)")
-    with ResultsStore(results) as store:
-        instances = group(store.rows(), labelling)
+    rows: list[Any] = []
+    for path in results:
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such results file (write one with `mfopt benchmark run`)")
+        with ResultsStore(path) as store:
+            rows.extend(store.rows())
+    instances = group(rows, labelling)
     if not instances:
-        raise ConfigError(f"{results}: no instance with both kriging and cokriging rows yet")
+        raise ConfigError(f"{', '.join(map(str, results))}: no instance with both kriging and cokriging rows yet")
     return instances
 
 
@@ -48,7 +52,7 @@ def detector_table(detectors: list[dict[str, Any]]) -> str:
 
 @benchmark_app.command("analyse")
 def analyse_command(
-    results: Path = typer.Argument(..., help="A results file written by `mfopt benchmark run`."),
+    results: list[Path] = typer.Argument(..., help="Results files written by `mfopt benchmark run` (pooled)."),
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable output."),
     plots: Path | None = typer.Option(None, "--plots", help="Write the PNG plots into this directory."),
     labels: str = typer.Option("paper", "--labels", help="paper (v1 rule, default) | code (the authors' R code)."),
@@ -93,7 +97,7 @@ def analyse_command(
 
 @benchmark_app.command("train-detector")
 def train_command(
-    results: Path = typer.Argument(..., help="A results file written by `mfopt benchmark run`."),
+    results: list[Path] = typer.Argument(..., help="Results files written by `mfopt benchmark run` (pooled)."),
     out: Path = typer.Option(..., "--out", help="Where to write the detector JSON."),
     labels: str = typer.Option("paper", "--labels", help="paper | code: the labels to learn."),
     folds: int = typer.Option(5, "--folds", help="Grouped cross-validation folds (grouped by function pair)."),
@@ -105,7 +109,7 @@ def train_command(
     try:
         model = train(instances, labels, folds)
     except ValueError as exc:
-        raise ConfigError(f"{results}: {exc}") from None
+        raise ConfigError(f"{', '.join(map(str, results))}: {exc}") from None
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(model.to_json() + "\n")
     t, cv = model.trained_on, model.cv
