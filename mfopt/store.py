@@ -39,6 +39,12 @@ PLOT_FILES = ("best_vs_cost.png", "cost_per_fidelity.png", "gate.png")
 #: every file name a run directory may hold that the run store owns (``--overwrite`` deletes these only)
 OWNED_FILES = (STORE_FILE, f"{STORE_FILE}-wal", f"{STORE_FILE}-shm", f"{STORE_FILE}-journal", LOCK_FILE, *PLOT_FILES)
 _TABLES = {"meta", "evaluations", "decisions", "iterations"}
+_PARTIAL = f".{STORE_FILE}.creating-"  # + pid: a store being created (renamed into place when complete)
+
+
+def _owned(name: str) -> bool:
+    return name in OWNED_FILES or name.startswith(_PARTIAL)
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -121,8 +127,11 @@ class RunLock:
                 self._held[self._key] = (fd, count + 1)
                 self._acquired = True
                 return self
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise ConfigError(f"{self.path.parent}: cannot use it as a run directory ({exc.strerror})") from exc
             try:
                 fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
@@ -172,7 +181,8 @@ def remove_run(run_dir: str | Path) -> list[Path]:
         return []
     if not run_dir.is_dir():
         raise ConfigError(f"--overwrite: {run_dir} is not a directory")
-    foreign = sorted(p.name for p in run_dir.iterdir() if p.name not in OWNED_FILES)
+    present = sorted(run_dir.iterdir())
+    foreign = [p.name for p in present if not _owned(p.name)]
     if foreign:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
         raise ConfigError(
@@ -180,9 +190,8 @@ def remove_run(run_dir: str | Path) -> list[Path]:
             "nothing was deleted: move them or choose another --run-dir"
         )
     removed = []
-    for name in OWNED_FILES:
-        path = run_dir / name
-        if name != LOCK_FILE and path.is_file():
+    for path in present:  # every one is owned (checked above)
+        if path.name != LOCK_FILE and path.is_file():
             path.unlink()
             removed.append(path)
     return removed
@@ -233,7 +242,7 @@ class RunStore:
         try:
             if path.exists():
                 raise StoreError(f"{run_dir} already holds a run")
-            partial = run_dir / f".{STORE_FILE}.creating-{os.getpid()}"
+            partial = run_dir / f"{_PARTIAL}{os.getpid()}"
             partial.unlink(missing_ok=True)
             try:
                 db = sqlite3.connect(str(partial), isolation_level=None)
