@@ -1,0 +1,255 @@
+"""Evidence about a cheap source, gathered from what an optimisation loop produces.
+
+Three kinds, each comparing the high-fidelity-only (single-fidelity, SF) model with the
+multi-fidelity (MF) model that fuses one cheap source, on the target's points:
+
+- a **prior** from the registered harm detector (the paper's features and rules), read as a vote
+  of +1 (helps), -1 (harmful) or 0 (no evidence). The vote is 0 when the rule that fired is a
+  budget rule (``B_h^r``, ``n_h = n_l``: they say how much data there is, not whether the source
+  is good) or a local-correlation rule while most neighbourhoods hold a single point (then every
+  ``LCC`` is 0 by construction, REFERENCE §4 edge cases);
+- **leave-one-out cross-validation** of both models on the target's points, in closed form
+  (Dubrule 1983: with ``M = [[C, 1], [1ᵀ, 0]]`` the kriging system with its constant mean
+  re-estimated, the LOO residual of point ``i`` is ``[M⁻¹ (y, 0)]_i / [M⁻¹]_ii`` and its variance
+  ``1 / [M⁻¹]_ii``), hyperparameters held at their fitted values;
+- **prequential** scores: each target observation proposed after the design is a test point for
+  the predictions both models made before it was evaluated.
+
+Each comparison is a log predictive density advantage ``log p_MF(y) - log p_SF(y)`` per point,
+clipped to ``[-CLIP, CLIP]`` nats so that one near-zero predictive variance cannot decide alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from mfopt.data import DTYPE, Decision
+from mfopt.surrogate import FittedSurrogate
+
+#: per-point clip of the log-score advantage, in nats
+CLIP = 3.0
+#: weight of the detector's vote and of the whole LOO comparison, in prequential points
+PRIOR_WEIGHT = 0.5
+LOO_WEIGHT = 1.0
+#: budget rules of the guideline rule sets: they carry no evidence on the source's quality
+#: a source stays open on probation while it has fewer prequential points than this and a score
+#: above -PROBATION nats
+PROBATION_POINTS = 2
+PROBATION = 1.0
+BUDGET_RULES = ("1a", "1b", "3a", "3b")
+LOCAL_RULES = ("1c", "2a")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A predictive mean and variance of the target at one point (original units)."""
+
+    mean: float
+    var: float
+
+
+def log_density(y: float, p: Prediction, floor: float) -> float:
+    """``log N(y; mean, max(var, floor))``."""
+    var = max(p.var, floor)
+    return -0.5 * (math.log(2 * math.pi * var) + (y - p.mean) ** 2 / var)
+
+
+def advantage(y: float, sf: Prediction, mf: Prediction, floor: float) -> float:
+    """The clipped log-score advantage of the multi-fidelity prediction over the single-fidelity one."""
+    gain = log_density(y, mf, floor) - log_density(y, sf, floor)
+    return max(-CLIP, min(CLIP, gain))
+
+
+def variance_floor(values: Sequence[float]) -> float:
+    """A predictive variance floor: (1e-3 of the target's observed range)², at least 1e-12."""
+    span = max(values) - min(values) if len(values) > 1 else 1.0
+    return max((1e-3 * span) ** 2, 1e-12)
+
+
+def loo_target(fitted: FittedSurrogate) -> list[tuple[Tensor, float, Prediction]] | None:
+    """Closed-form leave-one-out predictions at the model's target-fidelity training points.
+
+    Reads the fitted model's documented training data (``train_X``, ``train_s``, ``train_y``,
+    ``scale``) and its covariance factor ``L`` (kriging and co-kriging of ``mfopt_surrogates``);
+    returns ``(x scaled, y, LOO prediction)`` per target point, or None for a model that does not
+    expose them. For a multi-fidelity model the cheap points stay in the data: only the target
+    value at ``x_i`` is left out.
+    """
+    model: Any = fitted.model  # duck-typed: kriging / co-kriging of mfopt_surrogates
+    names = ("train_X", "train_s", "train_y", "L", "scale", "offset")
+    if not all(hasattr(model, n) for n in names) or bool(getattr(model, "blocks", None)):
+        return None
+    X, s, y, L = model.train_X, model.train_s, model.train_y, model.L
+    if y.ndim != 1:
+        return None
+    n = y.shape[0]
+    C = L @ L.transpose(-1, -2)
+    M = torch.zeros(n + 1, n + 1, dtype=DTYPE)
+    M[:n, :n] = C
+    M[:n, n] = 1.0
+    M[n, :n] = 1.0
+    try:
+        Minv = torch.linalg.inv(M)
+    except RuntimeError:
+        return None
+    rhs = torch.cat([y, y.new_zeros(1)])
+    alpha = Minv @ rhs
+    diag = Minv.diagonal()[:n]
+    if not bool((diag > 0).all()):
+        return None
+    residual = alpha[:n] / diag  # y_i - ŷ_{-i}, scaled units
+    var = 1.0 / diag
+    scale = float(model.scale)
+    offset = float(model.offset)
+    target = int(s.max()) if fitted.fidelity_column else 0
+    out = []
+    for i in range(n):
+        if int(s[i]) != target:
+            continue
+        yi = offset + scale * float(y[i])
+        mean = yi - scale * float(residual[i])
+        out.append((X[i], yi, Prediction(mean, scale**2 * float(var[i]))))
+    return out
+
+
+def loo_advantage(sf: FittedSurrogate, mf: FittedSurrogate, floor: float) -> tuple[float, int, float, float] | None:
+    """Mean LOO advantage of ``mf`` over ``sf`` on the target points both hold, the number of
+    points, and each model's LOO root-mean-square error; None when either exposes no LOO."""
+    a, b = loo_target(sf), loo_target(mf)
+    if a is None or b is None:
+        return None
+    by_y = {round(y, 12): p for _, y, p in b}
+    gains, e_sf, e_mf = [], [], []
+    for _, y, p in a:
+        q = by_y.get(round(y, 12))
+        if q is None:
+            continue
+        gains.append(advantage(y, p, q, floor))
+        e_sf.append((y - p.mean) ** 2)
+        e_mf.append((y - q.mean) ** 2)
+    if not gains:
+        return None
+    n = len(gains)
+    return sum(gains) / n, n, math.sqrt(sum(e_sf) / n), math.sqrt(sum(e_mf) / n)
+
+
+def neighbourhood_sizes(X: Tensor, bounds: Tensor) -> list[int]:
+    """How many paired points (itself included) each paired point's LCC neighbourhood holds
+    (radius ``0.2^{1/d}·√d`` in the unit box, REFERENCE §4)."""
+    if X.shape[0] == 0:
+        return []
+    d = X.shape[1]
+    U = (X - bounds[0]) / (bounds[1] - bounds[0])
+    radius = 0.2 ** (1.0 / d) * math.sqrt(d)
+    dist = torch.cdist(U, U)
+    return [int(v) for v in (dist < radius).sum(-1).tolist()]
+
+
+def prior_vote(decision: Decision, sizes: Sequence[int]) -> tuple[float, str]:
+    """The detector's verdict as a vote in {-1, 0, +1} and why."""
+    rule_id = decision.rule.split(":", 1)[0].rsplit(".", 1)[-1].strip()  # "guideline.1c: ..." -> "1c"
+    if rule_id in BUDGET_RULES:
+        return 0.0, f"detector rule {decision.rule} is a budget rule: no evidence on the source"
+    singletons = sum(1 for s in sizes if s <= 1)
+    if rule_id in LOCAL_RULES and (not sizes or singletons * 2 >= len(sizes)):
+        return 0.0, (
+            f"detector rule {decision.rule} reads local correlations, but {singletons} of {len(sizes)} "
+            "neighbourhoods hold one point: no evidence"
+        )
+    vote = 1.0 if decision.use_low else -1.0
+    return vote, f"detector rule {decision.rule} says the source {'helps' if decision.use_low else 'hurts'}"
+
+
+@dataclass(frozen=True)
+class SourceEvidence:
+    """Everything the gate knows about one cheap source at one iteration."""
+
+    source: str
+    prior: float
+    prior_note: str
+    loo_advantage: float | None
+    loo_points: int
+    loo_rmse_sf: float | None
+    loo_rmse_mf: float | None
+    preq_advantages: tuple[float, ...]
+    preq_sse_sf: float
+    preq_sse_mf: float
+    features: Mapping[str, float]
+
+    @property
+    def preq_points(self) -> int:
+        return len(self.preq_advantages)
+
+    @property
+    def score(self) -> float:
+        """Weighted mean log-score advantage of fusing this source: the detector's vote (weight
+        ``PRIOR_WEIGHT``), the LOO mean (weight ``LOO_WEIGHT``: LOO sees the cheap value at the
+        left-out point, so it is optimistic for fusion and counts as one point), each prequential
+        point (weight 1)."""
+        num = PRIOR_WEIGHT * self.prior + sum(self.preq_advantages)
+        den = PRIOR_WEIGHT + self.preq_points
+        if self.loo_advantage is not None:
+            num += LOO_WEIGHT * self.loo_advantage
+            den += LOO_WEIGHT
+        return num / den
+
+    @property
+    def probation(self) -> bool:
+        """Fewer than ``PROBATION_POINTS`` prequential points and a score above ``-PROBATION``:
+        the evidence cannot tell yet, and trying the source costs at most what the spending
+        control allows."""
+        return self.preq_points < PROBATION_POINTS and self.score > -PROBATION
+
+    @property
+    def open(self) -> bool:
+        """Open while fusing this source predicts the target better (score > 0), or on probation."""
+        return self.score > 0.0 or self.probation
+
+    @property
+    def strong(self) -> bool:
+        """Strong evidence: at least 3 prequential points and a score of at least 0.5 nats."""
+        return self.preq_points >= 3 and abs(self.score) >= 0.5
+
+    def numbers(self) -> dict[str, float]:
+        """The evidence as numbers (what a stored :class:`Decision` carries besides the features)."""
+        nan = math.nan
+        return {
+            "evidence_score": self.score,
+            "prior_vote": self.prior,
+            "loo_advantage": nan if self.loo_advantage is None else self.loo_advantage,
+            "loo_points": float(self.loo_points),
+            "loo_rmse_sf": nan if self.loo_rmse_sf is None else self.loo_rmse_sf,
+            "loo_rmse_mf": nan if self.loo_rmse_mf is None else self.loo_rmse_mf,
+            "preq_points": float(self.preq_points),
+            "preq_advantage": sum(self.preq_advantages) / self.preq_points if self.preq_points else nan,
+            "preq_sse_sf": self.preq_sse_sf,
+            "preq_sse_mf": self.preq_sse_mf,
+        }
+
+    def sentence(self) -> str:
+        """One readable sentence: the verdict and the numbers behind it."""
+        verdict = ("open on probation" if self.score <= 0 else "open") if self.open else "closed"
+        strength = "strong" if self.strong else "weak"
+        loo = (
+            "no LOO"
+            if self.loo_advantage is None
+            else f"LOO advantage {self.loo_advantage:+.2f} nats over {self.loo_points} points "
+            f"(RMSE SF {self.loo_rmse_sf:.3g} vs MF {self.loo_rmse_mf:.3g})"
+        )
+        if self.preq_points:
+            preq = (
+                f"prequential advantage {sum(self.preq_advantages) / self.preq_points:+.2f} nats over "
+                f"{self.preq_points} new target points (SSE SF {self.preq_sse_sf:.3g} vs MF {self.preq_sse_mf:.3g})"
+            )
+        else:
+            preq = "no prequential point yet"
+        return (
+            f"gate {verdict} for {self.source!r} ({strength} evidence, score {self.score:+.2f}): "
+            f"{self.prior_note}; {loo}; {preq}."
+        )
