@@ -1,13 +1,14 @@
 """Speed of ``mfopt benchmark run``: instances per minute on 2 cores (serial vs a 2-process pool), and an
 extrapolation to the full ``paper-literature`` suite (146 pairs x 30 budgets x 40 repetitions).
 
-A panel of instances (dimensions 1 to 4, small and medium budgets) runs through the study engine
-twice, serially (one core) and with the process executor (2 workers), into throw-away results files.
+A panel of instances (dimensions 1 to 10, small and medium budgets; after an untimed warm-up
+task) runs through the study engine twice, serially (one core) and with the process executor
+(2 workers), into throw-away results files.
 CPU seconds are measured with ``time.process_time`` (serial) and ``RUSAGE_CHILDREN`` (the pool's
 workers, reaped at shutdown), so the numbers hold on a busy machine; wall-clock rates are printed
 next to them. The full-suite estimate fits ``cpu = c · d^a · n_l^b`` (least squares in logs) to
 the panel's per-instance CPU seconds (scaled to 40 repetitions) and sums it over the suite's 4380
-instances, divided by 2 cores: an extrapolation far outside the panel for d >= 5 and n_l > 64.
+instances, divided by 2 cores: an extrapolation far outside the panel for d > 10 and n_l > 80.
 
     OMP_NUM_THREADS=1 python benchmarks/study_speed.py --reps 10
 """
@@ -37,7 +38,11 @@ PANEL = (
     Instance("ShiHartmannH3", 6, 12, 3),
     Instance("ShiHartmannH3", 18, 36, 3),
     Instance("XiongParkSecond", 8, 16, 4),
+    Instance("ShiHartmannH6", 24, 48, 6),
+    Instance("ToalTrid0.50", 20, 80, 10),
 )
+#: Run first, untimed: imports and torch's one-off compilation would otherwise count in the first instance.
+WARM_UP = Instance("ShiCurrinSin", 2, 4, 1)
 MODELS = ("kriging", "cokriging")
 
 
@@ -49,6 +54,9 @@ def children_cpu() -> float:
 def serial_cpu(reps: int, folder: Path) -> tuple[list[float], float]:
     """CPU seconds of each panel instance run in this process, and the wall time of the panel."""
     seconds = []
+    with ResultsStore(folder / "warm-up.sqlite") as store:
+        for spec in plan([WARM_UP], store, 2, MODELS, 0, "cpu"):
+            run_task(spec)
     start = time.perf_counter()
     with ResultsStore(folder / "serial.sqlite") as store:
         for spec in plan(PANEL, store, reps, MODELS, 0, "cpu"):
@@ -92,7 +100,7 @@ def main() -> None:
     n = len(PANEL)
     scale = 40 / args.reps
     cpu40 = [s * scale for s in per_instance]
-    print(f"panel: {n} instances (d = 1..4), {args.reps} repetitions each, models {', '.join(MODELS)}")
+    print(f"panel: {n} instances (d = 1..10), {args.reps} repetitions each, models {', '.join(MODELS)}")
     for inst, s in zip(PANEL, per_instance, strict=True):
         print(f"  {inst!s:<36} {s:7.1f} CPU s  ({s * scale:7.1f} CPU s at 40 repetitions)")
     serial_cpu_total = sum(per_instance)
