@@ -6,5 +6,6 @@
   running it on an executor into a resumable SQLite file;
 - :mod:`~mfopt.benchmark.labels`, :mod:`~mfopt.benchmark.analysis`, :mod:`~mfopt.benchmark.projection`,
   :mod:`~mfopt.benchmark.study_plots`: labels, detector scores, the instance space, plots;
-- :mod:`~mfopt.benchmark.train`, :mod:`~mfopt.benchmark.linear_model`: the learned detector.
+- :mod:`~mfopt.benchmark.train`, :mod:`~mfopt.benchmark.linear_model`: the learned detector;
+- :mod:`~mfopt.benchmark.gradient_only`: the gradient-only surrogates experiment.
 """
