@@ -62,7 +62,7 @@ def test_gradient_models_are_the_only_ones_that_ask_for_gradients() -> None:
 def test_plugins_json_lists_the_strategy_family(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plugins", "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
-    assert [e["name"] for e in listing["families"]["strategies"]] == ["gated"]
+    assert [e["name"] for e in listing["families"]["strategies"]] == ["gated", "robust"]
     assert listing["families"]["strategies"][0]["plugin"] == "strategies"
 
 

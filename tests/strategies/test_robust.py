@@ -1,0 +1,177 @@
+"""The ``robust`` strategy: evidence (closed-form LOO, detector prior, prequential scores), the
+gate closing on a harmful source, the spending control, three fidelities judged separately, and
+the contract suite."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import torch
+from mfopt_strategies.evidence import loo_target, neighbourhood_sizes, prior_vote
+from mfopt_strategies.robust import RobustStrategy
+from torch import Tensor
+
+from mfopt import Candidate, Decision, Fidelity, FunctionProblem, Study, get_plugin_manager, parse_config
+from mfopt.data import Dataset, Observation, Status
+from mfopt.strategy import build_strategy
+from mfopt.testing import check_strategy, make_state
+from mfopt.testing.strategies import evaluate
+from tests.core.helpers import bifidelity_problem, forrester
+
+FAST = {"n_starts": 2}
+ACQ = {"num_restarts": 2, "raw_samples": 64}
+
+
+def _config(extra: dict | None = None) -> dict:  # type: ignore[type-arg]
+    return {
+        "budget": {"total": 30.0},
+        "design": {"samples": {"low": 6, "high": 4}, "seed": 1},
+        "strategy": {"name": "robust"},
+        "surrogate": {"name": "kriging", **FAST},
+        "multi_surrogate": {"name": "cokriging", **FAST},
+        "detector": {"name": "guideline"},
+        "acquisition": {"name": "augmented-ei", **ACQ},
+        **(extra or {}),
+    }
+
+
+def _robust(config: dict, problem: FunctionProblem) -> RobustStrategy:  # type: ignore[type-arg]
+    strategy = build_strategy(parse_config(config), problem, get_plugin_manager(), "<test>")
+    assert isinstance(strategy, RobustStrategy)
+    return strategy
+
+
+def negated(X: Tensor) -> Tensor:
+    """A cheap source the AR1 model cannot use: Forrester mirrored (its minimum at x = 0.24)."""
+    return forrester(1.0 - X)
+
+
+def shifted(X: Tensor) -> Tensor:
+    """A helpful cheap source: the Forrester function plus a constant."""
+    return forrester(X) + 2.0
+
+
+def harmful_problem() -> FunctionProblem:
+    fids = [Fidelity("low", 0.5, 0.1), Fidelity("high", 1.0, 1.0)]
+    return FunctionProblem("harmful", [[0.0], [1.0]], {"low": negated, "high": forrester}, fids, -6.0207)
+
+
+def test_robust_meets_the_strategy_contract() -> None:
+    problem = bifidelity_problem()
+    strategy = _robust(_config(), problem)
+    assert [f.name for f in strategy.fidelities] == ["low", "high"]
+    check_strategy(strategy, problem, parse_config(_config()))
+
+
+def test_the_design_is_a_paired_probe_with_the_hf_only_design() -> None:
+    problem = bifidelity_problem()
+    strategy = _robust(_config(), problem)
+    design = strategy.design(make_state(problem, strategy, iteration=0))
+    hf = [c.x for c in design if c.fidelity == "high"]
+    lf = [c.x for c in design if c.fidelity == "low"]
+    assert len(hf) == 4 and sorted(hf) == sorted(lf)  # the cheap source at the HF points only
+    single = {k: v for k, v in _config().items() if k not in ("multi_surrogate", "detector", "strategy")}
+    single["acquisition"] = {"name": "logei", **ACQ}
+    single["design"] = {"samples": {"high": 4}, "seed": 1}
+    twin = build_strategy(parse_config(single), problem, get_plugin_manager(), "<test>")
+    assert [c.x for c in twin.design(make_state(problem, twin, iteration=0))] == hf
+
+
+def test_closed_form_loo_equals_the_explicit_leave_one_out_kriging_prediction() -> None:
+    """Dubrule's formula against the universal-kriging prediction of each point from the others
+    (covariance of the fitted model, constant mean re-estimated without the point)."""
+    problem = bifidelity_problem()
+    strategy = _robust(_config(), problem)
+    X = torch.tensor([[0.05], [0.2], [0.37], [0.55], [0.7], [0.93]], dtype=torch.float64)
+    obs = [Observation(tuple(x.tolist()), "high", float(forrester(x[None])[0]), Status.OK, 1.0) for x in X]
+    fitted = strategy.surrogate.fit(Dataset(problem.bounds, (problem.fidelities[-1],), obs))
+    loo = loo_target(fitted)
+    assert loo is not None and len(loo) == 6
+    model: Any = fitted.model
+    C = model.L @ model.L.T
+    y = model.train_y
+    scale, offset = float(model.scale), float(model.offset)
+    for i, (_, yi, pred) in enumerate(loo):
+        keep = [j for j in range(6) if j != i]
+        Ci = C[keep][:, keep]
+        c = C[keep, i]
+        ones = torch.ones(5, dtype=torch.float64)
+        a = torch.linalg.solve(Ci, ones)
+        mu = float(a @ y[keep] / a.sum())
+        w = torch.linalg.solve(Ci, c)
+        mean = mu + float(w @ (y[keep] - mu))
+        var = float(C[i, i] - c @ w + (1 - ones @ w) ** 2 / a.sum())
+        assert math.isclose(yi, offset + scale * float(y[i]), rel_tol=1e-12)
+        assert math.isclose(pred.mean, offset + scale * mean, rel_tol=1e-6, abs_tol=1e-8)
+        assert math.isclose(pred.var, scale**2 * var, rel_tol=1e-5, abs_tol=1e-12)
+
+
+def test_the_detector_prior_ignores_budget_rules_and_one_point_neighbourhoods() -> None:
+    bounds = torch.tensor([[0.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
+    spread = torch.tensor([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]], dtype=torch.float64)
+    sizes = neighbourhood_sizes(spread, bounds)
+    assert sizes == [1, 1, 1]  # radius 0.2^(1/2)·√2 ≈ 0.63 holds no neighbour
+    harmful = Decision(False, {}, "guideline.1c: LCC_0.4 <= 0.7", "")
+    assert prior_vote(harmful, sizes)[0] == 0.0
+    assert "one point" in prior_vote(harmful, sizes)[1]
+    clustered = torch.tensor([[0.1, 0.1], [0.2, 0.1], [0.15, 0.2]], dtype=torch.float64)
+    assert prior_vote(harmful, neighbourhood_sizes(clustered, bounds))[0] == -1.0
+    assert prior_vote(Decision(False, {}, "guideline.1b: n_h = n_l", ""), sizes)[0] == 0.0
+    assert prior_vote(Decision(True, {}, "toal: CC >= 0.7", ""), sizes)[0] == 1.0
+
+
+def test_the_gate_closes_on_a_harmful_source_and_stays_near_hf_only(tmp_path: Path) -> None:
+    """Mirrored Forrester as the cheap source: the prequential points close the gate, and the cheap
+    source gets a bounded share of the budget."""
+    config = _config({"budget": {"total": 12.0}, "design": {"samples": {"low": 6, "high": 3}, "seed": 2}})
+    config["run"] = {"seed": 2}
+    with Study(config, run_dir=tmp_path / "run", problem=harmful_problem()) as study:
+        result = study.run()
+        records = study.store.decisions()
+        iterations = study.store.iterations()
+    last = records[-1]
+    assert not last.decision.use_low, last.decision.reason
+    assert last.decision.features["preq_points"] >= 2
+    assert last.decision.features["preq_advantage"] < 0
+    low = sum(o.cost for o in study.dataset.observations if o.fidelity == "low" and o.iteration >= 1)
+    assert low <= 1.0  # at most 10 cheap points in a 12-unit run
+    assert result.best is not None and result.best.value is not None and result.best.value < -5.0
+    assert all("rule" in it["info"] for it in iterations)
+
+
+def test_after_k_cheap_iterations_the_next_proposal_is_a_target_point() -> None:
+    """Three cheap-only iterations in a row: the next proposal is a target evaluation (by the
+    spending rule while the gate is open, by the high-fidelity-only loop while it is closed), and
+    the stored decision reports the run length."""
+    fids = [Fidelity("low", 0.5, 0.1), Fidelity("high", 1.0, 1.0)]
+    problem = FunctionProblem("helpful", [[0.0], [1.0]], {"low": shifted, "high": forrester}, fids, -6.0207)
+    config = _config({"strategy": {"name": "robust", "max_cheap_run": 3}})
+    strategy = _robust(config, problem)
+    design = strategy.design(make_state(problem, strategy, iteration=0))
+    cheap = [Candidate((x,), "low", None, it) for it, x in ((1, 0.3), (1, 0.8), (2, 0.45), (3, 0.15))]
+    obs = evaluate(problem, [*design, *cheap])
+    state = make_state(problem, strategy, obs, config=parse_config(config), iteration=4, seed=5)
+    proposal = strategy.propose(state)
+    assert [c.fidelity for c in proposal.candidates] == ["high"]
+    assert proposal.info["cheap_run"] == 3
+    assert proposal.decisions[0].detector == "robust" and "cheap-only iterations" in proposal.decisions[0].reason
+    assert proposal.info["predictions"][0]["shadow"]  # the prequential record of the new target point
+
+
+def test_three_fidelities_are_judged_each_on_its_own() -> None:
+    fids = [Fidelity("bad", 0.2, 0.05), Fidelity("good", 0.5, 0.1), Fidelity("high", 1.0, 1.0)]
+    fns = {"bad": negated, "good": shifted, "high": forrester}
+    problem = FunctionProblem("three", [[0.0], [1.0]], fns, fids, -6.0207)
+    config = _config({"design": {"samples": {"high": 4}, "seed": 1}})
+    strategy = _robust(config, problem)
+    design = strategy.design(make_state(problem, strategy, iteration=0))
+    assert {c.fidelity for c in design} == {"bad", "good", "high"}
+    state = make_state(problem, strategy, evaluate(problem, design), config=parse_config(config), seed=3)
+    proposal = strategy.propose(state)
+    by_source = {d.source: d for d in proposal.decisions}
+    assert set(by_source) == {"bad", "good"}
+    assert by_source["good"].features["loo_advantage"] != by_source["bad"].features["loo_advantage"]
+    assert all(repr(n) in d.reason for n, d in by_source.items())  # each verdict names its own source
+    assert set(proposal.info["evidence"]) == {"bad", "good"}
