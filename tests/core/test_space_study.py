@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import torch
 
-from mfopt import ConfigError, Study, get_plugin_manager, load_config
+from mfopt import ConfigError, Fidelity, FunctionProblem, Study, get_plugin_manager, load_config
 from mfopt.space import Categorical, Float, Int, SearchSpace
 from mfopt.store import RunStore
 from tests.conftest import EXAMPLES
@@ -172,3 +172,27 @@ def test_parameter_mistakes_in_problem_toml_are_one_line(tmp_path: Path, text: s
     with pytest.raises(ConfigError) as caught:
         load_config(tmp_path / "problem.toml")
     assert str(caught.value).endswith(message) and "\n" not in str(caught.value)
+
+
+def _decoded_objective(X: torch.Tensor) -> torch.Tensor:
+    """A FunctionProblem function over encoded rows: it names them with the space."""
+    values = []
+    for row in X:
+        p = SPACE.decode(row)
+        values.append((p["layers"] - 2) ** 2 + (0.0 if p["kind"] == "b" else 1.0) + abs(p["momentum"] - 0.9))
+    return torch.tensor(values, dtype=torch.float64)
+
+
+def test_a_python_space_drives_a_function_problem(tmp_path: Path) -> None:
+    functions = {"high": _decoded_objective}
+    problem = FunctionProblem("named", SPACE, functions, [Fidelity("high", 1.0)], differentiable=False)
+    assert problem.space is SPACE and problem.dim == SPACE.dim
+    config = {"budget": {"max_evaluations": 16}, "design": {"samples": {"high": 10}}, "run": {"seed": 1}}
+    with Study(config, problem=problem, run_dir=tmp_path / "r") as study:
+        result = study.run()
+        frame = study.to_dataframe()
+    assert result.evaluations == 16 and result.best is not None and result.best.params is not None
+    assert [c for c in frame.columns if c.startswith("params_")] == [f"params_{n}" for n in PARAMETERS]
+    best = frame.loc[frame["value"].idxmin()]
+    assert best["value"] == pytest.approx(result.best.value)
+    assert frame["params_layers"].isin([1, 2, 3, 4]).all() and frame["params_kind"].isin(["a", "b", "c"]).all()
