@@ -52,10 +52,14 @@ class FittedSurrogate:
         return torch.cat([X, column], dim=-1)
 
     def predict(self, X: Tensor, fidelity: str | None = None) -> tuple[Tensor, Tensor]:
-        """Posterior mean and variance (original units), each of shape ``n``, at ``X`` (``n x d``)."""
+        """Posterior mean and variance (original units), each of shape ``n``, at ``X`` (``n x d``).
+
+        The points are passed as ``n`` batches of one (``n x 1 x d``): only marginal variances are
+        needed, so no model is asked for the ``n x n`` joint covariance.
+        """
         with torch.no_grad():
-            posterior: Any = self.model.posterior(self.inputs(X, fidelity))
-            return posterior.mean.squeeze(-1), posterior.variance.squeeze(-1)
+            posterior: Any = self.model.posterior(self.inputs(X, fidelity).unsqueeze(-2))
+            return posterior.mean.reshape(-1), posterior.variance.reshape(-1)
 
 
 class Surrogate(ABC):

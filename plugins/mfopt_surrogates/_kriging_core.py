@@ -1,16 +1,10 @@
-"""Correlation, likelihood and hyperparameter search shared by Kriging and Co-Kriging (REFERENCE §1-2).
+"""Correlation, Cholesky and the SciPy multi-start search shared by the surrogates (REFERENCE §1-2).
 
 Everything works on scaled data (inputs in ``[0, 1]^d``, outputs scaled by the HF sample range)
-and is batched: a leading ``batch`` shape (independent datasets, or optimiser starts) broadcasts
-through every function.
-
-The hyperparameter search is written here rather than taken from BoTorch's ``fit_gpytorch_mll``
-because the objective is the *concentrated* likelihood (mean and process variance in closed
-form), which no GPyTorch marginal log-likelihood provides. It is SciPy's L-BFGS-B (box bounds
-handled natively, no reparametrisation) on exact torch-autograd gradients, with every start of a
-multi-start search -- and every dataset of a batched fit -- stacked into one vector, so one
-optimiser run fits them all: the objective is the sum of independent terms, whose gradient with
-respect to each block is that block's own gradient.
+and is batched: a leading ``batch`` shape broadcasts through every function. The Kriging and
+Co-Kriging likelihood and its batched optimiser live in :mod:`mfopt_surrogates._likelihood`;
+:func:`minimise_batched` (one SciPy L-BFGS-B run over stacked independent problems) serves the
+gradient-only RBF surrogate.
 """
 
 from __future__ import annotations
@@ -49,12 +43,16 @@ def correlation(X1: Tensor, X2: Tensor, h: Tensor, p: Tensor) -> Tensor:
     """Power-exponential correlation ``exp(-Σ_k 10^h_k |x1_k - x2_k|^p_k)``.
 
     ``X1``: ``... x n x d``, ``X2``: ``... x m x d``, ``h``, ``p``: ``... x d`` -> ``... x n x m``.
-    ``|0|^p`` is defined as 0 with zero gradient (so the diagonal does not poison ``∂/∂p``).
+    ``|0|^p`` is defined as 0 with zero gradient (so the diagonal does not poison ``∂/∂p``). When
+    every ``p_k`` is 2 (the Gaussian default) the squared differences are used directly.
     """
-    diff = (X1.unsqueeze(-2) - X2.unsqueeze(-3)).abs()
+    diff = X1.unsqueeze(-2) - X2.unsqueeze(-3)
+    theta = torch.pow(10.0, h).unsqueeze(-2).unsqueeze(-2)
+    if not p.requires_grad and bool((p == 2.0).all()):
+        return torch.exp(-(theta * (diff * diff)).sum(-1))
+    diff = diff.abs()
     p_ = p.unsqueeze(-2).unsqueeze(-2)
     powered = torch.where(diff > 0, diff.clamp_min(1e-300).pow(p_), torch.zeros_like(diff))
-    theta = torch.pow(10.0, h).unsqueeze(-2).unsqueeze(-2)
     return torch.exp(-(theta * powered).sum(-1))
 
 
@@ -89,22 +87,6 @@ def gls_mean(L: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
     Cinv_1 = torch.cholesky_solve(ones, L).squeeze(-1)
     denom = Cinv_1.sum(-1)
     return (Cinv_1 * y).sum(-1) / denom, denom
-
-
-def concentrated(R: Tensor, y: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Concentrated negative log-likelihood ``(n/2) ln σ² + ½ ln|R|`` of ``y`` under correlation ``R``.
-
-    ``R``: ``... x n x n``, ``y``: ``... x n``. Returns ``(nll, μ, σ², jitter)``, each of shape ``...``.
-    """
-    n = y.shape[-1]
-    L, jitter = safe_cholesky(R)
-    mu, _ = gls_mean(L, y)
-    resid = (y - mu.unsqueeze(-1)).unsqueeze(-1)
-    z = torch.linalg.solve_triangular(L, resid, upper=False).squeeze(-1)
-    sigma2 = ((z * z).sum(-1) / n).clamp_min(MIN_VARIANCE)
-    logdet = 2.0 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1)
-    nll = 0.5 * n * sigma2.log() + 0.5 * logdet
-    return nll, mu, sigma2, jitter
 
 
 def lhs_starts(n_starts: int, lower: Tensor, upper: Tensor, seed: int) -> Tensor:

@@ -5,7 +5,7 @@ the HF sample range, the same scaling for every level):
 
 1. Kriging on the cheapest level: ``θ_0, p_0, σ_0²``.
 2. For each next level k: the difference ``b = y_k - ρ_k ŷ_{k-1}(X_k)`` by concentrated likelihood
-   over ``log10 θ_k ∈ [-3, 3]``, ``p_k`` and ``ρ_k ∈ [-1000, 1000]`` (ρ profiled out in closed
+   over ``log10 θ_k ∈ [-6, 3]``, ``p_k`` and ``ρ_k ∈ [-1000, 1000]`` (ρ profiled out in closed
    form, see :func:`profile_rho`); ``ŷ_{k-1}`` is the chain-so-far
    model's *prediction* at ``X_k`` (the reference code's variant: designs need not be nested) or,
    with ``use_prediction=False``, the observed ``y_{k-1}`` at the same points (Forrester's, nested).
@@ -24,62 +24,36 @@ import torch
 from torch import Tensor
 
 from mfopt import Dataset, FittedSurrogate, ModelFittingError
-from mfopt_surrogates._kriging_core import (
-    DTYPE,
-    concentrated,
-    correlation,
-    lhs_starts,
-    minimise_batched,
-    safe_cholesky,
-)
+from mfopt_surrogates._kriging_core import DTYPE
+from mfopt_surrogates._likelihood import Distances, Problem, maximise
 from mfopt_surrogates.gp_model import AR1GP, AR1Params
-from mfopt_surrogates.kriging import CANDIDATES, Kriging, Scaling, check_data, fit_correlation, hp_box, split_hp
+from mfopt_surrogates.kriging import Kriging, Scaling, check_data, fit_correlation, hp_box, split_hp
 
+#: log10 θ of the difference model: REFERENCE §2 says ``[-3, 3]``; the lower end is ``-6`` as for
+#: :data:`~mfopt_surrogates.kriging.H_BOUNDS` (smooth differences in many dimensions).
 H_BOUNDS_DIFF = (-3.0, 3.0)
 RHO_BOUNDS = (-1000.0, 1000.0)
 
 
-def profile_rho(R: Tensor, ys: Tensor, yhat: Tensor) -> Tensor:
-    """The ``ρ`` maximising the concentrated likelihood for a fixed ``R`` (``... x n x n``).
-
-    ``ln|R|`` does not depend on ``ρ`` and ``nσ²`` is the generalised-least-squares residual of
-    ``ys`` on the regressors ``[1, yhat]``, so the optimum is that regression's slope (clipped to
-    ``RHO_BOUNDS``): ρ is profiled out exactly instead of searched for (its basin can be a needle).
-    """
-    L, _ = safe_cholesky(R)
-    F = torch.stack([torch.ones_like(yhat), yhat], -1).expand(*R.shape[:-2], -1, 2)
-    RinvF = torch.cholesky_solve(F, L)
-    A = F.transpose(-1, -2) @ RinvF
-    c = (RinvF * ys.unsqueeze(-1)).sum(-2)
-    det = A[..., 0, 0] * A[..., 1, 1] - A[..., 0, 1] * A[..., 1, 0]
-    slope = (A[..., 0, 0] * c[..., 1] - A[..., 1, 0] * c[..., 0]) / det.clamp_min(1e-300)
-    return slope.clamp(*RHO_BOUNDS)
-
-
 def fit_difference(
     Xs: Tensor, ys: Tensor, yhat: Tensor, p: float | None, n_starts: int, seed: int, maxiter: int
-) -> tuple[Tensor, Tensor, Tensor]:
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Fit ``b = ys - ρ yhat`` (``B x n``) at ``Xs`` (``B x n x d``).
 
-    Returns ``h``, ``p`` (``B x d``) and ``ρ`` (``B``).
+    ``ρ`` is profiled out exactly: for a fixed ``R``, ``ln|R|`` does not depend on ``ρ`` and ``nσ²``
+    is the generalised-least-squares residual of ``ys`` on the regressors ``[1, yhat]``, so the
+    optimum is that regression's slope (clipped to ``RHO_BOUNDS``) rather than a searched-for value
+    (its basin can be a needle). Returns ``h``, ``p`` (``B x d``), ``ρ`` and ``σ_b²`` (``B``).
     """
     B, _, d = Xs.shape
     lower, upper = hp_box(d, p is None, H_BOUNDS_DIFF, Xs.device)
-    candidates = lhs_starts(CANDIDATES * B, lower, upper, seed).reshape(CANDIDATES, B, -1)
-
-    def profiled(params: Tensor) -> tuple[Tensor, Tensor]:
-        h, pp = split_hp(params, d, p)
-        R = correlation(Xs, Xs, h, pp)
-        rho = profile_rho(R, ys, yhat)
-        return concentrated(R, ys - rho.unsqueeze(-1) * yhat)[0], rho
-
-    best, _ = minimise_batched(
-        lambda t: profiled(t)[0], candidates, lower, upper, n_starts, maxiter, prefer=lambda t: t[..., :d].sum(-1)
-    )
-    h, pp = split_hp(best, d, p)
+    F = torch.stack([torch.ones_like(yhat), yhat], -1)
+    problem = Problem(Distances.of(Xs, p), ys, F, d, RHO_BOUNDS)
+    best, _ = maximise(problem, lower, upper, n_starts, seed, maxiter)
     with torch.no_grad():
-        rho = profiled(best)[1]
-    return h, pp, rho
+        fit = problem.nll(best, torch.arange(B, device=Xs.device))
+    h, pp = split_hp(best, d, p)
+    return h, pp, fit.beta[:, 1], fit.sigma2
 
 
 class CoKriging(Kriging):
@@ -97,7 +71,7 @@ class CoKriging(Kriging):
         seed: int = 0,
         p: float | str = 2.0,
         n_starts: int = 8,
-        maxiter: int = 200,
+        maxiter: int = 1000,
         mean_uncertainty: bool = False,
         use_prediction: bool = True,
     ) -> None:
@@ -126,9 +100,7 @@ class CoKriging(Kriging):
         params = self._stage_one(Xs[0], ys[0])
         for k in range(1, len(fids)):
             yhat = self._lower_values(params, Xs, ys, k)
-            h, p, r = fit_difference(Xs[k], ys[k], yhat, self.p, self.n_starts, self.seed + k, self.maxiter)
-            b = ys[k] - r.unsqueeze(-1) * yhat
-            sigma2 = concentrated(correlation(Xs[k], Xs[k], h, p), b)[2]
+            h, p, r, sigma2 = fit_difference(Xs[k], ys[k], yhat, self.p, self.n_starts, self.seed + k, self.maxiter)
             params = _append(params, h, p, sigma2, r)
         model = _model(params, Xs, ys, scaling, tuple(f.level for f in fids), self.mean_uncertainty)
         seconds = (time.perf_counter() - start) / len(datasets)
@@ -151,9 +123,8 @@ class CoKriging(Kriging):
         return out
 
     def _stage_one(self, Xs: Tensor, ys: Tensor) -> AR1Params:
-        h, p = fit_correlation(Xs, ys, self.p, self.n_starts, self.seed, self.maxiter)
-        sigma2 = concentrated(correlation(Xs, Xs, h, p), ys)[2]
-        return AR1Params(h.unsqueeze(-2), p.unsqueeze(-2), sigma2.unsqueeze(-1), h.new_zeros(h.shape[0], 0))
+        h, p, fit = fit_correlation(Xs, ys, self.p, self.n_starts, self.seed, self.maxiter)
+        return AR1Params(h.unsqueeze(-2), p.unsqueeze(-2), fit.sigma2.unsqueeze(-1), h.new_zeros(h.shape[0], 0))
 
     def _lower_values(self, params: AR1Params, Xs: list[Tensor], ys: list[Tensor], k: int) -> Tensor:
         """``ŷ_{k-1}(X_k)`` (``B x n_k``): the chain-so-far prediction, or the observed lower values."""
@@ -169,7 +140,7 @@ class CoKriging(Kriging):
         sub = _model(params, Xs[:k], ys[:k], unit, tuple(float(j) for j in range(k)), False)
         level = torch.full((*Xs[k].shape[:-1], 1), float(k - 1), dtype=DTYPE, device=Xs[k].device)
         with torch.no_grad():
-            return sub.posterior(torch.cat([Xs[k], level], -1)).mean.squeeze(-1)
+            return sub.mean(torch.cat([Xs[k], level], -1))
 
 
 def _append(params: AR1Params, h: Tensor, p: Tensor, sigma2: Tensor, rho: Tensor) -> AR1Params:

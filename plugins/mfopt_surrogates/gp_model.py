@@ -11,12 +11,25 @@ optionally plus Jones' constant-mean term ``u uᵀ / 1ᵀC⁻¹1`` with ``u = 1 
 
 It is a hand-written ``Model`` rather than a GPyTorch ``ExactGP`` because GPyTorch's likelihoods
 impose a minimum observation noise, whereas Kriging interpolates exactly (a jitter is added only
-when a Cholesky factorisation fails, and reported). ``condition_on_observations`` is implemented,
-so ``fantasize`` (knowledge-gradient acquisitions) works with hyperparameters held fixed.
+when a Cholesky factorisation fails, and reported).
+
+Cost: the training covariance is factorised once. A posterior over ``batch x q`` points solves all
+``batch·q`` columns against that one factor (the batch is folded into the columns, never into
+copies of the factor) and forms only the ``q x q`` blocks, so observation-wise calls
+(``... x 1 x D``, what BoTorch's analytic acquisitions and :meth:`FittedSurrogate.predict` use)
+cost ``O(N²)`` per point and no ``q x q`` matrix over all points. ``condition_on_observations``
+(``fantasize``, knowledge gradient) appends a block to the Cholesky factor,
+
+    chol([[C, K], [Kᵀ, K']]) = [[L, 0], [Vᵀ, chol(K' - VᵀV)]],   V = L⁻¹K,
+
+so a fantasy costs ``O(N² n')`` for ``V`` (shared by every fantasy sample of the same points) and
+never refactorises ``C``; hyperparameters and the constant mean are held fixed.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +93,21 @@ class AR1Params:
         return AR1Params(self.h[index], self.p[index], self.sigma2[index], self.rho[index])
 
 
+@dataclass(frozen=True)
+class Block:
+    """Observations appended by conditioning: points ``X`` (``... x m x d``, scaled), chain indices
+    ``s``, the off-diagonal parts ``Z`` (``Z[j] = L_jj⁻¹(K_j,new - ...)``, one per earlier block, the
+    base first) and the diagonal factor ``L`` (``... x m x m``); ``w = L⁻¹(...)`` of the centred
+    outputs and ``o`` of the ones vector (``... x m``)."""
+
+    X: Tensor
+    s: Tensor
+    Z: tuple[Tensor, ...]
+    L: Tensor
+    w: Tensor
+    o: Tensor
+
+
 class AR1GP(Model, FantasizeMixin):
     """Noise-free AR1 GP over ``(x, level)`` in original units.
 
@@ -118,9 +146,11 @@ class AR1GP(Model, FantasizeMixin):
         self.L, self.jitter = safe_cholesky(C)
         closed_mu, self.ones_precision = gls_mean(self.L, train_y)
         self.mu = closed_mu if mu is None else mu
-        resid = (train_y - self.mu.unsqueeze(-1)).unsqueeze(-1)
-        self.alpha = torch.cholesky_solve(resid, self.L).squeeze(-1)
-        self.Cinv_1 = torch.cholesky_solve(torch.ones_like(resid), self.L).squeeze(-1)
+        self.w = torch.linalg.solve_triangular(
+            self.L, (train_y - self.mu.unsqueeze(-1)).unsqueeze(-1), upper=False
+        ).squeeze(-1)
+        self.o = torch.linalg.solve_triangular(self.L, torch.ones_like(train_y).unsqueeze(-1), upper=False).squeeze(-1)
+        self.blocks: tuple[Block, ...] = ()
 
     @property
     def num_outputs(self) -> int:
@@ -128,7 +158,7 @@ class AR1GP(Model, FantasizeMixin):
 
     @property
     def batch_shape(self) -> torch.Size:
-        return self.train_y.shape[:-1]
+        return torch.broadcast_shapes(self.train_y.shape[:-1], *(b.w.shape[:-1] for b in self.blocks))
 
     def split_inputs(self, X: Tensor) -> tuple[Tensor, Tensor]:
         """Scaled inputs ``... x q x d`` and chain indices ``... x q`` of model inputs ``X``."""
@@ -143,6 +173,58 @@ class AR1GP(Model, FantasizeMixin):
                 raise ValueError(f"fidelity levels {bad} are not in this model's chain {list(self.chain_levels)}")
         return (x - self.lower) / self.span, s
 
+    def _base_solve(self, xs: Tensor, s: Tensor) -> Tensor:
+        """``L⁻¹ k(train, x)`` for points ``xs`` (``... x q x d``) -> ``... x n x q``.
+
+        The leading dimensions of ``xs`` beyond the model's batch shape are folded into the columns
+        of ONE triangular solve against the (unexpanded) factor ``L``.
+        """
+        model_batch = self.train_y.shape[:-1]
+        T = torch.broadcast_shapes(xs.shape[:-2], model_batch)
+        q, d = xs.shape[-2], xs.shape[-1]
+        xs, s = xs.expand(*T, q, d), s.expand(*T, q)
+        e = len(T) - len(model_batch)
+        outer, inner = T[:e], T[e:]
+        order = [*range(e, len(T)), *range(e)]
+        xs_cols = xs.permute(*order, len(T), len(T) + 1).reshape(*inner, -1, d)
+        s_cols = s.permute(*order, len(T)).reshape(*inner, -1)
+        k = self.params.covariance(self.train_X, self.train_s, xs_cols, s_cols)
+        z = torch.linalg.solve_triangular(self.L.expand(*inner, -1, -1), k, upper=False)
+        n = z.shape[-2]
+        z = z.reshape(*inner, n, *outer, q)
+        b = len(inner)
+        back = [*range(b + 1, b + 1 + e), *range(b), b, b + 1 + e]
+        return z.permute(*back)
+
+    def _solve(self, xs: Tensor, s: Tensor) -> list[Tensor]:
+        """The columns ``z_j`` (``... x n_j x q``) of ``L_all⁻¹ k(train_all, x)``, one per block."""
+        zs = [self._base_solve(xs, s)]
+        for block in self.blocks:
+            k = self.params.covariance(block.X, block.s, xs, s)
+            for Zj, zj in zip(block.Z, zs, strict=True):
+                k = k - Zj.transpose(-1, -2) @ zj
+            zs.append(torch.linalg.solve_triangular(block.L, k, upper=False))
+        return zs
+
+    def _weights(self) -> tuple[list[Tensor], list[Tensor]]:
+        return [self.w, *(b.w for b in self.blocks)], [self.o, *(b.o for b in self.blocks)]
+
+    def _moments(self, X: Tensor) -> tuple[Tensor, Tensor]:
+        """Scaled posterior mean ``... x q`` and covariance ``... x q x q``."""
+        xs, s = self.split_inputs(X.to(self.train_X))
+        zs = self._solve(xs, s)
+        ws, os = self._weights()
+        mean = self.mu.unsqueeze(-1)
+        cov = self.params.covariance(xs, s, xs, s)
+        for z, w in zip(zs, ws, strict=True):
+            mean = mean + (z * w.unsqueeze(-1)).sum(-2)
+            cov = cov - z.transpose(-1, -2) @ z
+        if self.mean_uncertainty:
+            u = 1.0 - functools.reduce(torch.add, [(z * o.unsqueeze(-1)).sum(-2) for z, o in zip(zs, os, strict=True)])
+            precision = functools.reduce(torch.add, [(o * o).sum(-1) for o in os])
+            cov = cov + u.unsqueeze(-1) * u.unsqueeze(-2) / precision[..., None, None]
+        return mean, 0.5 * (cov + cov.transpose(-1, -2))
+
     def posterior(  # type: ignore[override]  # FantasizeMixin declares a narrower signature
         self,
         X: Tensor,
@@ -151,51 +233,51 @@ class AR1GP(Model, FantasizeMixin):
         posterior_transform: Any = None,
         **kwargs: Any,
     ) -> GPyTorchPosterior:
-        """Joint posterior over the ``q`` points of ``X`` (``batch x q x D``), original units."""
-        xs, s = self.split_inputs(X.to(self.train_X))
-        k_xn = self.params.covariance(xs, s, self.train_X, self.train_s)
-        mean = self.mu.unsqueeze(-1) + (k_xn @ self.alpha.unsqueeze(-1)).squeeze(-1)
-        V = torch.linalg.solve_triangular(self.L, k_xn.transpose(-1, -2), upper=False)
-        cov = self.params.covariance(xs, s, xs, s) - V.transpose(-1, -2) @ V
-        if self.mean_uncertainty:
-            u = 1.0 - (k_xn @ self.Cinv_1.unsqueeze(-1)).squeeze(-1)
-            cov = cov + u.unsqueeze(-1) * u.unsqueeze(-2) / self.ones_precision[..., None, None]
-        cov = 0.5 * (cov + cov.transpose(-1, -2))
+        """Joint posterior over the ``q`` points of each batch of ``X`` (``batch x q x D``), original units."""
+        mean, cov = self._moments(X)
         scale = self.scale.unsqueeze(-1)
         mean = self.offset.unsqueeze(-1) + scale * mean
-        cov = cov * scale.unsqueeze(-1) ** 2
-        cov = floor_variances(cov)
+        cov = floor_variances(cov * scale.unsqueeze(-1) ** 2)
         posterior = GPyTorchPosterior(MultivariateNormal(mean, DenseLinearOperator(cov)))
         if posterior_transform is not None:
             return posterior_transform(posterior)
         return posterior
 
+    def mean(self, X: Tensor) -> Tensor:
+        """Posterior mean only (``... x q``), original units; no covariance is formed."""
+        xs, s = self.split_inputs(X.to(self.train_X))
+        ws, _ = self._weights()
+        mean = self.mu.unsqueeze(-1)
+        for z, w in zip(self._solve(xs, s), ws, strict=True):
+            mean = mean + (z * w.unsqueeze(-1)).sum(-2)
+        return self.offset.unsqueeze(-1) + self.scale.unsqueeze(-1) * mean
+
     def condition_on_observations(self, X: Tensor, Y: Tensor, **kwargs: Any) -> AR1GP:
         """A model also conditioned on ``(X, Y)`` (``batch x n' x D``, ``batch x n' x 1``, original
-        units), with the same hyperparameters and mean; batch shapes broadcast."""
+        units), with the same hyperparameters and mean; batch shapes broadcast. The Cholesky factor
+        grows by one block (see the module docstring); the existing factor is reused, not rebuilt."""
         xs, s = self.split_inputs(X.to(self.train_X))
         ys = (Y.squeeze(-1).to(self.train_y) - self.offset.unsqueeze(-1)) / self.scale.unsqueeze(-1)
-        batch = torch.broadcast_shapes(self.train_y.shape[:-1], xs.shape[:-2], ys.shape[:-1])
-        n_old, n_new, d = self.train_X.shape[-2], xs.shape[-2], xs.shape[-1]
-        train_X = torch.cat([self.train_X.expand(*batch, n_old, d), xs.expand(*batch, n_new, d)], -2)
-        train_s = torch.cat([self.train_s.expand(*batch, n_old), s.expand(*batch, n_new)], -1)
-        train_y = torch.cat([self.train_y.expand(*batch, n_old), ys.expand(*batch, n_new)], -1)
-        return AR1GP(
-            self.params,
-            train_X,
-            train_s,
-            train_y,
-            self.lower,
-            self.span,
-            self.offset,
-            self.scale,
-            self.chain_levels,
-            self.mu.expand(batch),
-            self.mean_uncertainty,
-        )
+        zs = self._solve(xs, s)
+        ws, os = self._weights()
+        S = self.params.covariance(xs, s, xs, s)
+        r = ys - self.mu.unsqueeze(-1)
+        ones = torch.ones_like(xs[..., 0])
+        for z, w, o in zip(zs, ws, os, strict=True):
+            S = S - z.transpose(-1, -2) @ z
+            r = r - (z * w.unsqueeze(-1)).sum(-2)
+            ones = ones - (z * o.unsqueeze(-1)).sum(-2)
+        L, _ = safe_cholesky(0.5 * (S + S.transpose(-1, -2)))
+        w_new = torch.linalg.solve_triangular(L, r.unsqueeze(-1), upper=False).squeeze(-1)
+        o_new = torch.linalg.solve_triangular(L, ones.unsqueeze(-1), upper=False).squeeze(-1)
+        new = copy.copy(self)
+        new.blocks = (*self.blocks, Block(xs, s, tuple(zs), L, w_new, o_new))
+        return new
 
     def select(self, index: int) -> AR1GP:
         """Member ``index`` of a model with a one-dimensional batch shape, as its own model."""
+        if self.blocks:
+            raise ValueError("select() applies to a fitted model, not to one conditioned on new observations")
         return AR1GP(
             self.params.select(index),
             self.train_X[index],

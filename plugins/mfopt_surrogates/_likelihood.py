@@ -1,0 +1,276 @@
+"""The concentrated likelihood of Kriging and Co-Kriging and its multi-start maximisation (REFERENCE §1-2).
+
+Per fit, the per-dimension distances between the training points are computed ONCE
+(:class:`Distances`): for a fixed exponent ``p`` they are ``|x_ik - x_jk|^p`` (squared for the
+Gaussian default), so a correlation matrix is one matrix product ``R = exp(-D θ)`` and the
+gradient of the likelihood with respect to ``θ`` another one, in closed form:
+
+    ∂nll/∂θ_k = -½ Σ_ij (R⁻¹ - α αᵀ/σ²)_ij R_ij D_ijk,      α = R⁻¹(y - Fβ̂),
+
+valid because ``β̂`` (the constant mean, and Co-Kriging's ``ρ``) and ``σ²`` are the likelihood's
+own maximisers given ``R`` (their derivatives drop out). A learned ``p`` takes the autograd path.
+Memory grows as ``n²`` per evaluated problem (``n² d`` once for the distances): problems are
+evaluated in chunks of at most ``CHUNK_ELEMENTS / n²``.
+
+The mean is generalised least squares on regressors ``F`` (``[1]`` for Kriging, ``[1, ŷ_lower]``
+for Co-Kriging's difference model, whose slope ``ρ`` is then clipped to its bounds).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.stats import qmc
+from torch import Tensor
+
+from mfopt_surrogates._kriging_core import MIN_VARIANCE, safe_cholesky
+from mfopt_surrogates._optim import minimise
+
+#: Latin-hypercube candidates screened per dataset before the multi-start local search.
+CANDIDATES = 128
+#: Largest number of correlation-matrix entries evaluated at once (bounds the memory of a chunk).
+CHUNK_ELEMENTS = 4_000_000
+#: Isotropic candidates (all log10 θ_k equal) screened besides the Latin-hypercube ones.
+ISOTROPIC = 32
+#: Above this many points the multi-start search runs on a subset of this size (see :func:`maximise`).
+SUBSET = 200
+#: The best ends of the subset search refined on all points.
+REFINE = 2
+#: Objective values closer than this to the best are ties (the smaller θ wins, see :func:`maximise`).
+TIE = 1e-6
+LN10 = math.log(10.0)
+
+
+@dataclass(frozen=True)
+class Distances:
+    """Per-dimension distances of ``B`` datasets of ``n`` points: ``D`` is ``B x d x n²``.
+
+    ``p`` fixed: ``D = |x_ik - x_jk|^p``; ``p`` learned (None): ``D = |x_ik - x_jk|``. The
+    dimension-major layout makes ``θᵀD`` and ``D G`` plain (memory-bound) matrix products.
+    """
+
+    D: Tensor
+    n: int
+    p: float | None
+
+    @classmethod
+    def of(cls, Xs: Tensor, p: float | None) -> Distances:
+        B, n, d = Xs.shape
+        diff = (Xs.transpose(-1, -2).unsqueeze(-1) - Xs.transpose(-1, -2).unsqueeze(-2)).abs().reshape(B, d, n * n)
+        if p == 2.0:
+            D = diff * diff
+        elif p is not None:
+            D = torch.where(diff > 0, diff.clamp_min(1e-300).pow(p), torch.zeros_like(diff))
+        else:
+            D = diff
+        return cls(D, n, p)
+
+    def exponent(self, theta: Tensor, p: Tensor | None, data_idx: Tensor) -> Tensor:
+        """``Σ_k θ_k D_ijk^{p_k}`` for ``m`` rows of ``θ`` (``m x d``, any sign) -> ``m x n²``."""
+        if self.p is not None:
+            if self.D.shape[0] == 1:
+                return theta @ self.D[0]
+            return torch.bmm(theta.unsqueeze(1), self.D[data_idx]).squeeze(1)
+        assert p is not None
+        A = self.D[0].expand(len(data_idx), -1, -1) if self.D.shape[0] == 1 else self.D[data_idx]
+        powered = torch.where(A > 0, A.clamp_min(1e-300).pow(p.unsqueeze(-1)), torch.zeros_like(A))
+        return (powered * theta.unsqueeze(-1)).sum(-2)
+
+    def contract(self, G: Tensor, data_idx: Tensor) -> Tensor:
+        """``Σ_ij G_ij D_ijk`` for ``G``: ``m x n²`` -> ``m x d``."""
+        if self.D.shape[0] == 1:
+            return G @ self.D[0].transpose(0, 1)
+        return torch.bmm(self.D[data_idx], G.unsqueeze(-1)).squeeze(-1)
+
+
+@dataclass(frozen=True)
+class GLS:
+    """Generalised least squares of ``y`` on ``F`` under correlation ``R = L Lᵀ`` (batched over ``m``)."""
+
+    nll: Tensor
+    beta: Tensor
+    sigma2: Tensor
+    alpha: Tensor
+
+
+def chol_solve(L: Tensor, B: Tensor) -> Tensor:
+    """``(L Lᵀ)⁻¹ B`` by two triangular solves (``torch.cholesky_solve`` copies ``L`` on CPU)."""
+    z = torch.linalg.solve_triangular(L, B, upper=False)
+    return torch.linalg.solve_triangular(L.transpose(-1, -2), z, upper=True)
+
+
+def gls(L: Tensor, y: Tensor, F: Tensor, slope_bounds: tuple[float, float] | None = None) -> GLS:
+    """Concentrated negative log-likelihood ``(n/2) ln σ² + ½ ln|R|`` with ``β``, ``σ²`` in closed form.
+
+    ``L``: ``m x n x n``; ``y``: ``m x n``; ``F``: ``m x n x r`` regressors (``r`` = 1 or 2). With two
+    regressors, the slope ``β_1`` is clipped to ``slope_bounds`` and ``β_0`` re-solved given it.
+    """
+    n = y.shape[-1]
+    RinvF = chol_solve(L, F)
+    A = F.transpose(-1, -2) @ RinvF
+    c = (RinvF * y.unsqueeze(-1)).sum(-2)
+    if F.shape[-1] == 1:
+        beta = c / A[..., 0]
+    else:
+        det = A[..., 0, 0] * A[..., 1, 1] - A[..., 0, 1] * A[..., 1, 0]
+        slope = (A[..., 0, 0] * c[..., 1] - A[..., 1, 0] * c[..., 0]) / det.clamp_min(1e-300)
+        if slope_bounds is not None:
+            slope = slope.clamp(*slope_bounds)
+        beta = torch.stack([(c[..., 0] - A[..., 0, 1] * slope) / A[..., 0, 0], slope], -1)
+    resid = y - (F @ beta.unsqueeze(-1)).squeeze(-1)
+    z = torch.linalg.solve_triangular(L, resid.unsqueeze(-1), upper=False)
+    sigma2 = ((z * z).sum((-1, -2)) / n).clamp_min(MIN_VARIANCE)
+    alpha = torch.linalg.solve_triangular(L.transpose(-1, -2), z, upper=True).squeeze(-1)
+    logdet = 2.0 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+    return GLS(0.5 * n * sigma2.log() + 0.5 * logdet, beta, sigma2, alpha)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The likelihood of ``B`` datasets: distances, scaled outputs ``y`` (``B x n``), regressors ``F``."""
+
+    dist: Distances
+    y: Tensor
+    F: Tensor
+    d: int
+    slope_bounds: tuple[float, float] | None = None
+
+    def subset(self, size: int, seed: int) -> Problem:
+        """The same likelihood on ``size`` of the ``n`` points (a seeded random choice, the same for every dataset)."""
+        n = self.dist.n
+        generator = torch.Generator().manual_seed(seed)
+        keep = torch.randperm(n, generator=generator)[:size].sort().values.to(self.y.device)
+        pairs = (keep.unsqueeze(-1) * n + keep.unsqueeze(0)).reshape(-1)
+        dist = Distances(self.dist.D[..., pairs], size, self.dist.p)
+        return Problem(dist, self.y[:, keep], self.F[:, keep], self.d, self.slope_bounds)
+
+    def split(self, params: Tensor) -> tuple[Tensor, Tensor | None]:
+        return params[..., : self.d], (params[..., self.d :] if self.dist.p is None else None)
+
+    def nll(self, params: Tensor, data_idx: Tensor) -> GLS:
+        """The fit of the parameter rows ``params`` (``m x P``) on the datasets ``data_idx``."""
+        h, p = self.split(params)
+        n = self.dist.n
+        R = self.dist.exponent(-torch.pow(10.0, h), p, data_idx).exp().reshape(-1, n, n)
+        L, _ = safe_cholesky(R)
+        return gls(L, self.y[data_idx], self.F[data_idx], self.slope_bounds)
+
+    def value_and_grad(self, params: Tensor, data_idx: Tensor) -> tuple[Tensor, Tensor]:
+        """Negative log-likelihoods (``m``) and their gradients (``m x P``), in chunks."""
+        chunk = max(1, CHUNK_ELEMENTS // (self.dist.n**2))
+        out = [
+            self._value_and_grad(params[i : i + chunk], data_idx[i : i + chunk]) for i in range(0, len(params), chunk)
+        ]
+        return torch.cat([f for f, _ in out]), torch.cat([g for _, g in out])
+
+    def values(self, params: Tensor, data_idx: Tensor) -> Tensor:
+        """Negative log-likelihoods only (``m``), in chunks."""
+        chunk = max(1, CHUNK_ELEMENTS // (self.dist.n**2))
+        with torch.no_grad():
+            return torch.cat(
+                [self.nll(params[i : i + chunk], data_idx[i : i + chunk]).nll for i in range(0, len(params), chunk)]
+            )
+
+    def _value_and_grad(self, params: Tensor, data_idx: Tensor) -> tuple[Tensor, Tensor]:
+        if self.dist.p is None:
+            with torch.enable_grad():
+                x = params.detach().requires_grad_(True)
+                f = self.nll(x, data_idx).nll
+                ok = torch.isfinite(f)
+                (g,) = torch.autograd.grad(torch.where(ok, f, torch.zeros_like(f)).sum(), x)
+            return f.detach(), g
+        with torch.no_grad():
+            h = params
+            n = self.dist.n
+            theta = torch.pow(10.0, h)
+            R = self.dist.exponent(-theta, None, data_idx).exp_().reshape(-1, n, n)
+            L, _ = safe_cholesky(R)
+            fit = gls(L, self.y[data_idx], self.F[data_idx], self.slope_bounds)
+            a = (fit.alpha / fit.sigma2.sqrt().unsqueeze(-1)).unsqueeze(-1)
+            # W = R⁻¹ - α αᵀ / σ², then G = W ∘ R, in place
+            G = torch.cholesky_inverse(L).baddbmm_(a, a.transpose(-1, -2), alpha=-1.0).mul_(R)
+            grad = self.dist.contract(G.reshape(-1, n * n), data_idx).mul_(theta * (-0.5 * LN10))
+        return fit.nll, grad
+
+
+def lhs_box(n_points: int, lower: Tensor, upper: Tensor, seed: int) -> Tensor:
+    """``n_points x P`` Latin-hypercube points in the box ``[lower, upper]``."""
+    U = qmc.LatinHypercube(d=int(lower.numel()), seed=np.random.default_rng(seed)).random(n_points)
+    return lower + torch.as_tensor(U, dtype=lower.dtype, device=lower.device) * (upper - lower)
+
+
+def _local(problem: Problem, starts: Tensor, lower: Tensor, upper: Tensor, maxiter: int) -> tuple[Tensor, Tensor]:
+    """Batched L-BFGS from ``starts`` (``S x B x P``, start ``s`` of dataset ``b``) -> ends, values ``S x B``."""
+    S, B, P = starts.shape
+    data_idx = torch.arange(B, device=starts.device).repeat(S)
+    result = minimise(
+        lambda x, rows: problem.value_and_grad(x, data_idx[rows]), starts.reshape(-1, P), lower, upper, maxiter
+    )
+    return result.x.reshape(S, B, P), result.f.reshape(S, B)
+
+
+def _best(ends: Tensor, values: Tensor, d: int, k: int) -> tuple[Tensor, Tensor]:
+    """The ``k`` best ends per dataset (``k x B x P``, values ``k x B``); ties within ``TIE`` of the
+    best go to the smallest ``Σ log10 θ``."""
+    values = torch.where(torch.isfinite(values), values, torch.full_like(values, float("inf")))
+    by_value = values.argsort(dim=0, stable=True)
+    values, ends = values.gather(0, by_value), ends.gather(0, by_value.unsqueeze(-1).expand_as(ends))
+    near = values <= values[:1] + TIE
+    order = torch.where(near, ends[..., :d].sum(-1), torch.full_like(values, float("inf"))).argsort(dim=0, stable=True)
+    order = order[:k]
+    P = ends.shape[-1]
+    return ends.gather(0, order.unsqueeze(-1).expand(-1, -1, P)), values.gather(0, order)
+
+
+def maximise(
+    problem: Problem,
+    lower: Tensor,
+    upper: Tensor,
+    n_starts: int,
+    seed: int,
+    maxiter: int,
+    candidates: int = CANDIDATES,
+) -> tuple[Tensor, Tensor]:
+    """Maximise the likelihood of each of the ``B`` datasets: returns parameters ``B x P`` and nll ``B``.
+
+    ``candidates`` Latin-hypercube points are screened; the best ``n_starts`` of each dataset start
+    the batched L-BFGS (:func:`~mfopt_surrogates._optim.minimise`), each start of each dataset its
+    own problem with its own convergence. Every dataset screens the same candidates (they depend on
+    ``seed`` only), so a dataset fitted alone follows the same paths as inside a batch.
+
+    Above ``SUBSET`` points this search runs on a fixed random subset of ``SUBSET`` points (the
+    likelihood surface of a large sample is smooth and its optimum moves little), and only its
+    ``REFINE`` best ends are refined on all points: a fit costs a few full-size iterations rather
+    than ``candidates + n_starts x iterations`` of them.
+
+    Likelihoods are often flat (every large θ interpolates equally well): among the ends within
+    ``TIE`` of the best, the smallest ``Σ log10 θ`` wins, so the result does not hinge on where a
+    start stopped on a plateau.
+    """
+    B, P = problem.y.shape[0], lower.numel()
+    n = problem.dist.n
+    coarse = problem if n <= SUBSET else problem.subset(SUBSET, seed)
+    data_idx = torch.arange(B, device=lower.device)
+    # isotropic candidates (every log10 θ_k equal, p at its upper end): in many dimensions the
+    # smooth optimum, where all θ_k are small, is rarely near a random candidate
+    line = torch.linspace(0.0, 1.0, ISOTROPIC, dtype=lower.dtype, device=lower.device).unsqueeze(-1)
+    iso = lower + line * (upper - lower)
+    iso[:, problem.d :] = upper[problem.d :]
+    cand = torch.cat([iso, lhs_box(candidates, lower, upper, seed)])
+    C = cand.shape[0]
+    screen = coarse.values(cand.unsqueeze(1).expand(-1, B, -1).reshape(-1, P), data_idx.repeat(C)).reshape(C, B)
+    screen = torch.where(torch.isfinite(screen), screen, torch.full_like(screen, float("inf")))
+    S = min(n_starts, C)
+    # the best isotropic candidate always starts, then the best of the rest
+    first = screen[:ISOTROPIC].argmin(0, keepdim=True)
+    rest = screen.scatter(0, first, float("inf")).argsort(dim=0, stable=True)[: S - 1]
+    order = torch.cat([first, rest])  # S x B
+    starts = cand.unsqueeze(1).expand(-1, B, -1).gather(0, order.unsqueeze(-1).expand(-1, -1, P))
+    ends, values = _local(coarse, starts, lower, upper, maxiter)
+    if coarse is not problem:
+        ends, values = _local(problem, _best(ends, values, problem.d, REFINE)[0], lower, upper, maxiter)
+    best, value = _best(ends, values, problem.d, 1)
+    return best.squeeze(0), value.squeeze(0)

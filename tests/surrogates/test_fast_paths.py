@@ -1,0 +1,177 @@
+"""The numerical fast paths of Kriging / Co-Kriging against direct, unoptimised computations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from mfopt_surrogates._likelihood import Distances, Problem
+from mfopt_surrogates._optim import minimise
+from mfopt_surrogates.cokriging import CoKriging
+from mfopt_surrogates.gp_model import AR1GP
+from mfopt_surrogates.kriging import Kriging
+
+from mfopt import Dataset, Fidelity, Observation, lhs
+from tests.surrogates import _closed_form as cf
+from tests.surrogates._data import branin_problem, make_data
+
+D64 = torch.float64
+
+
+def _direct_nll(X: np.ndarray, y: np.ndarray, F: np.ndarray, theta: np.ndarray, p: np.ndarray) -> float:
+    """Concentrated nll by explicit inverse: GLS β on regressors F, σ² = rᵀR⁻¹r/n."""
+    R = cf.corr(X, X, theta, p)
+    Ri = np.linalg.inv(R)
+    beta = np.linalg.solve(F.T @ Ri @ F, F.T @ Ri @ y)
+    r = y - F @ beta
+    _, logdet = np.linalg.slogdet(R)
+    return 0.5 * len(y) * np.log(r @ Ri @ r / len(y)) + 0.5 * logdet
+
+
+@pytest.mark.parametrize("p", [2.0, 1.5, None])
+@pytest.mark.parametrize("regressors", [1, 2])
+def test_likelihood_and_gradient_match_direct_computation(p: float | None, regressors: int) -> None:
+    gen = torch.Generator().manual_seed(0)
+    B, n, d = 2, 15, 3
+    X = torch.rand(B, n, d, generator=gen, dtype=D64)
+    y = torch.sin(5 * X).sum(-1)
+    ones = torch.ones(B, n, dtype=D64)
+    F = torch.stack([ones, torch.cos(3 * X).sum(-1)], -1) if regressors == 2 else ones.unsqueeze(-1)
+    problem = Problem(Distances.of(X, p), y, F, d, (-1000.0, 1000.0) if regressors == 2 else None)
+    h = torch.tensor([[0.3, -0.2, 0.5], [0.1, 0.4, -0.5]], dtype=D64)
+    params = h if p is not None else torch.cat([h, torch.full_like(h, 1.7)], -1)
+    rows = torch.arange(B)
+    f, g = problem.value_and_grad(params, rows)
+    for b in range(B):
+        pp = np.full(d, p if p is not None else 1.7)
+        expected = _direct_nll(X[b].numpy(), y[b].numpy(), F[b].numpy(), 10.0 ** h[b].numpy(), pp)
+        assert float(f[b]) == pytest.approx(expected, abs=1e-8 * max(1.0, abs(expected)))
+    assert torch.allclose(problem.values(params, rows), f, rtol=0, atol=1e-10)
+    eps = 1e-6
+    for k in range(params.shape[1]):
+        e = torch.zeros_like(params)
+        e[:, k] = eps
+        fd = (problem.values(params + e, rows) - problem.values(params - e, rows)) / (2 * eps)
+        assert torch.allclose(g[:, k], fd, rtol=1e-5, atol=1e-5)
+
+
+def test_optimiser_converges_per_member_and_batch_equals_single() -> None:
+    def rosenbrock(x: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        a, b = x[:, 0], x[:, 1] * (1 + rows.to(D64))  # row r: minimum at (1, 1/(1+r))
+        scale = 1 + rows.to(D64)
+        f = (1 - a) ** 2 + 100 * (b - a * a) ** 2
+        g = torch.stack([-2 * (1 - a) - 400 * a * (b - a * a), 200 * (b - a * a) * scale], -1)
+        return f, g
+
+    x0 = torch.tensor([[-1.2, 1.0], [0.0, 0.0], [2.0, 1.5]], dtype=D64)
+    lo, hi = torch.full((2,), -5.0, dtype=D64), torch.full((2,), 5.0, dtype=D64)
+    batch = minimise(rosenbrock, x0, lo, hi)
+    assert bool(batch.converged.all()) and float(batch.f.max()) < 1e-10
+    assert torch.allclose(batch.x[:, 1] * torch.arange(1, 4, dtype=D64), torch.ones(3, dtype=D64), atol=1e-4)
+    for r in range(3):
+        alone = minimise(lambda x, rows, r=r: rosenbrock(x, rows + r), x0[r : r + 1], lo, hi)
+        assert torch.equal(alone.x[0], batch.x[r]) and int(alone.iterations[0]) == int(batch.iterations[r])
+    # a bound-constrained optimum: x held at the upper bound 0.5
+    held = minimise(rosenbrock, x0[:1], lo, torch.tensor([0.5, 5.0], dtype=D64))
+    assert float(held.x[0, 0]) == 0.5
+
+
+@pytest.mark.parametrize("cls", [Kriging, CoKriging])
+def test_batched_fit_matches_sequential_likelihood(cls: type[Kriging]) -> None:
+    datasets = [make_data(branin_problem(), 12, 6, seed=s) for s in range(4)]
+    surrogate = cls(device="cpu", seed=1)
+    batched = surrogate.fit_batch(datasets)
+    for data, fb in zip(datasets, batched, strict=True):
+        fs = surrogate.fit(data)
+        Xt = lhs(30, data.bounds, seed=0)
+        if cls is Kriging:
+            assert fb.info["neg_log_likelihood"] <= fs.info["neg_log_likelihood"] + 1e-3
+        assert np.allclose(fb.info["theta"], fs.info["theta"], rtol=1e-4)
+        assert torch.allclose(fb.predict(Xt)[0], fs.predict(Xt)[0], rtol=1e-5, atol=1e-6)
+
+
+def _rebuilt(model: AR1GP, X: torch.Tensor, Y: torch.Tensor) -> AR1GP:
+    xs, s = model.split_inputs(X)
+    ys = (Y.squeeze(-1) - model.offset) / model.scale
+    return AR1GP(
+        model.params,
+        torch.cat([model.train_X, xs]),
+        torch.cat([model.train_s, s]),
+        torch.cat([model.train_y, ys]),
+        model.lower,
+        model.span,
+        model.offset,
+        model.scale,
+        model.chain_levels,
+        model.mu,
+        model.mean_uncertainty,
+    )
+
+
+@pytest.mark.parametrize("mean_uncertainty", [False, True])
+def test_block_cholesky_fantasy_equals_rebuilt_model(mean_uncertainty: bool) -> None:
+    fitted = CoKriging(device="cpu", mean_uncertainty=mean_uncertainty).fit(make_data(branin_problem(), 12, 6, seed=2))
+    model = fitted.model
+    assert isinstance(model, AR1GP) and fitted.info["jitter"] == 0.0
+    X1 = torch.tensor([[0.15, 5.0, 0.5], [6.2, 10.0, 1.0]], dtype=D64)
+    Y1 = torch.tensor([[1.0], [-2.0]], dtype=D64)
+    X2 = torch.tensor([[3.3, 1.0, 1.0]], dtype=D64)
+    Y2 = torch.tensor([[0.5]], dtype=D64)
+    fast = model.condition_on_observations(X1, Y1).condition_on_observations(X2, Y2)
+    slow = _rebuilt(_rebuilt(model, X1, Y1), X2, Y2)
+    Xt = fitted.inputs(lhs(7, torch.tensor([[-5.0, 0.0], [10.0, 15.0]], dtype=D64), seed=1))
+    for Xq in (Xt, Xt.unsqueeze(-2)):
+        a, b = fast.posterior(Xq), slow.posterior(Xq)
+        assert torch.allclose(a.mean, b.mean, rtol=0, atol=1e-8)
+        cov_a, cov_b = a.distribution.covariance_matrix, b.distribution.covariance_matrix
+        assert torch.allclose(cov_a, cov_b, rtol=0, atol=1e-8)
+
+
+def test_fantasy_batches_share_the_base_factor() -> None:
+    """BoTorch's fantasize shapes: X (b x q x D), Y (F x b x q x 1); posterior at F x b x 1 x D."""
+    fitted = CoKriging(device="cpu").fit(make_data(branin_problem(), 12, 6, seed=2))
+    model = fitted.model
+    assert isinstance(model, AR1GP) and fitted.info["jitter"] == 0.0
+    X = torch.tensor([[[2.0, 3.0, 0.5]], [[7.0, 12.0, 1.0]], [[-1.0, 8.0, 0.5]]], dtype=D64)  # b = 3, q = 1
+    Y = torch.randn(4, 3, 1, 1, generator=torch.Generator().manual_seed(0), dtype=D64)
+    fantasy = model.condition_on_observations(X, Y)
+    assert fantasy.batch_shape == torch.Size([4, 3])
+    Xt = 15.0 * torch.rand(4, 3, 1, 2, generator=torch.Generator().manual_seed(1), dtype=D64) - torch.tensor([5.0, 0])
+    Xt = torch.cat([Xt, torch.ones_like(Xt[..., :1])], -1)
+    post = fantasy.posterior(Xt)
+    for f in range(4):
+        for b in range(3):
+            one = _rebuilt(model, X[b], Y[f, b]).posterior(Xt[f, b])
+            assert torch.allclose(post.mean[f, b], one.mean, rtol=0, atol=1e-8)
+            assert torch.allclose(post.variance[f, b], one.variance, rtol=0, atol=1e-8)
+
+
+def test_predict_uses_marginal_variances_only(branin_data: Dataset) -> None:
+    fitted = Kriging(device="cpu").fit(branin_data)
+    Xt = lhs(40, branin_data.bounds, seed=3)
+    joint = fitted.model.posterior(Xt)
+    mean, var = fitted.predict(Xt)
+    assert torch.allclose(mean, joint.mean.squeeze(-1), atol=1e-10)
+    assert torch.allclose(var, joint.variance.squeeze(-1), atol=1e-10)
+    many = lhs(20000, branin_data.bounds, seed=4)  # a 20000 x 20000 covariance would need 3.2 GB
+    m, v = fitted.predict(many)
+    assert m.shape == v.shape == (20000,) and bool(torch.isfinite(v).all())
+
+
+def _single(X: torch.Tensor, values: torch.Tensor) -> Dataset:
+    high = Fidelity("high", 1.0, 1.0)
+    obs = [Observation((float(x),), "high", float(v)) for x, v in zip(X, values, strict=True)]
+    return Dataset(torch.tensor([[0.0], [1.0]], dtype=D64), (high,), obs)
+
+
+def test_huge_finite_values_fit_without_overflow() -> None:
+    X = torch.linspace(0, 1, 9, dtype=D64)
+    values = 1e200 * torch.sin(6 * X) + 1e200
+    fitted = Kriging(device="cpu").fit(_single(X, values))
+    assert np.isfinite(fitted.info["neg_log_likelihood"]) and np.isfinite(fitted.info["mu"])
+    mean, _ = fitted.predict(X.unsqueeze(-1))
+    assert torch.allclose(mean / 1e200, values / 1e200, rtol=0, atol=1e-6)
+    values[3] = -1.5e308  # max - min exceeds the float64 range: the range is taken in halves
+    fitted = Kriging(device="cpu").fit(_single(X, values))
+    assert np.isfinite(fitted.info["neg_log_likelihood"]) and np.isfinite(fitted.info["mu"])
+    assert bool(torch.isfinite(fitted.predict(X.unsqueeze(-1))[0]).all())
