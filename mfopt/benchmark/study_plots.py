@@ -2,7 +2,8 @@
 
 - ``good_share.png``: for each of ``B_h^r``, ``B^r``, ``LCC_0.4``, ``LCC_0.95``, ``R̄²_L`` and
   ``CC`` (the paper's Figures 7-12 style), the instances binned by the feature (averaged over the
-  repetitions; 6 equal-count bins, fewer when values repeat) and the share of each bin where
+  repetitions; one bin per value when there are at most 6 distinct values, else 6 equal-count
+  bins) and the share of each bin where
   Kriging is good and where Co-Kriging is good.
 - ``instance_space.png``: the Eq. 21 projection (:mod:`mfopt.benchmark.projection`), one panel
   coloured by the label class and one per detector coloured by its majority decision over the
@@ -31,9 +32,15 @@ BINNED: tuple[tuple[str, str], ...] = (
 CLASS_COLOURS = {IGNORE: "tab:red", USE: "tab:blue", "both": "tab:green", "neither": "tab:gray"}
 
 
-def _bins(values: np.ndarray, n_bins: int = 6) -> np.ndarray:
-    edges = np.unique(np.nanquantile(values, np.linspace(0.0, 1.0, n_bins + 1)))
-    return edges if len(edges) > 1 else np.array([edges[0], edges[0] + 1e-9])
+def _bins(values: np.ndarray, n_bins: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """``(bin index per value, bin centres)``: one bin per distinct value when there are at most
+    ``n_bins`` of them, else equal-count bins (quantile edges)."""
+    distinct = np.unique(values)
+    if len(distinct) <= n_bins:
+        return np.searchsorted(distinct, values), distinct
+    edges = np.unique(np.quantile(values, np.linspace(0.0, 1.0, n_bins + 1)))
+    which = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
+    return which, 0.5 * (edges[:-1] + edges[1:])
 
 
 def good_share(instances: Sequence[InstanceResult], path: Path) -> Path:
@@ -55,15 +62,14 @@ def good_share(instances: Sequence[InstanceResult], path: Path) -> Path:
         if not ok.any():
             ax.text(0.5, 0.5, "no finite values", ha="center", transform=ax.transAxes)
             continue
-        edges = _bins(x[ok])
-        which = np.clip(np.searchsorted(edges, x[ok], side="right") - 1, 0, len(edges) - 2)
+        which, bin_centres = _bins(x[ok])
         centres, k_share, c_share, counts = [], [], [], []
         inst_ok = [inst for inst, keep in zip(labelled, ok, strict=True) if keep]
-        for b in range(len(edges) - 1):
+        for b, centre in enumerate(bin_centres):
             members = [inst for inst, w in zip(inst_ok, which, strict=True) if w == b]
             if not members:
                 continue
-            centres.append(0.5 * (edges[b] + edges[b + 1]))
+            centres.append(float(centre))
             k_share.append(np.mean([m.label.a_good for m in members if m.label]))
             c_share.append(np.mean([m.label.b_good for m in members if m.label]))
             counts.append(len(members))
