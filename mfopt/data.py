@@ -115,6 +115,8 @@ class Candidate:
     id: int | None = None
     iteration: int = 0
     params: Mapping[str, Any] | None = field(default=None, hash=False)
+    #: the id of the study that asked it (set by ``Study.ask``; ``tell`` refuses another study's)
+    study: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -294,7 +295,7 @@ class Study:
                 self._close_run("finished")
             return []
         self._hand_out(batch)
-        return batch
+        return [replace(c, study=self.study_id) for c in batch]
 
     def _hand_out(self, batch: Sequence[Candidate]) -> None:
         if self.store.meta().get("status") != "running":
@@ -366,6 +367,10 @@ class Study:
             candidate = found
         if not isinstance(candidate, Candidate):
             raise MfoptError(f"tell() takes a Candidate or its id, got {type(candidate).__name__} {candidate!r}")
+        if candidate.study is not None and candidate.study != self.study_id:
+            raise MfoptError(
+                f"candidate {candidate.id} was asked by study {candidate.study}, not by this one ({self.study_id})"
+            )
         known = self._pending(candidate.id) if candidate.id is not None else None
         if known is None:
             raise MfoptError(f"candidate {candidate.id} was not asked by this study, or was already told")

@@ -30,8 +30,13 @@ def test_telling_a_candidate_of_another_study_is_an_error(tmp_path: Path) -> Non
     one = Study({"budget": {"max_evaluations": 5}, "run": {"seed": 1}}, problem=hf_problem(), run_dir=tmp_path / "a")
     two = Study({"budget": {"max_evaluations": 5}, "run": {"seed": 2}}, problem=hf_problem(), run_dir=tmp_path / "b")
     a, b = one.ask(), two.ask()
-    with pytest.raises(MfoptError, match=r"candidate 1 was not asked by this study .*x="):
+    with pytest.raises(MfoptError, match=rf"candidate 1 was asked by study {two.study_id}, not by this one"):
         one.tell(b[0], 1.0)
+    same_seed = Study({"budget": {"max_evaluations": 5}, "run": {"seed": 1}}, problem=hf_problem())
+    twin = same_seed.ask()[0]
+    assert (twin.x, twin.id) == (a[0].x, a[0].id)  # the same point and id, but another study's
+    with pytest.raises(MfoptError, match="not by this one"):
+        one.tell(twin, 1.0)
     assert RunStore.open(tmp_path / "a", lock=False).observations() == []  # nothing stored
     one.tell(a[0], _f(a[0]))
     assert one.store.observations()[0].x == a[0].x
