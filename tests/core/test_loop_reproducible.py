@@ -1,10 +1,11 @@
-"""Same config and seed, same run: the bundled example run twice in two processes and once in this
-one gives identical stores (every x to the last digit, every value, the same number of
+"""Same config and seed, same run: the bundled example run in two processes (with 1 and 2 torch
+threads) and once in this one gives identical stores (every x to the last digit, every value, the same number of
 evaluations and the same result)."""
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -22,13 +23,14 @@ def _evaluations(db_path: Path) -> list[tuple]:
 def test_same_seed_gives_identical_runs_in_two_processes_and_in_this_one(tmp_path: Path) -> None:
     example = EXAMPLES / "forrester.toml"
     results = []
-    for name in ("a", "b"):
+    for name, threads in (("a", "1"), ("b", "2")):  # thread-count-dependent reductions would show
         out = subprocess.run(
             [sys.executable, "-m", "mfopt", "optimize", str(example), "--run-dir", str(tmp_path / name), "--json"],
             capture_output=True,
             text=True,
             timeout=600,
             check=False,
+            env={**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads},
         )
         assert out.returncode == 0, out.stderr
         results.append(json.loads(out.stdout))
