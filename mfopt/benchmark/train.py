@@ -8,7 +8,8 @@ of the fit, but every labelled case counts when scoring. The model is scikit-lea
 
 Cross-validation is grouped by function pair (``GroupKFold``, up to 5 folds): no pair's samples
 are in both the training and the test fold, so the reported accuracy is on pairs the model has
-not seen. The same folds also score the guideline's stored decisions for comparison.
+not seen. The same folds also score the guideline's stored decisions and the two constant
+choices (always / never use the source) for comparison.
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ def grouped_cv(data: Cases, folds: int = 5, features: Sequence[str] = FEATURES) 
     if k < 2:
         raise ValueError(f"grouped cross-validation needs at least 2 function pairs, got {n_groups}")
     learned, guideline = DetectorScore("learned"), DetectorScore("guideline")
+    always, never = DetectorScore("always"), DetectorScore("never")
     skipped = 0
     for train, test in GroupKFold(n_splits=k).split(data.X, data.y, data.groups):
         try:
@@ -114,7 +116,9 @@ def grouped_cv(data: Cases, folds: int = 5, features: Sequence[str] = FEATURES) 
             continue
         fold = _score("learned", data, test, lambda i, m=model: m.use_low(data.raw(i)))
         ref = _score("guideline", data, test, lambda i: data.instances[i].decisions[data.rep_index[i]].get("guideline"))
-        for total, part in ((learned, fold), (guideline, ref)):
+        use = _score("always", data, test, lambda i: True)
+        ignore = _score("never", data, test, lambda i: False)
+        for total, part in ((learned, fold), (guideline, ref), (always, use), (never, ignore)):
             for attr in ("cases", "decided", "correct", "use_good", "use_bad", "ignore_good", "ignore_bad"):
                 setattr(total, attr, getattr(total, attr) + getattr(part, attr))
     return {
@@ -123,6 +127,8 @@ def grouped_cv(data: Cases, folds: int = 5, features: Sequence[str] = FEATURES) 
         "grouped_by": "function pair",
         "learned_accuracy": learned.accuracy,
         "guideline_accuracy": guideline.accuracy,
+        "always_accuracy": always.accuracy,
+        "never_accuracy": never.accuracy,
         "cases_scored": learned.cases,
         "learned": learned.as_dict(),
         "guideline": guideline.as_dict(),

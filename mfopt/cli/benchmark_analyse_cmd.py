@@ -119,6 +119,7 @@ def train_command(
     )
     typer.echo(
         f"grouped {cv['folds']}-fold CV by function pair ({cv['cases_scored']} held-out cases): "
-        f"learned {_pct(cv['learned_accuracy'])}, guideline {_pct(cv['guideline_accuracy'])}"
+        f"learned {_pct(cv['learned_accuracy'])}, guideline {_pct(cv['guideline_accuracy'])}, "
+        f"always {_pct(cv['always_accuracy'])}, never {_pct(cv['never_accuracy'])}"
     )
     typer.echo(f"wrote {out}")
