@@ -143,3 +143,13 @@ def test_observers_get_frozen_snapshots(tmp_path: Path) -> None:
     assert states[-1].result().to_dict() == json.loads(json.dumps(result.to_dict()))
     assert states[-1].stop_reason == "max_evaluations"
     assert recorder.proposed[0] == 3  # the design's candidates are pending when observers hear of them
+
+
+def test_gradients_are_computed_only_when_a_model_needs_them(tmp_path: Path) -> None:
+    problem = hf_problem()  # a differentiable problem: it could give gradients
+    assert problem.has_gradients
+    result = Study({"budget": {"max_evaluations": 5}}, problem=problem, run_dir=tmp_path / "kriging").run()
+    assert result.evaluations == 5
+    kriging = RunStore.open(tmp_path / "kriging", lock=False)
+    assert all(o.gradient is None for o in kriging.observations())  # Kriging uses values only
+    kriging.close()
