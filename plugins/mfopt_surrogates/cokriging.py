@@ -37,13 +37,14 @@ RHO_BOUNDS = (-1000.0, 1000.0)
 
 def fit_difference(
     Xs: Tensor, ys: Tensor, yhat: Tensor, p: float | None, n_starts: int, seed: int, maxiter: int
-) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
     """Fit ``b = ys - ρ yhat`` (``B x n``) at ``Xs`` (``B x n x d``).
 
     ``ρ`` is profiled out exactly: for a fixed ``R``, ``ln|R|`` does not depend on ``ρ`` and ``nσ²``
     is the generalised-least-squares residual of ``ys`` on the regressors ``[1, yhat]``, so the
     optimum is that regression's slope (clipped to ``RHO_BOUNDS``) rather than a searched-for value
-    (its basin can be a needle). Returns ``h``, ``p`` (``B x d``), ``ρ`` and ``σ_b²`` (``B``).
+    (its basin can be a needle). Returns ``h``, ``p`` (``B x d``), ``ρ``, ``σ_b²`` and the
+    concentrated negative log-likelihood (``B``).
     """
     B, _, d = Xs.shape
     lower, upper = hp_box(d, p is None, H_BOUNDS_DIFF, Xs.device)
@@ -53,7 +54,7 @@ def fit_difference(
     with torch.no_grad():
         fit = problem.nll(best, torch.arange(B, device=Xs.device))
     h, pp = split_hp(best, d, p)
-    return h, pp, fit.beta[:, 1], fit.sigma2
+    return h, pp, fit.beta[:, 1], fit.sigma2, fit.nll
 
 
 class CoKriging(Kriging):
@@ -97,11 +98,15 @@ class CoKriging(Kriging):
         scaling = Scaling.of(datasets, self.device)
         Xs = [scaling.inputs(torch.stack([X for X, _ in lv])) for lv in per_level]
         ys = [scaling.outputs(torch.stack([y for _, y in lv])) for lv in per_level]
-        params = self._stage_one(Xs[0], ys[0])
+        params, nll = self._stage_one(Xs[0], ys[0])
+        nlls = [nll]
         for k in range(1, len(fids)):
             yhat = self._lower_values(params, Xs, ys, k)
-            h, p, r, sigma2 = fit_difference(Xs[k], ys[k], yhat, self.p, self.n_starts, self.seed + k, self.maxiter)
+            h, p, r, sigma2, nll = fit_difference(
+                Xs[k], ys[k], yhat, self.p, self.n_starts, self.seed + k, self.maxiter
+            )
             params = _append(params, h, p, sigma2, r)
+            nlls.append(nll)
         model = _model(params, Xs, ys, scaling, tuple(f.level for f in fids), self.mean_uncertainty)
         seconds = (time.perf_counter() - start) / len(datasets)
         levels = {f.name: f.level for f in fids}
@@ -114,6 +119,7 @@ class CoKriging(Kriging):
                 "p": params.p[i].tolist(),
                 "sigma2": (params.sigma2[i] * scaling.scale[i] ** 2).tolist(),
                 "rho": params.rho[i].tolist(),
+                "neg_log_likelihood": [float(v[i]) for v in nlls],
                 "mu": float(scaling.offset[i] + scaling.scale[i] * model.mu[i]),
                 "jitter": float(model.jitter[i]),
                 "device": str(self.device),
@@ -122,9 +128,10 @@ class CoKriging(Kriging):
             out.append(FittedSurrogate(model.select(i), fids[-1].name, levels, True, info))
         return out
 
-    def _stage_one(self, Xs: Tensor, ys: Tensor) -> AR1Params:
+    def _stage_one(self, Xs: Tensor, ys: Tensor) -> tuple[AR1Params, Tensor]:
         h, p, fit = fit_correlation(Xs, ys, self.p, self.n_starts, self.seed, self.maxiter)
-        return AR1Params(h.unsqueeze(-2), p.unsqueeze(-2), fit.sigma2.unsqueeze(-1), h.new_zeros(h.shape[0], 0))
+        sigma2 = fit.sigma2.unsqueeze(-1)
+        return AR1Params(h.unsqueeze(-2), p.unsqueeze(-2), sigma2, h.new_zeros(h.shape[0], 0)), fit.nll
 
     def _lower_values(self, params: AR1Params, Xs: list[Tensor], ys: list[Tensor], k: int) -> Tensor:
         """``ŷ_{k-1}(X_k)`` (``B x n_k``): the chain-so-far prediction, or the observed lower values."""
