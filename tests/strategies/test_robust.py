@@ -53,6 +53,11 @@ def shifted(X: Tensor) -> Tensor:
     return forrester(X) + 2.0
 
 
+def scaled(X: Tensor) -> Tensor:
+    """A helpful cheap source the AR1 model represents exactly: half the Forrester function."""
+    return 0.5 * forrester(X)
+
+
 def harmful_problem() -> FunctionProblem:
     fids = [Fidelity("low", 0.5, 0.1), Fidelity("high", 1.0, 1.0)]
     return FunctionProblem("harmful", [[0.0], [1.0]], {"low": negated, "high": forrester}, fids, -6.0207)
@@ -162,7 +167,7 @@ def test_after_k_cheap_iterations_the_next_proposal_is_a_target_point() -> None:
 
 def test_three_fidelities_are_judged_each_on_its_own() -> None:
     fids = [Fidelity("bad", 0.2, 0.05), Fidelity("good", 0.5, 0.1), Fidelity("high", 1.0, 1.0)]
-    fns = {"bad": negated, "good": shifted, "high": forrester}
+    fns = {"bad": negated, "good": scaled, "high": forrester}
     problem = FunctionProblem("three", [[0.0], [1.0]], fns, fids, -6.0207)
     config = _config({"design": {"samples": {"high": 4}, "seed": 1}})
     strategy = _robust(config, problem)
@@ -172,6 +177,10 @@ def test_three_fidelities_are_judged_each_on_its_own() -> None:
     proposal = strategy.propose(state)
     by_source = {d.source: d for d in proposal.decisions}
     assert set(by_source) == {"bad", "good"}
-    assert by_source["good"].features["loo_advantage"] != by_source["bad"].features["loo_advantage"]
+    assert by_source["good"].features["loo_advantage"] > by_source["bad"].features["loo_advantage"]
+    good, bad = by_source["good"], by_source["bad"]
+    assert good.features["evidence_score"] > bad.features["evidence_score"]
+    assert good.use_low and good.reason.startswith("gate open for 'good'")
+    assert bad.reason.startswith("gate ") and "for 'bad'" in bad.reason
     assert all(repr(n) in d.reason for n, d in by_source.items())  # each verdict names its own source
     assert set(proposal.info["evidence"]) == {"bad", "good"}
