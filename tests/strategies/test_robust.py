@@ -184,3 +184,25 @@ def test_three_fidelities_are_judged_each_on_its_own() -> None:
     assert bad.reason.startswith("gate ") and "for 'bad'" in bad.reason
     assert all(repr(n) in d.reason for n, d in by_source.items())  # each verdict names its own source
     assert set(proposal.info["evidence"]) == {"bad", "good"}
+
+
+def test_a_resumed_study_rescores_the_target_points_proposed_before(tmp_path: Path) -> None:
+    """Ask/tell a few iterations, close, resume in a new study (a new strategy, no memory): the
+    prequential evidence counts every target point proposed after the design, refitted from the store."""
+    problem = bifidelity_problem()
+    config = _config({"budget": {"total": 9.0}, "design": {"samples": {"low": 5, "high": 3}, "seed": 1}})
+    told_hf = 0
+    with Study(config, run_dir=tmp_path, problem=problem) as study:
+        for _ in range(6):
+            batch = study.ask()
+            for c in batch:
+                y = float(problem.evaluate(torch.tensor([c.x], dtype=torch.float64), c.fidelity)[0])
+                study.tell(c, y)
+                told_hf += c.fidelity == "high" and c.iteration >= 1
+    assert told_hf >= 1
+    with Study(config, run_dir=tmp_path, problem=problem, resume=True) as resumed:
+        batch = resumed.ask()
+        assert batch
+        last = resumed.store.decisions()[-1].decision
+    assert last.features["preq_points"] == told_hf
+    assert math.isfinite(last.features["preq_advantage"])
