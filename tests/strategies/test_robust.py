@@ -146,12 +146,12 @@ def test_the_gate_closes_on_a_harmful_source_and_stays_near_hf_only(tmp_path: Pa
     assert all("rule" in it["info"] for it in iterations)
 
 
-def test_after_k_cheap_iterations_the_next_proposal_is_a_target_point() -> None:
-    """Three cheap-only iterations in a row: the next proposal is a target evaluation (by the
-    spending rule while the gate is open, by the high-fidelity-only loop while it is closed), and
-    the stored decision reports the run length."""
+def test_spending_control_forces_a_target_point_after_k_cheap_iterations() -> None:
+    """A helpful cheap source (half the target: co-kriging represents it exactly), gate open: after
+    three cheap-only iterations the next proposal is a target evaluation at the fused model's
+    mean minimiser, whatever the acquisition prefers, and the stored decision says so."""
     fids = [Fidelity("low", 0.5, 0.1), Fidelity("high", 1.0, 1.0)]
-    problem = FunctionProblem("helpful", [[0.0], [1.0]], {"low": shifted, "high": forrester}, fids, -6.0207)
+    problem = FunctionProblem("helpful", [[0.0], [1.0]], {"low": scaled, "high": forrester}, fids, -6.0207)
     config = _config({"strategy": {"name": "robust", "max_cheap_run": 3}})
     strategy = _robust(config, problem)
     design = strategy.design(make_state(problem, strategy, iteration=0))
@@ -161,7 +161,11 @@ def test_after_k_cheap_iterations_the_next_proposal_is_a_target_point() -> None:
     proposal = strategy.propose(state)
     assert [c.fidelity for c in proposal.candidates] == ["high"]
     assert proposal.info["cheap_run"] == 3
-    assert proposal.decisions[0].detector == "robust" and "cheap-only iterations" in proposal.decisions[0].reason
+    assert proposal.decisions[0].use_low and proposal.decisions[0].detector == "robust"
+    assert proposal.info["rule"].startswith("spending control (3 cheap-only iterations in a row")
+    assert "Rule applied: spending control" in proposal.decisions[0].reason
+    x = proposal.candidates[0].x[0]
+    assert abs(x - 0.7572) < 0.02  # the minimiser of f_h, which the fused model knows from the cheap data
     assert proposal.info["predictions"][0]["shadow"]  # the prequential record of the new target point
 
 
