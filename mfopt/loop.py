@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from mfopt.components import build_executor, build_problem
+from mfopt.components import build_executor, build_problem, check_study
 from mfopt.config import StudyConfig, parse_config
 from mfopt.data import Candidate, Dataset, Decision, Fidelity, Observation, Status
 from mfopt.errors import ConfigError, MfoptError, PluginError
@@ -112,6 +112,7 @@ class Study:
         self.config = config if isinstance(config, StudyConfig) else parse_config(config, source)
         self.source = source
         self.pm = plugin_manager or get_plugin_manager()
+        check_study(self.config, self.pm, source)  # device and executor, whatever the strategy
         self.problem = problem if problem is not None else build_problem(self.config, self.pm, source)
         self.space: SearchSpace = self.problem.space
         self.strategy: Strategy = build_strategy(self.config, self.problem, self.pm, source)

@@ -124,3 +124,11 @@ def test_a_third_party_strategy_drives_a_study_through_the_seam(tmp_path: Path) 
     assert all(math.isinf(s.remaining_budget) and s.evaluations_left >= 1 for s in strategy.seen)
     assert [it["surrogate"] for it in study.store.iterations()] == ["grid"] * 4
     study.close()
+
+
+def test_a_third_party_strategy_study_checks_its_executor_before_the_store(tmp_path: Path) -> None:
+    pm = PluginManager([("grid-plugin", _GridPlugin())])
+    config = {"budget": {"max_evaluations": 6}, "strategy": {"name": "grid"}, "executor": {"name": "proces"}}
+    with pytest.raises(ConfigError, match=r"\[executor\]\.name"):
+        Study(config, problem=hf_problem(), plugin_manager=pm, run_dir=tmp_path / "run")
+    assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
