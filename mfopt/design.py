@@ -1,4 +1,5 @@
-"""Initial designs: maximin Latin hypercubes and nested maximin subsets (REFERENCE §3).
+"""Initial designs: maximin Latin hypercubes and nested maximin subsets, as in the protocol
+of Andrés-Thió, Muñoz & Smith-Miles (2024, arXiv:2403.08118).
 
 SciPy's ``qmc.LatinHypercube`` draws the random LHS; its built-in optimisers target discrepancy,
 not the maximin distance the paper's protocol uses, so the small Morris–Mitchell swap optimiser

@@ -4,7 +4,7 @@ The study records the verdict of every registered detector (default options) plu
 :data:`VARIANTS` (registered detectors with other options, e.g. Toal's conservative ``CC >= 0.9``).
 A detector that fails on a sample records ``None`` (no decision); its error is kept in ``errors``.
 The features are the union of the features the decisions report (the ``guideline`` detector
-reports the full mapping of REFERENCE §4) plus the two landscape features of :mod:`mfopt.benchmark.ela`.
+reports every feature of Andrés-Thió et al. 2024) plus the two landscape features of :mod:`mfopt.benchmark.ela`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The gradient-only definiteness experiment (Wilke 2024, arXiv 2404.14456; REFERENCE §8) under three readings.
+"""The gradient-only definiteness experiment (Wilke 2024, arXiv:2404.14456) under three readings.
 
 The seed claims "'g' surrogates are positive definite in all cases, 'f' and 'f-g' can be negative
 definite for mini-batches of 3 and 30". Without the full paper "definite" has several readings; each
@@ -48,7 +48,7 @@ POINTS = np.linspace(-2.0, 2.0, 121)
 
 @dataclass(frozen=True)
 class Settings:
-    """Every choice of the experiment (the defaults are REFERENCE §8's protocol plus the stated choices)."""
+    """Every choice of the experiment (defaults: the seed paper's protocol plus the stated choices)."""
 
     trials: int = 200
     seed: int = 0

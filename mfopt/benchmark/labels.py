@@ -1,4 +1,5 @@
-"""Per-instance "good" labels of two models from their paired test correlations (REFERENCE §3).
+"""Per-instance "good" labels of two models from their paired test correlations
+(Andrés-Thió, Muñoz & Smith-Miles 2024, arXiv:2403.08118).
 
 With ``a``, ``b`` the correlations of model A and model B over the repetitions (paired by seed)
 and ``x = a - b + 0.001`` (A's margin over B, given the 0.001 tolerance):

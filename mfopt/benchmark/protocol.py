@@ -1,4 +1,5 @@
-"""The paper's per-instance surrogate protocol (REFERENCE §3), over registries only.
+"""The per-instance surrogate protocol of Andrés-Thió, Muñoz & Smith-Miles (2024,
+arXiv:2403.08118), over registries only.
 
 For each repetition ``r = 1..R`` (seed ``seed + r``): a nested maximin design (``X_h ⊆ X_l``), the
 problem's LF/HF values there, a test set of ``1000·d`` Latin-hypercube points; every named surrogate

@@ -1,4 +1,5 @@
-"""Study suites: which function pairs, and which ``(n_h, n_l)`` budgets per pair (REFERENCE §3).
+"""Study suites: which function pairs, and which ``(n_h, n_l)`` budgets per pair
+(Andrés-Thió, Muñoz & Smith-Miles 2024, arXiv:2403.08118).
 
 - ``paper`` budgets: ``n_l ∈ {4, 8, 12, 16, 20}·d``, ``n_h ∈ {2, 4, …, 20}·d``, ``n_h <= n_l``:
   the paper's 30 combinations per pair.
@@ -6,7 +7,7 @@
   combinations for quick looks.
 
 Suites: ``smoke`` (four 1-D pairs and one 2-D pair with ``small`` budgets, minutes on two cores),
-``paper-literature`` (:data:`LITERATURE_PAIRS`, the 146 literature pairs of REFERENCE §6 that the
+``paper-literature`` (:data:`LITERATURE_PAIRS`, the 146 literature pairs of Andrés-Thió et al. 2024 that the
 paper's reference benchmark implements), ``paper-solar`` (``SOLAR0.10`` … ``SOLAR0.90``; needs
 the SOLAR executable), or the path of a text file: one pair name (or ``module:function`` problem
 factory) per line, run with the ``--budgets`` combinations, or ``pair n_h n_l`` for one instance
@@ -29,7 +30,7 @@ _A = tuple(f"{a / 10:.2f}" for a in range(11))
 _WANG = tuple(
     f"WangRastrigin-d{d}-error{e}-phi{phi}" for d in (10, 5) for e in (1, 2, 3, 4) for phi in (1000, 5000, 9000)
 )
-#: The literature pairs of the paper's reference benchmark (REFERENCE §6), as registered by the
+#: The literature pairs of the paper's benchmark (Andrés-Thió et al. 2024; bifiEBBbenchmarks), as registered by the
 #: first-party problems plugin. Pairs the project adds beyond that set (Borehole, Park91a, the
 #: BoTorch augmented Hartmann, mf-prior-bench Hartmann, Mikkola's harmful pairs) are not in it.
 LITERATURE_PAIRS: tuple[str, ...] = (

@@ -1,4 +1,4 @@
-"""``mfopt compare``: the paper's surrogate protocol on one instance (REFERENCE §3)."""
+"""``mfopt compare``: the surrogate protocol of Andrés-Thió et al. (2024) on one instance."""
 
 from __future__ import annotations
 
