@@ -1,4 +1,4 @@
-"""Low-fidelity harm features from the training sample only (REFERENCE §4, Andrés-Thió et al. 2024,
+"""Low-fidelity harm features from the training sample only (Andrés-Thió, Muñoz & Smith-Miles 2024, arXiv:2403.08118,
 Appendix A), as a flat ``name -> float`` mapping with stable names.
 
 Written with numpy by hand because no library computes these exact definitions: the weighted
@@ -129,7 +129,7 @@ def budget_features(n_high: int, n_low: int, d: int) -> dict[str, float]:
 
 
 def sample_features(sample: PairedSample) -> dict[str, float]:
-    """Every feature of REFERENCE §4 for a matched sample (names in the module docstring)."""
+    """Every feature of Andrés-Thió et al. (2024) for a matched sample (names in the module docstring)."""
     n, d = sample.n, sample.dim
     yl, yh = sample.y_low, sample.y_high
     out: dict[str, float] = {"n": float(n)}

@@ -2,7 +2,7 @@
 
 :data:`GUIDELINE` is the paper's §3.4 (Andrés-Thió et al. 2024) with ``LCC = LCC^{0.2^{1/d}}``
 (feature names ``LCC_root_*``); :data:`GUIDELINE_CODE` is the reference code's
-``AdaptiveCoKriging`` variant (REFERENCE §5), read with the same radius. A condition on a NaN
+``AdaptiveCoKriging`` variant (the authors' bifiEBBmethods code), read with the same radius. A condition on a NaN
 feature is not met, so an undefined feature never triggers a rule; the last rule of each set is
 the complement of the one before it and decides whatever is left.
 """

@@ -2,7 +2,7 @@
 
 :func:`paired_sample` matches the cheap source's and the target's successful observations by
 identical ``x`` (the nested designs give ``X_h ⊆ X_l``, so normally every HF point is matched)
-and scales the inputs to ``[0, 1]^d`` with the dataset's bounds (REFERENCE §4).
+and scales the inputs to ``[0, 1]^d`` with the dataset's bounds (Andrés-Thió et al. 2024, Appendix A).
 """
 
 from __future__ import annotations
