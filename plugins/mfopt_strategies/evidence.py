@@ -7,7 +7,7 @@ multi-fidelity (MF) model that fuses one cheap source, on the target's points:
   of +1 (helps), -1 (harmful) or 0 (no evidence). The vote is 0 when the rule that fired is a
   budget rule (``B_h^r``, ``n_h = n_l``: they say how much data there is, not whether the source
   is good) or a local-correlation rule while most neighbourhoods hold a single point (then every
-  ``LCC`` is 0 by construction, REFERENCE §4 edge cases);
+  ``LCC`` is 0 by construction; Andrés-Thió et al. 2024, arXiv:2403.08118, Appendix A);
 - **leave-one-out cross-validation** of both models on the target's points, in closed form
   (Dubrule 1983: with ``M = [[C, 1], [1ᵀ, 0]]`` the kriging system with its constant mean
   re-estimated, the LOO residual of point ``i`` is ``[M⁻¹ (y, 0)]_i / [M⁻¹]_ii`` and its variance
@@ -141,7 +141,7 @@ def loo_advantage(sf: FittedSurrogate, mf: FittedSurrogate, floor: float) -> tup
 
 def neighbourhood_sizes(X: Tensor, bounds: Tensor) -> list[int]:
     """How many paired points (itself included) each paired point's LCC neighbourhood holds
-    (radius ``0.2^{1/d}·√d`` in the unit box, REFERENCE §4)."""
+    (radius ``0.2^{1/d}·√d`` in the unit box, Andrés-Thió et al. 2024)."""
     if X.shape[0] == 0:
         return []
     d = X.shape[1]
