@@ -1,4 +1,4 @@
-"""Disturbance-based bi-fidelity pairs (Andrés-Thió et al. 2022; REFERENCE §6).
+"""Disturbance-based bi-fidelity pairs (Andrés-Thió, Muñoz & Smith-Miles 2022, INFORMS J. Comput. 34(6)).
 
 ``f_l(x) = f_h(x) + m(x) g(t)`` with ``D = ||ub - lb||``, ``t = ||x - lb|| / D`` and
 ``g(t) = A (f_max - f_min) cos(2 pi F t) sin(2 pi F t^2)``. The weight ``m`` is 0 outside the disturbed

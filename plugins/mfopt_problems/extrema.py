@@ -1,6 +1,6 @@
 """Estimates of ``f_min`` and ``f_max`` of a function over its box, computed once and cached.
 
-Disturbance-based pairs scale their disturbance by ``f_max - f_min`` of the HF (REFERENCE §6). Few
+Disturbance-based pairs scale their disturbance by ``f_max - f_min`` of the HF (Andrés-Thió et al. 2022). Few
 functions have a known maximum, so both are estimated by a seeded search: a Latin hypercube of
 ``min(20000, 2000 d)`` points evaluated in one batch, then L-BFGS-B (SciPy, numerical gradients so any
 callable works) from the three best points for each extreme. A known minimum, when given, replaces the

@@ -1,4 +1,4 @@
-"""Every literature bi-fidelity pair (REFERENCE §6), gathered from the per-dimension modules.
+"""Every literature bi-fidelity pair (Andrés-Thió et al. 2024), gathered from the per-dimension modules.
 
 Default fidelities of every pair: ``low`` (level 0.5, cost 0.1) and ``high`` (level 1, cost 1);
 a problem.toml overrides costs with ``[problem.costs]``. Parametric families are registered for

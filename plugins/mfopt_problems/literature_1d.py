@@ -1,4 +1,4 @@
-"""One-dimensional literature pairs (REFERENCE §6, d = 1).
+"""One-dimensional literature pairs (Andrés-Thió et al. 2024, d = 1).
 
 Definitions as in the bi-fidelity benchmark of Andrés-Thió et al. (2022), which collects them from
 Forrester et al. (2007) / Song et al. (2019) / Toal (2015) (``SongToalForretal{a}``), Liu et al. (2016)

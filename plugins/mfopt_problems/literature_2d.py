@@ -1,4 +1,4 @@
-"""Two-dimensional literature pairs (REFERENCE §6, d = 2).
+"""Two-dimensional literature pairs (Andrés-Thió et al. 2024, d = 2).
 
 Branin family (Toal 2015; Song et al. 2019; Liu et al. 2016; Dong et al. 2015; Shi et al. 2020), the
 Currin exponential pair of Xiong et al. (2013), March & Willcox (2012) Rosenbrock pairs, Toal's Paciorek

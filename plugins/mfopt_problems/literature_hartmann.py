@@ -1,4 +1,4 @@
-"""Hartmann-based pairs (REFERENCE §6, d = 3, 4, 6).
+"""Hartmann-based pairs (Andrés-Thió et al. 2024, d = 3, 4, 6).
 
 ``H(x) = -sum_i alpha_i exp(-sum_j beta_ij (x_j - p_ij)^2)`` on [0, 1]^d with the standard constants
 (Hartmann 1973; Dixon & Szegö 1978; as tabulated by Surjanovic & Bingham's Virtual Library of

@@ -1,4 +1,4 @@
-"""Literature pairs in d = 3, 4, 5, 6, 8, 10 and 20 (REFERENCE §6), Hartmann and Rastrigin aside.
+"""Literature pairs in d = 3, 4, 5, 6, 8, 10 and 20 (Andrés-Thió et al. 2024), Hartmann and Rastrigin aside.
 
 Park (1991) functions as used by Xiong et al. (2013) and Shi et al. (2020), Colville (Song et al.
 2019), Woods (Rajnarayan et al. 2008), Rosenbrock (Shi et al. 2020), Trid (Toal 2015), Dette &

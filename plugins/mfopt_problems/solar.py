@@ -1,4 +1,4 @@
-"""SOLAR (Garneau 2015; REFERENCE §7) through an installed ``solar`` executable.
+"""SOLAR (Garneau 2015; code at github.com/bbopt/solar) through an installed ``solar`` executable.
 
 mfopt never vendors or builds SOLAR. The executable comes from the factory option ``executable``
 (``[problem] executable = "/path/to/solar"``), else the environment variable ``MFOPT_SOLAR``, else
@@ -56,7 +56,7 @@ class SolarProblem(Problem):
     """SOLAR problem 10 at two fidelities; evaluations are subprocess runs (no gradients)."""
 
     has_gradients = False
-    optimum = None  # best known 42.416671 (REFERENCE §7), not a proven optimum
+    optimum = None  # best known 42.416671 (SOLAR problem 10), not a proven optimum
 
     def __init__(self, executable: str, low_fidelity: float = 0.5, timeout: float = 600.0, name: str = "solar"):
         if not 0.0 < low_fidelity < 1.0:
