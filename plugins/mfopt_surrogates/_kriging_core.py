@@ -1,4 +1,5 @@
-"""Correlation, Cholesky and the SciPy multi-start search shared by the surrogates (REFERENCE §1-2).
+"""Correlation, Cholesky and the SciPy multi-start search shared by the surrogates
+(Jones 2001; Forrester, Sóbester & Keane 2007).
 
 Everything works on scaled data (inputs in ``[0, 1]^d``, outputs scaled by the HF sample range)
 and is batched: a leading ``batch`` shape broadcasts through every function. The Kriging and

@@ -1,4 +1,5 @@
-"""The concentrated likelihood of Kriging and Co-Kriging and its multi-start maximisation (REFERENCE §1-2).
+"""The concentrated likelihood of Kriging and Co-Kriging and its multi-start maximisation
+(Jones 2001; Forrester, Sóbester & Keane 2007).
 
 Per fit, the per-dimension distances between the training points are computed ONCE
 (:class:`Distances`): for a fixed exponent ``p`` they are ``|x_ik - x_jk|^p`` (squared for the

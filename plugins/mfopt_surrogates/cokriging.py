@@ -1,4 +1,4 @@
-"""AR1 Co-Kriging (Kennedy & O'Hagan 2000; Forrester et al. 2007; REFERENCE §2), K >= 2 levels.
+"""AR1 Co-Kriging (Kennedy & O'Hagan 2000; Forrester, Sóbester & Keane 2007), K >= 2 levels.
 
 Two-stage (recursive, Le Gratiet 2014) training on scaled data (inputs ``[0, 1]^d``, outputs by
 the HF sample range, the same scaling for every level):
@@ -29,7 +29,7 @@ from mfopt_surrogates._likelihood import Distances, Problem, maximise
 from mfopt_surrogates.gp_model import AR1GP, AR1Params
 from mfopt_surrogates.kriging import Kriging, Scaling, check_data, fit_correlation, hp_box, split_hp
 
-#: log10 θ of the difference model: REFERENCE §2 says ``[-3, 3]``; the lower end is ``-6`` as for
+#: log10 θ of the difference model: the authors' bifiEBBmethods code uses ``[-3, 3]``; the lower end is ``-6`` as for
 #: :data:`~mfopt_surrogates.kriging.H_BOUNDS` (smooth differences in many dimensions).
 H_BOUNDS_DIFF = (-3.0, 3.0)
 RHO_BOUNDS = (-1000.0, 1000.0)

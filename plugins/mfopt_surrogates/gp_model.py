@@ -5,7 +5,7 @@ levels). With ``f_0 = δ_0`` and ``f_k = ρ_k f_{k-1} + δ_k`` (independent ``δ
 
     k((x, s), (x', t)) = Σ_{j ≤ min(s, t)} A[s, j] A[t, j] σ_j² R_j(x, x'),   A[s, j] = Π_{i=j+1..s} ρ_i,
 
-which for two levels is REFERENCE §2's ``ρ^{s+t} σ_l² r_l + [s = t = 1] σ_b² r_b``. Predictions are
+which for two levels is Forrester et al.'s (2007) ``ρ^{s+t} σ_l² r_l + [s = t = 1] σ_b² r_b``. Predictions are
 the closed-form kriging equations (``μ + cᵀC⁻¹(y - 1μ)``, covariance ``k(x, x') - cᵀC⁻¹c'``,
 optionally plus Jones' constant-mean term ``u uᵀ / 1ᵀC⁻¹1`` with ``u = 1 - cᵀC⁻¹1``).
 

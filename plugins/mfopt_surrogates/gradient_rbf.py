@@ -1,4 +1,4 @@
-"""Gradient-only GP surrogate (Wilke 2024, arXiv 2404.14456; REFERENCE §8) as an mfopt surrogate.
+"""Gradient-only GP surrogate (Wilke 2024, arXiv:2404.14456) as an mfopt surrogate.
 
 A zero-mean GP with the squared-exponential (Gaussian RBF) kernel ``σ² exp(-Σ_k (x_k - x'_k)² / 2ℓ_k²)``
 (``ε_k = 1 / 2ℓ_k²`` in the RBF notation) has the joint covariance of ``[f, ∂f/∂x_1..d]`` given

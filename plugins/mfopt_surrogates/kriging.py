@@ -1,8 +1,8 @@
-"""Ordinary Kriging (Jones 2001; REFERENCE §1) as an mfopt surrogate.
+"""Ordinary Kriging (Jones 2001) as an mfopt surrogate.
 
 Inputs are scaled to ``[0, 1]^d`` with the dataset's bounds and outputs by the HF sample range;
 the correlation is power-exponential (``p = 2`` fixed: Gaussian, the default; ``p = "learn"``:
-each ``p_k`` in ``[0.1, 2]`` is a hyperparameter as in REFERENCE §1 -- slower, and its likelihood
+each ``p_k`` in ``[0.1, 2]`` is a hyperparameter as in Jones (2001) -- slower, and its likelihood
 has more local optima, so the smooth Gaussian default is what the loop and benchmarks use); mean
 and process variance are in closed form and ``log10 θ ∈ [-6, 5]`` (and ``p``) maximise the
 concentrated likelihood by a batched multi-start L-BFGS (see :mod:`mfopt_surrogates._likelihood`).
@@ -25,7 +25,7 @@ from mfopt_surrogates._likelihood import GLS, Distances, Problem, maximise
 from mfopt_surrogates.gp_model import AR1GP, AR1Params
 
 #: log10 θ of the Kriging (and Co-Kriging level-0) correlation, inputs scaled to ``[0, 1]^d``.
-#: REFERENCE §1 says ``[-3, 5]``; the lower end is ``-6`` because smooth functions in 10 or more
+#: The authors' bifiEBBmethods code uses ``[-3, 5]``; the lower end is ``-6`` because smooth functions in 10 or more
 #: dimensions (ToalTrid, d = 10) have their likelihood optimum below ``θ = 1e-3`` (SMT's bound is
 #: ``θ >= 1e-6`` in standardised units).
 H_BOUNDS = (-6.0, 5.0)

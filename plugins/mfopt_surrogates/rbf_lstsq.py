@@ -1,5 +1,5 @@
-"""Least-squares Gaussian-RBF surrogates with values, gradients or both (REFERENCE §8; the seed
-experiment of Wilke 2024, arXiv 2404.14456).
+"""Least-squares Gaussian-RBF surrogates with values, gradients or both (the seed
+experiment of Wilke 2024, arXiv:2404.14456).
 
 ``s(x) = b + Σ_j w_j exp(-ε ‖x - c_j‖²)``, no polynomial tail. The weights solve one linear least
 squares problem (``numpy.linalg.lstsq``, minimum-norm when rank deficient):
