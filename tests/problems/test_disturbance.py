@@ -68,7 +68,7 @@ def test_low_equals_high_outside_region_and_differs_inside(kind: str, check_prob
 
 
 def test_weight_formula_by_hand() -> None:
-    """One point per type against the REFERENCE formulas computed in plain Python."""
+    """One point per type against the formulas of Andrés-Thió et al. 2022 computed in plain Python."""
     hf = lambda X: X[..., 0]  # noqa: E731  f_h(x) = x1 on [0, 1]^2, f_min = 0, f_max = 1
     x = torch.tensor([[0.3, 0.4]], dtype=torch.float64)
     common = {"lower": (0.0, 0.0), "upper": (1.0, 1.0), "fmin": 0.0, "fmax": 1.0, "freq": 2.0, "amp": 0.5}

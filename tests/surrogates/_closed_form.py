@@ -1,4 +1,4 @@
-"""Independent numpy versions of the REFERENCE §1-2 formulas, used to check the torch models."""
+"""Independent numpy versions of the Kriging and Co-Kriging formulas, used to check the torch models."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def kriging(Xs: np.ndarray, y: np.ndarray, theta, p, Xt: np.ndarray) -> tuple[np
 
 
 def cokriging(Xl, yl, Xh, yh, info, Xt):
-    """AR1 Co-Kriging (REFERENCE §2) from fitted ``info`` (theta, p, sigma2, rho); HF mean and variance."""
+    """AR1 Co-Kriging (Forrester et al. 2007) from fitted ``info`` (theta, p, sigma2, rho); HF mean and variance."""
     (tl, tb), (pl, pb) = np.array(info["theta"]), np.array(info["p"])
     sl, sb = info["sigma2"]
     rho = info["rho"][0]

@@ -1,4 +1,4 @@
-"""gradient-rbf (the gradient-only GP) and the least-squares RBF experiment of the seed (REFERENCE §8)."""
+"""gradient-rbf (the gradient-only GP) and the least-squares RBF experiment of the seed (Wilke 2024)."""
 
 from __future__ import annotations
 
@@ -142,7 +142,7 @@ def test_bad_options() -> None:
         get_plugin_manager().surrogates.create("gradient-rbf", mode="h")
 
 
-# ---- the seed's least-squares experiment (REFERENCE §8) ------------------------------------
+# ---- the seed's least-squares experiment (Wilke 2024) ---------------------------------------
 
 X121 = np.linspace(-2.0, 2.0, 121)[:, None]
 Y121, G121 = X121[:, 0] ** 2, 2.0 * X121
