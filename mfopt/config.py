@@ -166,6 +166,7 @@ class StudyConfig(_Strict):
     executor: ExecutorSection = Field(default_factory=ExecutorSection)
     strategy: StrategySection = Field(default_factory=StrategySection)
     run: RunSection = Field(default_factory=RunSection)
+    observers: dict[str, str] | None = None  # observer plugins' settings, e.g. jsonl = "trail.jsonl"
 
     @model_validator(mode="before")
     @classmethod

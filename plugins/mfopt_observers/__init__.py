@@ -1,0 +1,1 @@
+"""First-party observers: plugins that watch a study through the observer hooks and change nothing."""
