@@ -9,7 +9,7 @@ for every model. Sections:
    ``fit_gpytorch_mll`` at n = 25, 100, 400, 800, with the Pearson correlation on 5000 test points.
 2. Peak memory (``ru_maxrss`` of a fresh subprocess per case): Kriging n = 800 and Co-Kriging
    n_l = 1600, n_h = 400, d = 5.
-3. Co-Kriging vs SMT ``MFK`` on identical nested designs (the protocol data of Andrés-Thió et al. 2024) at d = 1, 2, 5, 10.
+3. Co-Kriging vs SMT ``MFK`` on identical nested designs (Andrés-Thió et al. 2024 protocol) at d = 1, 2, 5, 10.
 4. 40 repetitions fitted as one batch vs one by one, Kriging and Co-Kriging, d = 2 and d = 5, with the
    largest likelihood deficit of a batched member against its own sequential fit.
 5. Prediction of 5000 points from a Kriging model with n = 100, d = 5.
