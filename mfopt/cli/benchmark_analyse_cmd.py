@@ -39,10 +39,10 @@ def _pct(value: float | None) -> str:
 def detector_table(detectors: list[dict[str, Any]]) -> str:
     """Plain fixed-width table, best accuracy first (readable in logs and narrow terminals)."""
     head = ("detector", "accuracy", "coverage", "cases", "use:CK good", "use:CK bad", "ignore:K good", "ignore:K bad")
-    lines = ["{:<16}{:>9}{:>9}{:>7}{:>12}{:>11}{:>14}{:>13}".format(*head)]
+    lines = ["{:<20}{:>9}{:>9}{:>7}{:>12}{:>11}{:>14}{:>13}".format(*head)]
     for s in sorted(detectors, key=lambda s: -(s["accuracy"] if s["accuracy"] == s["accuracy"] else -1.0)):
         lines.append(
-            f"{s['detector']:<16}{_pct(s['accuracy']):>9}{_pct(s['coverage']):>9}{s['cases']:>7}"
+            f"{s['detector']:<20}{_pct(s['accuracy']):>9}{_pct(s['coverage']):>9}{s['cases']:>7}"
             f"{s['use_low_and_cokriging_good']:>12}{s['use_low_and_cokriging_bad']:>11}"
             f"{s['ignore_low_and_kriging_good']:>14}{s['ignore_low_and_kriging_bad']:>13}"
         )
