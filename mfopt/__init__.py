@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     )
     from mfopt.design import lhs, maximin_lhs, maximin_subset, nested_design, scale, unscale
     from mfopt.detector import HarmDetector
+    from mfopt.hpo import HPOStudy, Trial, create_study
     from mfopt.loop import Study
     from mfopt.plugin.manager import PluginManager, get_plugin_manager
     from mfopt.plugin.registry import Registry
@@ -73,6 +74,9 @@ _LAZY: dict[str, str] = {
     "scale": "mfopt.design",
     "unscale": "mfopt.design",
     "HarmDetector": "mfopt.detector",
+    "HPOStudy": "mfopt.hpo",
+    "Trial": "mfopt.hpo",
+    "create_study": "mfopt.hpo",
     "Study": "mfopt.loop",
     "PluginManager": "mfopt.plugin.manager",
     "get_plugin_manager": "mfopt.plugin.manager",
@@ -124,6 +128,7 @@ __all__ = [
     "FittedSurrogate",
     "Float",
     "FunctionProblem",
+    "HPOStudy",
     "HarmDetector",
     "Int",
     "MfoptError",
@@ -142,8 +147,10 @@ __all__ = [
     "StudyConfig",
     "StudyResult",
     "Surrogate",
+    "Trial",
     "UnknownNameError",
     "__version__",
+    "create_study",
     "get_plugin_manager",
     "lhs",
     "load_config",

@@ -1,0 +1,190 @@
+"""The ask/tell API an HPO user expects: named parameters in, named parameters out.
+
+A thin layer on :class:`mfopt.Study` and :class:`mfopt.SearchSpace`::
+
+    study = mfopt.create_study(
+        parameters={"lr": {"type": "float", "low": 1e-4, "high": 1e-1, "log": True},
+                    "hidden": {"type": "int", "low": 8, "high": 128},
+                    "activation": {"type": "categorical", "choices": ["relu", "tanh"]}},
+        fidelities=[{"name": "e4", "level": 4, "cost": 0.1}, {"name": "e32", "level": 32, "cost": 1.0}],
+        budget=12.0, storage="runs/mlp")
+    while (trial := study.ask()) is not None:
+        study.tell(trial, train(trial.params, epochs=trial.level))
+    print(study.best, study.to_dataframe())
+
+``storage`` is a run directory (the same store as ``mfopt optimize --run-dir``; its file is
+``run.sqlite``). Calling :func:`create_study` again with the same arguments and the same
+``storage`` reopens the study (in another process, after a crash): every told result is kept, and
+trials asked but never told are handed out again first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import Tensor
+
+from mfopt.data import Candidate, Fidelity, Observation, Status
+from mfopt.errors import ConfigError, MfoptError
+from mfopt.loop import Study
+from mfopt.problem import FunctionProblem
+from mfopt.space import Categorical, Float, Int, SearchSpace
+from mfopt.store import RunStore
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One asked evaluation: ``params`` (name -> value), ``fidelity`` (its name), ``level`` (its
+    level, e.g. a number of epochs), ``id`` (the store's candidate id, stable across processes)."""
+
+    id: int
+    params: dict[str, Any]
+    fidelity: str
+    level: float
+    candidate: Candidate
+
+
+def _space(parameters: SearchSpace | Mapping[str, Any]) -> SearchSpace:
+    if isinstance(parameters, SearchSpace):
+        return parameters
+    if all(isinstance(p, Float | Int | Categorical) for p in parameters.values()):
+        return SearchSpace(dict(parameters))
+    return SearchSpace.from_config(parameters)
+
+
+def _fidelities(fidelities: Sequence[Fidelity | Mapping[str, Any]] | None) -> list[Fidelity]:
+    if not fidelities:
+        return [Fidelity("target", 1.0, 1.0)]
+    out = []
+    for f in fidelities:
+        if isinstance(f, Fidelity):
+            out.append(f)
+        elif isinstance(f, Mapping) and "name" in f and "level" in f:
+            out.append(Fidelity(str(f["name"]), float(f["level"]), float(f.get("cost", 1.0))))
+        else:
+            raise ConfigError(f"a fidelity is a Fidelity or {{'name', 'level', 'cost'}}, got {f!r}")
+    return out
+
+
+def _asked_only(X: Tensor) -> Tensor:
+    raise MfoptError("this study is driven by ask/tell: evaluate trial.params yourself and call study.tell")
+
+
+class HPOStudy:
+    """A :class:`mfopt.Study` seen through named parameters (made by :func:`create_study`)."""
+
+    def __init__(self, study: Study) -> None:
+        self.study = study
+        self._asked: list[Candidate] = []
+
+    @property
+    def space(self) -> SearchSpace:
+        return self.study.space
+
+    def _trial(self, c: Candidate) -> Trial:
+        assert c.id is not None
+        params = dict(c.params) if c.params is not None else self.space.decode(torch.tensor(c.x))
+        level = next(f.level for f in self.study.fidelities if f.name == c.fidelity)
+        return Trial(c.id, params, c.fidelity, level, c)
+
+    def ask(self) -> Trial | None:
+        """The next trial, or None when the study is over (budget spent, target reached...)."""
+        if not self._asked:
+            self._asked = list(self.study.ask())
+        return self._trial(self._asked.pop(0)) if self._asked else None
+
+    def tell(
+        self, trial: Trial | int, value: float | None = None, *, failed: str | None = None, duration: float = 0.0
+    ) -> Observation:
+        """Record a trial's validation loss (``value``), or ``failed="why"`` for a failed run;
+        ``trial`` may be its id (told from another process after :func:`create_study` reopened the
+        store). ``duration``: the measured wall time, stored with the result."""
+        if failed is None and value is None:
+            raise MfoptError("tell() needs a value, or failed='reason'")
+        candidate: Candidate | int = trial.candidate if isinstance(trial, Trial) else trial
+        return self.study.tell(candidate, value, error=failed, duration=duration)
+
+    @property
+    def best(self) -> dict[str, Any] | None:
+        """The best successful trial at the target fidelity: ``{"id", "params", "value", "fidelity"}``."""
+        best = self.study.best()
+        if best is None:
+            return None
+        params = dict(best.params) if best.params is not None else self.space.decode(torch.tensor(best.x))
+        return {"id": best.id, "params": params, "value": best.value, "fidelity": best.fidelity}
+
+    @property
+    def decisions(self) -> list[dict[str, Any]]:
+        """Every gate decision so far, oldest first: iteration, source, use_low, rule, reason."""
+        return [
+            {"iteration": r.iteration, "source": r.decision.source, "use_low": r.decision.use_low,
+             "rule": r.decision.rule, "reason": r.decision.reason}
+            for r in self.study.store.decisions()
+        ]  # fmt: skip
+
+    def cost_by_fidelity(self) -> dict[str, float]:
+        """Cost units spent per fidelity (finished evaluations, failed ones included)."""
+        spent = {f.name: 0.0 for f in self.study.fidelities}
+        for o in self.study.dataset.observations:
+            if o.status is not Status.PENDING:
+                spent[o.fidelity] += o.cost
+        return spent
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per evaluation: named parameters (``params_*``), fidelity, value, status, cost, timings."""
+        return self.study.to_dataframe()
+
+    def close(self) -> None:
+        self.study.close()
+
+    def __enter__(self) -> HPOStudy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def create_study(
+    parameters: SearchSpace | Mapping[str, Any],
+    fidelities: Sequence[Fidelity | Mapping[str, Any]] | None = None,
+    budget: float | Mapping[str, Any] = 10.0,
+    storage: str | Path | None = None,
+    *,
+    design: Mapping[str, int] | None = None,
+    seed: int = 0,
+    detector: str = "guideline",
+    name: str = "hpo",
+) -> HPOStudy:
+    """A new study over named ``parameters`` (``SearchSpace``, name -> ``Float``/``Int``/
+    ``Categorical``, or name -> problem.toml table), or the one already in ``storage``.
+
+    ``fidelities``: ``[{"name", "level", "cost"}]`` (the highest level is the target; None = one
+    fidelity). ``budget``: total cost units, or a ``[budget]`` table (``total``,
+    ``max_evaluations``, ``target``, ``wall_time``, ``patience``). ``design``: initial points per
+    fidelity (default: 2 d + 2 cheap and d + 1 target points). With several fidelities the gated
+    strategy fuses the cheap ones with Co-Kriging while ``detector`` judges that they help.
+    """
+    space = _space(parameters)
+    levels = _fidelities(fidelities)
+    problem = FunctionProblem(name, space, {f.name: _asked_only for f in levels}, levels, differentiable=False)
+    ordered = problem.fidelities
+    d = space.dim
+    samples = dict(design) if design is not None else {f.name: 2 * d + 2 for f in ordered[:-1]}
+    samples.setdefault(ordered[-1].name, d + 1)
+    config: dict[str, Any] = {
+        "budget": dict(budget) if isinstance(budget, Mapping) else {"total": float(budget)},
+        "design": {"samples": samples, "seed": seed},
+        "run": {"seed": seed},
+    }
+    if len(ordered) > 1:
+        config |= {"multi_surrogate": {"name": "cokriging"}, "detector": {"name": detector},
+                   "acquisition": {"name": "augmented-ei"}}  # fmt: skip
+    resume = storage is not None and RunStore.exists(Path(storage))
+    return HPOStudy(Study(config, run_dir=storage, problem=problem, resume=resume, source=f"create_study({name})"))
