@@ -91,7 +91,7 @@ class HPOStudy:
     def _trial(self, c: Candidate) -> Trial:
         assert c.id is not None
         params = dict(c.params) if c.params is not None else self.space.decode(torch.tensor(c.x))
-        level = next(f.level for f in self.study.fidelities if f.name == c.fidelity)
+        level = next(f.level for f in self.study.problem.fidelities if f.name == c.fidelity)
         return Trial(c.id, params, c.fidelity, level, c)
 
     def ask(self) -> Trial | None:

@@ -1,0 +1,35 @@
+"""examples/hpo: the tasks are deterministic and the ask/tell example runs with a reduced budget."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from tests.conftest import EXAMPLES
+
+sys.path.insert(0, str(EXAMPLES / "hpo"))
+import ask_tell
+from tasks import TASKS
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_tasks_are_deterministic_and_the_full_run_is_better_on_average(name: str) -> None:
+    task = TASKS[name]
+    params = {
+        "mlp_digits": {"lr": 1e-2, "alpha": 1e-4, "hidden": 32, "activation": "relu"},
+        "hgb_cancer": {"learning_rate": 0.1, "l2": 1e-3, "max_leaf_nodes": 15, "class_weight": "balanced"},
+    }[name]
+    (_, low), (_, high) = task.levels.items()
+    cheap, _ = task.run(params, low, 0)
+    full, seconds = task.run(params, high, 0)
+    assert task.run(params, high, 0)[0] == full and 0.0 <= full < cheap < 1.0 and seconds > 0
+
+
+def test_ask_tell_example_reduced(capsys: pytest.CaptureFixture[str]) -> None:
+    out = ask_tell.main(["--task", "mlp_digits", "--budget", "9"])
+    printed = capsys.readouterr().out
+    assert "best validation error" in printed and "gate:" in printed
+    assert out["best"]["value"] < 0.1  # a tuned MLP on digits errs on fewer than 1 in 10 images
+    assert out["spent"]["e32"] > 0 and out["spent"]["e4"] > 0 and sum(out["spent"].values()) <= 9 + 1e-9
+    assert set(out["best"]["params"]) == {"lr", "alpha", "hidden", "activation"}
