@@ -1,0 +1,155 @@
+"""An Optuna sampler that proposes with mfopt's gated multi-fidelity strategy (``mfopt[optuna]``).
+
+Self-contained (imports only ``optuna`` and ``mfopt``), so that it can be published on OptunaHub::
+
+    sampler = MfoptSampler(
+        parameters={"lr": {"type": "float", "low": 1e-4, "high": 1e-1, "log": True},
+                    "hidden": {"type": "int", "low": 8, "high": 128},
+                    "activation": {"type": "categorical", "choices": ["relu", "tanh"]}},
+        fidelities=[{"name": "e4", "level": 4, "cost": 0.1}, {"name": "e32", "level": 32, "cost": 1.0}],
+        budget=12.0)
+    study = optuna.create_study(sampler=sampler)          # any storage: in memory, SQLite, RDB
+
+    def objective(trial):
+        lr = trial.suggest_float("lr", 1e-4, 1e-1, log=True)   # the same ranges as `parameters`
+        hidden = trial.suggest_int("hidden", 8, 128)
+        activation = trial.suggest_categorical("activation", ["relu", "tanh"])
+        epochs = int(suggest_fidelity(trial))               # the level the sampler chose
+        return train(lr, hidden, activation, epochs)
+
+    study.optimize(objective, n_trials=60, n_jobs=2)
+
+The fidelity convention: before the objective runs, the sampler asks mfopt for the next
+candidate and writes its fidelity into the trial's user attributes: ``mfopt_fidelity`` (the
+name), ``mfopt_level`` (the declared level, e.g. epochs) and ``mfopt_decisions`` (the gate's
+decisions of that proposal: source, use_low, rule, reason). :func:`suggest_fidelity` reads the
+level back. Only trials whose ``mfopt_fidelity`` is the target (the highest level) are comparable
+values of the objective: ``study.best_trial`` may be a cheap one, so select the best among target
+trials (:meth:`MfoptSampler.best_trial`). The sampler tells mfopt each finished trial (a failed or
+pruned trial is told as failed); once mfopt's budget is spent it samples at random at the target.
+One thread owns the mfopt study, which makes ask and tell safe with ``study.optimize(n_jobs > 1)``;
+a proposal made while other trials run is conditioned on them as pending points. The
+sampler's mfopt study lives in memory (optionally in ``storage``, a run directory); Optuna's storage keeps the trials.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.distributions import BaseDistribution
+from optuna.samplers import BaseSampler, RandomSampler
+from optuna.trial import FrozenTrial, TrialState
+
+from mfopt import create_study
+
+FIDELITY_ATTR = "mfopt_fidelity"
+LEVEL_ATTR = "mfopt_level"
+DECISIONS_ATTR = "mfopt_decisions"
+
+
+def suggest_fidelity(trial: optuna.trial.BaseTrial) -> float:
+    """The fidelity level (e.g. a number of epochs) the sampler chose for ``trial``."""
+    attrs = trial.user_attrs
+    if isinstance(trial, optuna.Trial):  # its cached copy predates the sampler's before_trial
+        attrs = trial.study._storage.get_trial_user_attrs(trial._trial_id)
+    level = attrs.get(LEVEL_ATTR)
+    if level is None:
+        raise RuntimeError("this trial has no mfopt fidelity: create the study with sampler=MfoptSampler(...)")
+    return float(level)
+
+
+class MfoptSampler(BaseSampler):
+    """Proposes each trial's parameters and fidelity with mfopt (gated Co-Kriging + cost-aware EI).
+
+    ``parameters``, ``fidelities``, ``budget``, ``seed`` and ``storage`` are those of
+    :func:`mfopt.create_study`; the objective must suggest the same parameters with the same ranges.
+    """
+
+    def __init__(
+        self,
+        parameters: Mapping[str, Any],
+        fidelities: Sequence[Mapping[str, Any]],
+        budget: float | Mapping[str, Any] = 10.0,
+        *,
+        seed: int = 0,
+        storage: str | Path | None = None,
+    ) -> None:
+        # one thread owns the mfopt study (its SQLite store is bound to the thread that opened it):
+        # every ask and tell from Optuna's worker threads runs there, one at a time
+        self._owner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mfopt-sampler")
+        self._study = self._owner.submit(
+            create_study, parameters, fidelities, budget, storage, seed=seed, name="optuna"
+        ).result()
+        self._target = self._study.study.problem.target
+        self._trials: dict[int, Any] = {}  # Optuna trial number -> mfopt Trial
+        self._told_decisions = 0
+        self._fallback = RandomSampler(seed=seed)
+
+    def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
+        return {}
+
+    def sample_relative(
+        self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        return {}
+
+    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        asked, decisions = self._owner.submit(self._ask, trial.number).result()
+        fidelity, level = (
+            (asked.fidelity, asked.level) if asked is not None else (self._target.name, self._target.level)
+        )
+        study._storage.set_trial_user_attr(trial._trial_id, FIDELITY_ATTR, fidelity)
+        study._storage.set_trial_user_attr(trial._trial_id, LEVEL_ATTR, level)
+        study._storage.set_trial_user_attr(trial._trial_id, DECISIONS_ATTR, decisions)
+
+    def _ask(self, number: int) -> tuple[Any, list[dict[str, Any]]]:
+        asked = self._study.ask()
+        decisions = self._study.decisions[self._told_decisions :]
+        self._told_decisions += len(decisions)
+        if asked is not None:
+            self._trials[number] = asked
+        return asked, decisions
+
+    def sample_independent(
+        self, study: optuna.Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
+    ) -> Any:
+        asked = self._trials.get(trial.number)
+        if asked is None or param_name not in asked.params:
+            return self._fallback.sample_independent(study, trial, param_name, param_distribution)
+        value = asked.params[param_name]
+        if not param_distribution._contains(param_distribution.to_internal_repr(value)):
+            raise ValueError(
+                f"{param_name}={value!r}: the objective's range {param_distribution} differs from the sampler's"
+            )
+        return value
+
+    def after_trial(
+        self, study: optuna.Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
+    ) -> None:
+        self._owner.submit(self._tell, trial.number, state, values).result()
+
+    def _tell(self, number: int, state: TrialState, values: Sequence[float] | None) -> None:
+        asked = self._trials.pop(number, None)
+        if asked is None:
+            return
+        if state == TrialState.COMPLETE and values:
+            self._study.tell(asked, float(values[0]))
+        else:
+            self._study.tell(asked, failed=f"optuna trial {number} {state.name.lower()}")
+
+    def best_trial(self, study: optuna.Study) -> FrozenTrial | None:
+        """The best complete trial at the target fidelity."""
+        done = [
+            t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            if t.user_attrs.get(FIDELITY_ATTR) == self._target.name
+        ]  # fmt: skip
+        return min(done, key=lambda t: float(t.value if t.value is not None else math.inf)) if done else None
+
+    def cost_by_fidelity(self) -> dict[str, float]:
+        """Cost units mfopt has been told per fidelity."""
+        return self._owner.submit(self._study.cost_by_fidelity).result()
