@@ -10,6 +10,7 @@ from tests.conftest import EXAMPLES
 
 sys.path.insert(0, str(EXAMPLES / "hpo"))
 import ask_tell
+import with_optuna
 from tasks import TASKS
 
 
@@ -33,3 +34,20 @@ def test_ask_tell_example_reduced(capsys: pytest.CaptureFixture[str]) -> None:
     assert out["best"]["value"] < 0.1  # a tuned MLP on digits errs on fewer than 1 in 10 images
     assert out["spent"]["e32"] > 0 and out["spent"]["e4"] > 0 and sum(out["spent"].values()) <= 9 + 1e-9
     assert set(out["best"]["params"]) == {"lr", "alpha", "hidden", "activation"}
+
+
+def test_optuna_example_reduced_with_two_jobs(capsys: pytest.CaptureFixture[str]) -> None:
+    out = with_optuna.main(["--task", "mlp_digits", "--budget", "9", "--n-jobs", "2"])
+    printed = capsys.readouterr().out
+    assert "best validation error" in printed and "gate:" in printed
+    assert out["best"].user_attrs["mfopt_fidelity"] == "e32" and out["best"].value < 0.1
+    assert out["spent"]["e32"] > 0 and out["spent"]["e4"] > 0 and out["decisions"]
+    assert {t.user_attrs["mfopt_fidelity"] for t in out["trials"]} == {"e4", "e32"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_full_examples(name: str) -> None:
+    first = ask_tell.main(["--task", name, "--budget", "20"])
+    second = with_optuna.main(["--task", name, "--budget", "20", "--n-jobs", "2"])
+    assert first["best"]["value"] < 0.1 and second["best"].value < 0.1
