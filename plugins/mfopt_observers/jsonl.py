@@ -29,7 +29,7 @@ from mfopt import Candidate, Decision, Observation
 
 def trail_path(study: Any) -> Path | None:
     """The file named by ``[observers] jsonl`` in the study's config, or None when not enabled."""
-    observers = getattr(study.config, "observers", None) or {}
+    observers = getattr(getattr(study, "config", None), "observers", None) or {}
     path = observers.get("jsonl") if isinstance(observers, Mapping) else None
     return Path(str(path)).expanduser() if path else None
 

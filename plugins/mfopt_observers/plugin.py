@@ -16,6 +16,8 @@ from mfopt_observers import jsonl
 
 @hookimpl
 def mfopt_study_start(study: Any) -> None:
+    if jsonl.trail_path(study) is None:  # not enabled: touch nothing of the snapshot
+        return
     jsonl.write(study, "study_start", problem=study.problem, fidelities=[
         {"name": f.name, "level": f.level, "cost": f.cost} for f in study.fidelities
     ], iteration=study.iteration, evaluations=len(study.observations))  # fmt: skip

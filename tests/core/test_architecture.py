@@ -17,6 +17,7 @@ PLUGIN_PACKAGES = {
     "mfopt_acquisitions",
     "mfopt_executors",
     "mfopt_strategies",
+    "mfopt_observers",
 }
 
 

@@ -25,7 +25,8 @@ def test_deptry_passes_on_the_repository() -> None:
 def test_every_plugin_package_is_first_party_for_deptry() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     packages = {p.name for p in (ROOT / "plugins").iterdir() if (p / "__init__.py").exists()}
-    scripts = {p.stem for p in (ROOT / "benchmarks").glob("*.py")}  # imported by their siblings
+    # benchmark and example scripts imported by their siblings
+    scripts = {p.stem for p in [*ROOT.glob("benchmarks/*.py"), *ROOT.glob("examples/**/*.py")]}
     known = set(config["tool"]["deptry"]["known_first_party"])
     assert known >= {"mfopt", *packages} and known - {"mfopt", *packages} <= scripts
 

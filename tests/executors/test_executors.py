@@ -36,7 +36,9 @@ def _parallel_config(executor: dict[str, object]) -> dict[str, object]:
 
 
 def test_study_in_a_process_pool_evaluates_batches(tmp_path: Path) -> None:
-    config = _parallel_config({"name": "process", "workers": 2})
+    # batch-synchronous, so the q = 2 batches are deterministic (the asynchronous default
+    # proposes one point ahead as soon as a worker is free, which depends on timing)
+    config = _parallel_config({"name": "process", "workers": 2, "asynchronous": False})
     study = Study(config, problem=hf_problem(slow_forrester), run_dir=tmp_path)
     result = study.run()
     assert result.evaluations == 7
