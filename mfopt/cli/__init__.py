@@ -1,46 +1,44 @@
-"""The ``mfopt`` command. One module per sub-command; each adds itself to :data:`app`.
+"""The ``mfopt`` command. One module per sub-command; each adds itself to the typer app.
 
 Errors: a user mistake (:class:`~mfopt.errors.ConfigError`, bad usage: a missing argument, an
 unknown option or command, an unreadable file) prints one line and exits 2; a failed run or a
 store that cannot be written exits 1; ``--debug`` (anywhere on the line) shows the traceback.
 
-Start-up stays light: this module and the command modules import only typer, rich and mfopt's
-light modules at import time; torch, BoTorch and the engine are imported inside the command
-functions, so ``mfopt --help`` does not load them. Typer (pinned to 0.29.x) vendors its own
-click, so usage errors are caught as :class:`typer.TyperException`, never through ``click``.
+Start-up stays light: ``mfopt --help`` (and a bare ``mfopt``) print the command index of
+:mod:`mfopt.cli.commands` without importing typer; any other command imports typer
+(:mod:`mfopt.cli.typer_app`) and only the modules of the command named on the line. Command
+modules import only typer, rich and mfopt's light modules at import time; torch, BoTorch and the
+engine are imported inside the command functions.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 import traceback
 from collections.abc import Sequence
-
-import typer
+from typing import TYPE_CHECKING, Any
 
 from mfopt.errors import ConfigError, MfoptError
 
-app = typer.Typer(
-    name="mfopt",
-    help="Multi-fidelity Bayesian optimisation that uses a cheap source only while it helps.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # plain help: typer's rich help renderer alone costs ~0.3 s of imports
-)
+if TYPE_CHECKING:
+    import typer
 
 #: Exit codes (the README's table): done, the run failed, a usage or configuration error, interrupted.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-@app.callback()
-def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors.")) -> None:
-    """mfopt: multi-fidelity Bayesian optimisation with a low-fidelity-harm gate."""
+def __getattr__(name: str) -> Any:
+    if name == "app":  # ``from mfopt.cli import app`` in command modules: the typer app
+        from mfopt.cli.typer_app import app
+
+        return app
+    raise AttributeError(f"module 'mfopt.cli' has no attribute {name!r}")
 
 
-def _register_commands() -> None:
-    from mfopt.cli import commands  # noqa: F401  (each module adds its command to ``app``)
+def _command_name(args: list[str]) -> str | None:
+    """The sub-command named on the line (the first word after the root's own ``--debug``)."""
+    words = [a for a in args if a != "--debug"]
+    return words[0] if words and not words[0].startswith("-") else None
 
 
 def _one_line(text: str) -> str:
@@ -62,8 +60,29 @@ def _usage_error(exc: typer.TyperException) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns (and, as a script, exits with) the process exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if set(args) <= {"--debug", "--help"}:  # ``mfopt --help`` or bare ``mfopt``: no typer needed
+        from mfopt.cli.root_help import root_help
+
+        print(root_help(), end="", file=sys.stdout if "--help" in args else sys.stderr)
+        code = EXIT_OK if "--help" in args else EXIT_USAGE
+    else:
+        code = _run(args)
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+def _run(args: list[str]) -> int:
+    """Run one command through typer; every error becomes one line and an exit code."""
+    import sqlite3
+
+    import typer
+
+    from mfopt.cli.commands import register
+    from mfopt.cli.typer_app import app
+
     debug = "--debug" in args
-    _register_commands()
+    register(_command_name(args))
     try:
         result = app(args=args, prog_name="mfopt", standalone_mode=False)
         code = result if isinstance(result, int) else EXIT_OK
@@ -94,6 +113,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = _one_line(f"unexpected {type(exc).__name__}: {exc}")
         print(f"error: {message} (run with --debug for the traceback)", file=sys.stderr)
         code = EXIT_FAILED
-    if argv is None:
-        sys.exit(code)
     return code
