@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from mfopt import Registry
 from mfopt.plugin import hookimpl
-from mfopt_strategies.gated import make_gated
 
 ROBUST = "gate re-judged on detector prior + LOO + prequential evidence, capped cheap spending, HF-only shadow"
 
@@ -14,7 +13,7 @@ def mfopt_register_strategies(registry: Registry) -> None:
     """Registers ``gated`` (the default) and ``robust``."""
     registry.register(
         "gated",
-        make_gated,
+        "mfopt_strategies.gated:make_gated",
         description="detector gate per cheap source -> multi- or single-fidelity surrogate -> acquisition (default)",
     )
     registry.register("robust", "mfopt_strategies.robust:make_robust", description=ROBUST)

@@ -4,28 +4,25 @@ from __future__ import annotations
 
 from mfopt import Registry
 from mfopt.plugin import hookimpl
-from mfopt_surrogates.cokriging import CoKriging
-from mfopt_surrogates.gradient_rbf import GradientRBF
-from mfopt_surrogates.kriging import Kriging
 
 
 @hookimpl
 def mfopt_register_surrogates(registry: Registry) -> None:
     registry.register(
         "kriging",
-        Kriging,
+        "mfopt_surrogates.kriging:Kriging",
         description="Ordinary Kriging on the target fidelity (power-exponential correlation, concentrated likelihood)",
         multi_fidelity=False,
     )
     registry.register(
         "cokriging",
-        CoKriging,
+        "mfopt_surrogates.cokriging:CoKriging",
         description="AR1 Co-Kriging over all fidelities (K >= 2 levels) as one GP over (x, level)",
         multi_fidelity=True,
     )
     registry.register(
         "gradient-rbf",
-        GradientRBF,
+        "mfopt_surrogates.gradient_rbf:GradientRBF",
         description="Gradient-only Gaussian-RBF GP (mode g | f-g | f): gradients of every source, HF values as anchors",
         multi_fidelity=True,
     )
