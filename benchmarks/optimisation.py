@@ -1,239 +1,519 @@
-"""Does the gate pay off? HF-only vs always-fuse vs gated multi-fidelity BO vs BoTorch's own loops.
+"""Does the gate pay? HF-only vs always-fuse vs the guideline gate vs the robust gate vs BoTorch's loops.
 
-    python benchmarks/optimisation.py [--quick] [--seeds N] [--workers W] [--pairs P,..] [--strategies S,..]
+    python benchmarks/optimisation.py [--pairs P,..] [--seeds N] [--strategies S,..] [--workers W]
+        [--budget-per-dim B] [--quick] [--out runs/optimisation.jsonl] [--plots DIR]
 
-Strategies (same problem, costs, budget and design seed per (pair, seed)):
-- ``hf-only``: Kriging + LogEI on the target only;
-- ``always``: Co-Kriging + augmented EI, detector ``always`` (the cheap source always used);
-- ``gated``: Co-Kriging + augmented EI behind the ``guideline`` detector;
+Strategies (same problem, costs, total budget and design seed per (pair, seed)):
+
+- ``hf-only``: Kriging + LogEI on the target only (design: ``max(3, 2d)`` HF points);
+- ``always``: Co-Kriging + augmented EI, detector ``always`` (the cheap sources always used);
+- ``gated``: Co-Kriging + augmented EI behind the ``guideline`` detector (the old gate);
+- ``robust``: the ``robust`` strategy (evidence gate, spending control, HF-only shadow; paired-probe
+  design with the same HF points as ``hf-only``);
 - ``botorch-logei``: BoTorch's SingleTaskGP + qLogEI at the target (``benchmarks/peers.py``), from
   the same HF design as ``hf-only``;
 - ``botorch-mfkg``: BoTorch's discrete MF-KG tutorial loop (``benchmarks/peers.py``), from the same
-  nested design as ``always``/``gated``; its row also keeps ``recommended``, the true HF value at the
-  maximiser of its posterior mean at the target (the tutorial's answer), printed as ``mfkg rec``.
+  nested design as ``always``/``gated``; its row keeps ``recommended`` (true HF value at the maximiser
+  of its posterior mean at the target, the tutorial's answer), printed as ``mfkg rec``.
 
-The pair's group (``helps`` / ``hurts``) is measured in the run: ``helps`` when the median final
-value of ``always`` is below that of ``hf-only`` (``?`` when either was not run).
+Budget: the multi-fidelity design (``n_h = max(3, 2d)`` HF points, each cheap source
+``max(n_h, round(0.2 n_h / cost))`` points: ``2 n_h`` at cost 0.1) plus ``--budget-per-dim`` x d HF-cost
+units (default 10, the issue's paper-like budget); every strategy gets the same total (HF-only spends
+the cheap design's cost on HF points). Costs: HF 1, cheap ``--low-cost`` (0.1); the three-fidelity
+Augmented Hartmann 6 (``AugmentedHartmannH6-3fid``) keeps BoTorch's costs 5 + s, divided by 6.
 
-Per pair it prints the median (over seeds) best HF value reached and the median cost at which a
-run first reached the pair's *target*: the 25% quantile of all final best values of that pair over
-every strategy and seed in this run (so "reached" is relative to what this run achieved; runs that
-never reach it count as the full budget). Ratios gated/hf-only and gated/always are computed on
-those medians from this run only. Jobs (pair, seed, strategy) run in a process pool.
+Each finished run is appended to ``--out`` (JSON lines) at once; running the same command again skips
+the runs already there with the same settings (pair, strategy, seed, budget per dimension, low cost,
+quick), so an interrupted benchmark continues where it stopped. Every number below is computed from
+the rows of that file for the chosen pairs, seeds and strategies (ratios from the same run).
+
+Per pair (:func:`analyse`): the simple regret of a run is its best HF value evaluated minus the
+optimum (the problem's, or for a pair without a known optimum the lowest of a 64-start L-BFGS-B
+search and every value the runs found; printed as ``opt*``). Printed: the measured group (``helps``
+when ``always``'s median final regret is below ``hf-only``'s, ``hurts`` when above, ``tie``), per
+strategy the median final regret, the two-sided paired Wilcoxon p-value against ``hf-only`` over the
+seeds both ran (``scipy.stats.wilcoxon(x, y)``; ``+`` worse / ``-`` better when p < 0.05), the
+cost-saving ratio Δ = (C_hf-only − C_s) / C_hf-only (Sabanza-Gil et al. 2024), where C_s is the cost
+(design included) by which half the runs of ``s`` had first reached ``hf-only``'s median final
+regret (``n.r.`` when fewer than half did), and the median share of the cost spent on cheap sources.
+A regret-vs-cost plot per pair (median and quartiles over seeds) is written to ``--plots``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import statistics
+import subprocess
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-#: The panel, by the expected effect of the cheap source (the printed group is measured, see above).
-HELPS = [
-    "SongToalForretal0.00",
-    "ToalBranin0.00",
-    "RajnarayanHartmannH3",
-    "XiongParkFirst",
-    "MFHartmann3-good",
-    "AugmentedHartmannH6",
+#: The default panel: d from 1 to 8, cheap sources expected to help or hurt (the group printed is measured).
+PANEL = [
+    "SongToalForretal0.00",  # d=1
+    "ToalBranin0.00",  # 2
+    "ToalBranin1.00",  # 2
+    "MikkolaCurrinNegated",  # 2
+    "MikkolaRosenbrockSinus",  # 2
+    "MikkolaBraninAckley",  # 2
+    "RajnarayanHartmannH3",  # 3
+    "MFHartmann3-good",  # 3
+    "MFHartmann3-terrible",  # 3
+    "MFHartmann6-good",  # 6
+    "MFHartmann6-bad",  # 6
+    "MikkolaHartmannRosenbrock",  # 6
+    "AugmentedHartmannH6-3fid",  # 6, three fidelities
+    "Borehole",  # 8
 ]
-HURTS = [
-    "ToalBranin1.00", "MikkolaCurrinNegated", "MarchWillcoxRosenbrock5",
-    "COCOfunction1-dim2-seed1-dists2-centres3-radius0.1-freq2-amp2", "MikkolaRosenbrockSinus", "MikkolaBraninAckley",
-    "MFHartmann3-terrible", "MFHartmann6-bad", "MikkolaHartmannRosenbrock",
-]  # fmt: skip
-STRATEGIES = ("hf-only", "always", "gated", "botorch-logei", "botorch-mfkg")
-#: The cost of an HF evaluation; the cheap source's is ``--low-cost`` (default 0.1).
+STRATEGIES = ("hf-only", "always", "gated", "robust", "botorch-logei", "botorch-mfkg")
+MF_STRATEGIES = ("always", "gated", "robust")
+#: The cost of an HF evaluation; a cheap source's is ``--low-cost`` (default 0.1).
 HIGH_COST = 1.0
+DEFAULT_OUT = Path("runs/optimisation.jsonl")
 
 
-def design_and_budget(dim: int, quick: bool) -> tuple[int, float]:
-    """Initial HF points (the MF design adds twice as many LF ones) and the total budget."""
-    n_high = max(3, 2 * dim)
-    return n_high, n_high * 1.1 * 2 + (5 if quick else 10 + 2 * dim)  # design (both fidelities) + search
+@dataclass(frozen=True)
+class Settings:
+    """What makes two runs of the same (pair, strategy, seed) the same run (the resume key)."""
+
+    budget_per_dim: float = 10.0
+    low_cost: float = 0.1
+    quick: bool = False
+
+    def key(self) -> str:
+        return f"b{self.budget_per_dim:g}-c{self.low_cost:g}-{'quick' if self.quick else 'full'}"
 
 
 def costs(low_cost: float) -> dict[str, float]:
+    """Cost overrides for a two-fidelity pair (a three-fidelity problem keeps its own)."""
     return {"low": low_cost, "high": HIGH_COST}
 
 
-def config(pair: str, strategy: str, seed: int, dim: int, quick: bool, low_cost: float = 0.1) -> dict[str, Any]:
-    n_high, total = design_and_budget(dim, quick)
+def make_problem(pair: str, low_cost: float) -> Any:
+    import peers
+
+    return peers.make_problem(pair, costs(low_cost))
+
+
+def design_sizes(problem: Any) -> dict[str, int]:
+    """Initial points per fidelity (cheapest first): ``n_h = max(3, 2d)`` at the target, and for each
+    cheap source ``max(n_h, round(0.2 n_h / cost))`` (twice ``n_h`` at cost 0.1)."""
+    n_high = max(3, 2 * problem.dim)
+    sizes = {f.name: max(n_high, round(0.2 * n_high / f.cost)) for f in problem.fidelities[:-1]}
+    return {**sizes, problem.target.name: n_high}
+
+
+def total_budget(problem: Any, budget_per_dim: float) -> float:
+    """The multi-fidelity design's cost plus ``budget_per_dim`` x d HF-cost units."""
+    design = sum(n * problem.fidelity(name).cost for name, n in design_sizes(problem).items())
+    return design + budget_per_dim * problem.dim * problem.target.cost
+
+
+def design_and_budget(dim: int, quick: bool) -> tuple[int, float]:
+    """Initial HF points and total budget of a two-fidelity pair at cost 0.1 (``gate_compare.py``'s
+    quick settings: 5 cost units after the design with ``quick``, else 10 + 2d)."""
+    n_high = max(3, 2 * dim)
+    return n_high, n_high * 1.1 * 2 + (5 if quick else 10 + 2 * dim)
+
+
+def config(
+    pair: str,
+    strategy: str,
+    seed: int,
+    dim: int,
+    quick: bool,
+    low_cost: float = 0.1,
+    problem: Any = None,
+    budget_per_dim: float | None = None,
+) -> dict[str, Any]:
+    """The study configuration of one run. Without ``problem`` / ``budget_per_dim`` the two-fidelity
+    sizes and budget of :func:`design_and_budget` (kept for ``gate_compare.py``)."""
+    if problem is None or budget_per_dim is None:
+        n_high, total = design_and_budget(dim, quick)
+        sizes = {"low": 2 * n_high, "high": n_high}
+        problem_section: dict[str, Any] = {"name": pair, "costs": costs(low_cost)}
+    else:
+        sizes, total = design_sizes(problem), total_budget(problem, budget_per_dim)
+        problem_section = {"name": pair}
+    target = list(sizes)[-1]
     fast = {"n_starts": 2 if quick else 4}
     acq = {"num_restarts": 2 if quick else 4, "raw_samples": 32 if quick else 128}
     cfg: dict[str, Any] = {
-        "problem": {"name": pair, "costs": costs(low_cost)},
+        "problem": problem_section,
         "budget": {"total": total},
-        "design": {"samples": {"high": n_high}, "seed": seed},
+        "design": {"samples": {target: sizes[target]}, "seed": seed},
         "surrogate": {"name": "kriging", **fast},
         "acquisition": {"name": "logei", **acq},
         "run": {"seed": seed, "device": "cpu"},
     }
     if strategy != "hf-only":
-        cfg["design"]["samples"]["low"] = 2 * n_high
+        cfg["design"]["samples"] = dict(sizes)
         cfg["multi_surrogate"] = {"name": "cokriging", **fast}
         cfg["detector"] = {"name": "always" if strategy == "always" else "guideline"}
         cfg["acquisition"] = {"name": "augmented-ei", **acq}
+    if strategy == "robust":
+        cfg["strategy"] = {"name": "robust"}
     return cfg
 
 
-def run_peer(pair: str, strategy: str, seed: int, quick: bool, low_cost: float) -> dict[str, Any]:
-    """One run of a BoTorch peer with the design sizes, costs and budget of :func:`config`."""
+def run_peer(pair: str, strategy: str, seed: int, settings: Settings) -> dict[str, Any]:
+    """One run of a BoTorch peer with the design sizes, costs and budget of the mfopt strategies."""
     import peers
 
-    problem = peers.make_problem(pair, costs(low_cost))
-    n_high, total = design_and_budget(problem.dim, quick)
+    problem = make_problem(pair, settings.low_cost)
+    sizes = design_sizes(problem)
+    total = total_budget(problem, settings.budget_per_dim)
     if strategy == "botorch-logei":
-        settings = {"num_restarts": 2, "raw_samples": 32} if quick else {}
-        row = peers.botorch_logei(problem, n_high, total, seed, **settings)
+        options = {"num_restarts": 2, "raw_samples": 32} if settings.quick else {}
+        row = peers.botorch_logei(problem, sizes[problem.target.name], total, seed, **options)
     else:
-        settings = (
+        options = (
             {"num_fantasies": 8, "num_restarts": 2, "raw_samples": 32, "maxiter": 30, "mean_restarts": 2,
              "mean_raw_samples": 128}
-            if quick
+            if settings.quick
             else {}
         )  # fmt: skip
-        row = peers.botorch_mfkg(problem, [2 * n_high, n_high], total, seed, **settings)
-    return {"pair": pair, **row}
+        row = peers.botorch_mfkg(problem, list(sizes.values()), total, seed, **options)
+    spent = row.pop("spent")
+    return {**row, "total_cost": sum(spent.values()), "cheap_cost": sum(spent.values()) - spent[problem.target.name]}
 
 
-def run_job(job: tuple[str, str, int, bool, float]) -> dict[str, Any]:
+def run_job(job: tuple[str, str, int, Settings]) -> dict[str, Any]:
+    """One (pair, strategy, seed) run; the row written to the results file."""
     import torch
 
-    from mfopt import Study, get_plugin_manager
+    from mfopt import Study
 
     torch.set_num_threads(1)
-    pair, strategy, seed, quick, low_cost = job
+    pair, strategy, seed, settings = job
+    start, cpu = time.perf_counter(), time.process_time()
     if strategy.startswith("botorch"):
-        return {**run_peer(pair, strategy, seed, quick, low_cost), "low_cost": low_cost}
-    dim = get_plugin_manager().problems.create(pair, "benchmark").dim
-    start = time.perf_counter()
-    with Study(config(pair, strategy, seed, dim, quick, low_cost)) as study:
-        result = study.run()
-        trace, spent, best = [], 0.0, float("inf")
-        for o in sorted(study.dataset.observations, key=lambda o: o.id or 0):
-            spent += o.cost
-            if o.fidelity == study.target.name and o.value is not None:
-                best = min(best, o.value)
-                trace.append((spent, best))
-        budget = study.config.budget.total
-    final = result.best.value if result.best and result.best.value is not None else float("inf")
+        row = run_peer(pair, strategy, seed, settings)
+    else:
+        problem = make_problem(pair, settings.low_cost)
+        cfg = config(pair, strategy, seed, problem.dim, settings.quick, settings.low_cost, problem,
+                     settings.budget_per_dim)  # fmt: skip
+        with Study(cfg, problem=problem) as study:
+            result = study.run()
+            trace, spent, cheap, best = [], 0.0, 0.0, math.inf
+            for o in sorted(study.dataset.observations, key=lambda o: o.id or 0):
+                spent += o.cost
+                if o.fidelity != study.target.name:
+                    cheap += o.cost
+                elif o.value is not None and math.isfinite(o.value):
+                    best = min(best, o.value)
+                    trace.append((spent, best))
+            budget = study.config.budget.total
+        final = result.best.value if result.best and result.best.value is not None else math.inf
+        row = {"best": final, "trace": trace, "budget": budget, "total_cost": spent, "cheap_cost": cheap}
     return {
+        **row,
         "pair": pair,
         "strategy": strategy,
         "seed": seed,
-        "best": final,
-        "trace": trace,
-        "budget": budget,
+        "settings": settings.key(),
         "seconds": time.perf_counter() - start,
-        "low_cost": low_cost,
+        "cpu": time.process_time() - cpu,
     }
 
 
 def load_rows(path: Path) -> list[dict[str, Any]]:
-    """Runs already recorded in a JSON-lines file (none if it does not exist)."""
+    """Runs already recorded in a JSON-lines file (none if it does not exist; a torn last line from
+    a killed run is ignored)."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
 
 
-def cost_to_reach(trace: list[tuple[float, float]], target: float, budget: float) -> float:
-    return next((c for c, b in trace if b <= target), budget)
+def reference_optimum(problem: Any, starts: int = 64, seed: int = 0) -> float:
+    """The problem's optimum, or the lowest target value found by L-BFGS-B from the ``starts`` best
+    of 4096 Latin-hypercube points (for pairs without a known optimum)."""
+    if problem.optimum is not None:
+        return float(problem.optimum)
+    import numpy as np
+    import torch
+    from scipy.optimize import minimize
+
+    from mfopt import lhs
+
+    target = problem.target.name
+    X = lhs(4096, problem.bounds, seed=seed)
+    values = problem.evaluate(X, target)
+    bounds = problem.bounds.T.tolist()
+    best = float(values.min())
+    for x0 in X[torch.argsort(values)[:starts]]:
+
+        def f(x: Any) -> float:
+            return float(problem.evaluate(torch.as_tensor(np.asarray(x)).unsqueeze(0), target)[0])
+
+        best = min(best, float(minimize(f, x0.numpy(), method="L-BFGS-B", bounds=bounds).fun))
+    return best
 
 
-def main() -> None:
+# analysis ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PairResult:
+    """The analysis of one pair: per strategy the final regrets by seed, and the derived numbers."""
+
+    pair: str
+    optimum: float
+    regrets: dict[str, dict[int, float]]
+    median: dict[str, float] = field(default_factory=dict)
+    p_vs_hf: dict[str, float] = field(default_factory=dict)
+    delta: dict[str, float] = field(default_factory=dict)
+    share: dict[str, float] = field(default_factory=dict)
+    group: str = "?"
+    recommended: float | None = None
+
+
+def paired_wilcoxon(a: dict[int, float], b: dict[int, float]) -> float:
+    """Two-sided p-value of ``scipy.stats.wilcoxon`` on the seeds both ran (1.0 when every pair of
+    values is equal, NaN with fewer than two common seeds)."""
+    from scipy.stats import wilcoxon
+
+    seeds = sorted(set(a) & set(b))
+    x, y = [a[s] for s in seeds], [b[s] for s in seeds]
+    if len(seeds) < 2:
+        return math.nan
+    if all(u == v for u, v in zip(x, y, strict=True)):
+        return 1.0
+    return float(wilcoxon(x, y).pvalue)
+
+
+def first_reach(trace: Sequence[Sequence[float]], optimum: float, regret: float) -> float:
+    """The cost at which a run's best HF value first had ``regret`` or less (inf if never)."""
+    return next((c for c, b in trace if b - optimum <= regret), math.inf)
+
+
+def half_reached(costs_by_run: Sequence[float]) -> float:
+    """The cost by which half of the runs (rounded up) had reached the level (inf if fewer did)."""
+    ordered = sorted(costs_by_run)
+    return ordered[math.ceil(len(ordered) / 2) - 1]
+
+
+def analyse(rows: list[dict[str, Any]], pair: str, strategies: Sequence[str], optimum: float) -> PairResult:
+    """Regrets, medians, Wilcoxon vs ``hf-only``, Δ, cheap share and group of ``pair`` from ``rows``."""
+    mine = [r for r in rows if r["pair"] == pair and r["strategy"] in strategies]
+    optimum = min([optimum, *(r["best"] for r in mine)])
+    regrets = {s: {r["seed"]: r["best"] - optimum for r in mine if r["strategy"] == s} for s in strategies}
+    regrets = {s: v for s, v in regrets.items() if v}
+    out = PairResult(pair, optimum, regrets)
+    for s, by_seed in regrets.items():
+        out.median[s] = statistics.median(by_seed.values())
+        runs = [r for r in mine if r["strategy"] == s]
+        out.share[s] = statistics.median(r["cheap_cost"] / r["total_cost"] for r in runs)
+    if "hf-only" in regrets:
+        goal = out.median["hf-only"]
+        reach = {
+            s: half_reached([first_reach(r["trace"], optimum, goal) for r in mine if r["strategy"] == s])
+            for s in regrets
+        }
+        for s in regrets:
+            out.p_vs_hf[s] = paired_wilcoxon(regrets[s], regrets["hf-only"])
+            out.delta[s] = (reach["hf-only"] - reach[s]) / reach["hf-only"]
+    if {"always", "hf-only"} <= set(out.median):
+        a, h = out.median["always"], out.median["hf-only"]
+        out.group = "helps" if a < h else "hurts" if a > h else "tie"
+    recs = [r["recommended"] - optimum for r in mine if r["strategy"] == "botorch-mfkg" and "recommended" in r]
+    out.recommended = statistics.median(recs) if recs else None
+    return out
+
+
+def significantly_worse(result: PairResult, a: str, b: str) -> bool:
+    """``a``'s final regrets are significantly (Wilcoxon, 0.05) above ``b``'s (median difference > 0)."""
+    if a not in result.regrets or b not in result.regrets:
+        return False
+    p = paired_wilcoxon(result.regrets[a], result.regrets[b])
+    seeds = sorted(set(result.regrets[a]) & set(result.regrets[b]))
+    diff = statistics.median(result.regrets[a][s] - result.regrets[b][s] for s in seeds)
+    return p < 0.05 and diff > 0
+
+
+def done_when(results: list[PairResult], gate: str = "robust") -> list[str]:
+    """The issue's three benchmark criteria for ``gate``, each with the pairs that fail it."""
+    lines = []
+    hurts = [r for r in results if r.group == "hurts" and gate in r.median]
+    helps = [r for r in results if r.group == "helps" and gate in r.median]
+    bad = [r.pair for r in hurts
+           if r.median[gate] > 1.05 * r.median["hf-only"] or significantly_worse(r, gate, "hf-only")]  # fmt: skip
+    lines.append(f"hurts ({len(hurts)} pairs): {gate} median regret <= 1.05 x hf-only and not significantly worse: "
+                 f"{len(hurts) - len(bad)}/{len(hurts)}" + (f" (fails: {', '.join(bad)})" if bad else ""))  # fmt: skip
+    bad = [r.pair for r in helps if not r.delta.get(gate, -math.inf) >= 0.4 or significantly_worse(r, gate, "always")]
+    lines.append(f"helps ({len(helps)} pairs): {gate} Δ >= 0.4 and not significantly worse than always: "
+                 f"{len(helps) - len(bad)}/{len(helps)}" + (f" (fails: {', '.join(bad)})" if bad else ""))  # fmt: skip
+    both = [r for r in results if gate in r.median and {"botorch-logei", "botorch-mfkg"} <= set(r.median)]
+    good = [r for r in both if r.median[gate] <= min(r.median["botorch-logei"], r.median["botorch-mfkg"])]
+    share = f"{100 * len(good) / len(both):.0f} %" if both else "-"
+    lines.append(f"peers: {gate} median regret <= the better BoTorch loop on {len(good)}/{len(both)} pairs "
+                 f"({share}; needs >= 75 %)")  # fmt: skip
+    bad = [r.pair for r in hurts if significantly_worse(r, gate, "botorch-logei")]
+    lines.append(f"hurts: {gate} not significantly worse than botorch-logei: {len(hurts) - len(bad)}/{len(hurts)}"
+                 + (f" (fails: {', '.join(bad)})" if bad else ""))  # fmt: skip
+    return lines
+
+
+def _p(p: float, median: float, ref: float) -> str:
+    if math.isnan(p):
+        return "    -"
+    mark = ("+" if median > ref else "-") if p < 0.05 else " "
+    return f"{p:4.2f}{mark}"
+
+
+def table(results: list[PairResult], strategies: Sequence[str], seeds: dict[str, int]) -> str:
+    """The printed table: one line per pair, per strategy ``median regret / p / Δ / share``."""
+    head = f"{'pair':26s} {'d':>2s} {'n':>3s} {'group':5s} {'opt*':>8s}"
+    lines = [head + "".join(f" | {s:^32s}" for s in strategies) + f" | {'mfkg rec':>8s}",
+             " " * len(head) + f" | {'regret':>9s} {'p':>5s} {'Δ':>6s} {'cheap':>5s}" * len(strategies)]  # fmt: skip
+    for r in results:
+        cells = []
+        for s in strategies:
+            if s not in r.median:
+                cells.append(f" | {'-':>9s} {'-':>5s} {'-':>6s} {'-':>5s}")
+                continue
+            delta = r.delta.get(s, math.nan)
+            d = "n.r." if delta == -math.inf else f"{delta:6.2f}"
+            p = _p(r.p_vs_hf.get(s, math.nan), r.median[s], r.median.get("hf-only", math.nan))
+            cells.append(f" | {r.median[s]:9.3g} {p:>5s} {d:>6s} {r.share[s]:5.2f}")
+        rec = f"{r.recommended:8.3g}" if r.recommended is not None else f"{'-':>8s}"
+        dim = seeds.get(r.pair + ":dim", 0)
+        lines.append(
+            f"{r.pair[:26]:26s} {dim:2d} {seeds.get(r.pair, 0):3d} {r.group:5s} {r.optimum:8.4g}"
+            + "".join(cells)
+            + f" | {rec}"
+        )
+    return "\n".join(lines)
+
+
+def plot(rows: list[dict[str, Any]], result: PairResult, strategies: Sequence[str], path: Path) -> None:
+    """Regret of the best HF value so far vs cost spent: median and quartiles over seeds per strategy."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    mine = [r for r in rows if r["pair"] == result.pair]
+    budget = max(r["budget"] for r in mine)
+    grid = np.linspace(0.0, budget, 300)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for s in strategies:
+        runs = [r for r in mine if r["strategy"] == s]
+        if not runs:
+            continue
+        curves = np.full((len(runs), grid.size), np.nan)
+        for i, r in enumerate(runs):
+            for c, b in r["trace"]:
+                curves[i, grid >= c] = max(b - result.optimum, 1e-12)
+        ok = ~np.isnan(curves).any(axis=0)
+        q1, med, q3 = np.percentile(curves[:, ok], [25, 50, 75], axis=0) if ok.any() else ([], [], [])
+        line = ax.plot(grid[ok], med, label=s)[0]
+        ax.fill_between(grid[ok], q1, q3, color=line.get_color(), alpha=0.15)
+    ax.set_yscale("log")
+    ax.set_xlabel("cost spent (HF evaluation = 1)")
+    ax.set_ylabel("simple regret of the best HF point")
+    ax.set_title(f"{result.pair} ({result.group}; median and quartiles, {len(mine)} runs)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def git_head() -> str:
+    """The commit the benchmark runs (``+dirty`` when the working tree differs from it)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                              check=True).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="2 pairs per group, small budgets and optimiser settings")
-    parser.add_argument(
-        "--seeds", type=int, default=None, help="seeds per (pair, strategy); default 10 (3 with --quick)"
-    )
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument(
-        "--out", type=Path, default=None, help="append each finished run as a JSON line here (kept if interrupted)"
-    )
-    parser.add_argument("--resume", action="store_true", help="skip the runs already in --out")
-    parser.add_argument("--pairs", default=None, help="comma-separated pairs (default: the panel; --quick: 2+2)")
+    parser.add_argument("--pairs", default=",".join(PANEL), help="comma-separated pairs (default: the panel)")
+    parser.add_argument("--seeds", type=int, default=20, help="seeds 0..N-1 per (pair, strategy)")
+    parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--budget-per-dim", type=float, default=10.0, help="HF-cost units per dimension after design")
     parser.add_argument("--low-cost", type=float, default=0.1, help="cost of a cheap evaluation (an HF one costs 1)")
-    parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset of the strategies")
-    args = parser.parse_args()
+    parser.add_argument("--quick", action="store_true", help="small optimiser settings (model and acquisition)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON-lines results (appended, resumed)")
+    parser.add_argument("--plots", type=Path, default=None, help="folder for one regret-vs-cost PNG per pair")
+    parser.add_argument("--analyse-only", action="store_true", help="run nothing; analyse what --out holds")
+    args = parser.parse_args(argv)
     strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
     unknown = set(strategies) - set(STRATEGIES)
     if unknown:
         parser.error(f"unknown strategies {sorted(unknown)} (choose from {', '.join(STRATEGIES)})")
-    seeds = args.seeds or (3 if args.quick else 10)
-    if args.pairs:
-        pairs = [p.strip() for p in args.pairs.split(",") if p.strip()]
-    else:
-        pairs = HELPS[:2] + HURTS[:2] if args.quick else HELPS + HURTS
-    jobs = [(p, s, k, args.quick, args.low_cost) for p in pairs for k in range(seeds) for s in strategies]
-    rows = load_rows(args.out) if args.resume and args.out else []
-    rows = [r for r in rows if r.get("low_cost", 0.1) == args.low_cost]  # runs at other costs are not resumed
-    done = {(r["pair"], r["strategy"], r["seed"]) for r in rows}
-    todo = [job for job in jobs if job[:3] not in done]
-    start = time.perf_counter()
-    with ProcessPoolExecutor(args.workers) as pool, Progress(console=Console(stderr=True)) as progress:
-        task = progress.add_task("runs", total=len(jobs), completed=len(jobs) - len(todo))
-        for future in as_completed([pool.submit(run_job, job) for job in todo]):
-            row = future.result()
-            rows.append(row)
-            if args.out:
-                with args.out.open("a", encoding="utf-8") as sink:
-                    sink.write(json.dumps(row) + "\n")
-            progress.advance(task)
-    seconds = time.perf_counter() - start
-    print(f"{len(todo)} runs in {seconds:.0f} s ({seeds} seeds, quick={args.quick}, low cost {args.low_cost:g})")
-    print(table(rows, pairs, strategies))
-
-
-def ratio(med: dict[str, tuple[float, float]], a: str, b: str) -> str:
-    """``a``'s median cost to reach the target over ``b``'s, or ``-`` when either was not run."""
-    return f"{med[a][1] / med[b][1]:9.2f}" if a in med and b in med else f"{'-':>9s}"
-
-
-def table(rows: list[dict[str, Any]], pairs: list[str], strategies: list[str]) -> str:
-    """Per pair: median final best HF value and median cost to reach the pair's target per strategy,
-    the measured group, the ratios gated/hf-only and gated/always of the cost medians, and the
-    median true HF value at BoTorch MF-KG's recommendation."""
-    lines = [
-        f"{'pair':40s} {'group':5s} "
-        + " ".join(f"{s + ' best':>18s} {'cost':>6s}" for s in strategies)
-        + f" {'cost g/hf':>9s} {'cost g/al':>9s} {'mfkg rec':>9s}"
-    ]
+    pairs = [p.strip() for p in args.pairs.split(",") if p.strip()]
+    settings = Settings(args.budget_per_dim, args.low_cost, args.quick)
+    problems = {}
     for pair in pairs:
-        mine = [r for r in rows if r["pair"] == pair and r["strategy"] in strategies]
-        if len(mine) < 2:
+        try:
+            problems[pair] = make_problem(pair, args.low_cost)
+        except Exception as exc:
+            parser.error(f"pair {pair!r}: {exc}")
+    jobs = [(p, s, k, settings) for p in pairs for k in range(args.seeds) for s in strategies]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    rows = [r for r in load_rows(args.out) if r.get("settings") == settings.key()]
+    done = {(r["pair"], r["strategy"], r["seed"]) for r in rows}
+    todo = [] if args.analyse_only else [job for job in jobs if job[:3] not in done]
+    head = git_head()
+    start = time.perf_counter()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with ProcessPoolExecutor(args.workers) as pool, Progress(*columns, console=Console(stderr=True)) as progress:
+        task = progress.add_task("runs", total=len(jobs), completed=len(jobs) - len(todo))
+        futures = {pool.submit(run_job, job): job for job in todo}
+        for future in as_completed(futures):
+            row = {**future.result(), "commit": head}
+            rows.append(row)
+            with args.out.open("a", encoding="utf-8") as sink:
+                sink.write(json.dumps(row) + "\n")
+            progress.update(task, advance=1, description=f"{row['pair'][:20]} {row['strategy']} {row['seed']}")
+    wall = time.perf_counter() - start
+    chosen = [r for r in rows if r["pair"] in pairs and r["strategy"] in strategies and r["seed"] < args.seeds]
+    results, counts = [], {}
+    for pair in pairs:
+        if not any(r["pair"] == pair for r in chosen):
             continue
-        target = statistics.quantiles([r["best"] for r in mine], n=4)[0]
-        med: dict[str, tuple[float, float]] = {}
-        for s in strategies:
-            rs = [r for r in mine if r["strategy"] == s]
-            if rs:
-                med[s] = (
-                    statistics.median(r["best"] for r in rs),
-                    statistics.median(cost_to_reach(r["trace"], target, r["budget"]) for r in rs),
-                )
-        cells = " ".join(
-            f"{med[s][0]:18.5g} {med[s][1]:6.3g}" if s in med else f"{'-':>18s} {'-':>6s}" for s in strategies
-        )
-        group = (
-            "?"
-            if not {"always", "hf-only"} <= set(med)
-            else ("helps" if med["always"][0] < med["hf-only"][0] else "hurts")
-        )
-
-        recs = [r["recommended"] for r in mine if r["strategy"] == "botorch-mfkg"]
-        rec = f"{statistics.median(recs):9.5g}" if recs else f"{'-':>9s}"
-        lines.append(
-            f"{pair[:40]:40s} {group:5s} {cells} {ratio(med, 'gated', 'hf-only')} {ratio(med, 'gated', 'always')} {rec}"
-        )
-    return "\n".join(lines)
+        results.append(analyse(chosen, pair, strategies, reference_optimum(problems[pair])))
+        counts[pair] = len({r["seed"] for r in chosen if r["pair"] == pair})
+        counts[pair + ":dim"] = problems[pair].dim
+    cpu = sum(r["cpu"] for r in chosen)
+    commits = sorted({str(r.get("commit")) for r in chosen})
+    print(f"{len(todo)} runs now in {wall:.0f} s wall; {len(chosen)} runs analysed ({cpu:.0f} CPU s in all), "
+          f"settings {settings.key()}, commits {', '.join(commits)}, workers {args.workers}, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '-')}")  # fmt: skip
+    print("per strategy: median final regret | Wilcoxon p vs hf-only (+ worse, - better at 0.05) | "
+          "Δ = cost saving vs hf-only | median cheap share; n = seeds")  # fmt: skip
+    print(table(results, strategies, counts))
+    if "robust" in strategies and "hf-only" in strategies:
+        print("\n".join(done_when(results)))
+    if args.plots:
+        args.plots.mkdir(parents=True, exist_ok=True)
+        for result in results:
+            plot(chosen, result, strategies, args.plots / f"{result.pair}.png")
+        print(f"plots: {args.plots}/<pair>.png")
 
 
 if __name__ == "__main__":

@@ -58,10 +58,46 @@ from mfopt import Problem, get_plugin_manager, nested_design
 EPS = 1e-9
 
 
+#: BoTorch's Augmented Hartmann 6 at three fidelities s = 0.5, 0.75, 1 (the multi-fidelity tutorials'
+#: setting), each costing 5 + s, here in units of the target's cost 6 (so an HF evaluation costs 1).
+THREE_FIDELITY_HARTMANN = "AugmentedHartmannH6-3fid"
+
+
+def augmented_hartmann(X: Tensor, s: float) -> Tensor:
+    """BoTorch's ``AugmentedHartmann`` at fidelity ``s`` (H6 with ``alpha_1 = 1 - 0.1 (1 - s)``), in float64."""
+    from mfopt_problems.literature_hartmann import ALPHA, hartmann
+
+    return hartmann(X, alpha=(1 - 0.1 * (1 - s), *ALPHA[1:]))
+
+
+def three_fidelity_hartmann() -> Problem:
+    """:data:`THREE_FIDELITY_HARTMANN`: fidelities ``s0.5``, ``s0.75`` and ``high`` (s = 1)."""
+    from functools import partial
+
+    from mfopt_problems.literature_hartmann import H6_OPTIMUM
+
+    from mfopt import Fidelity, FunctionProblem
+
+    levels = {"s0.5": 0.5, "s0.75": 0.75, "high": 1.0}
+    return FunctionProblem(
+        THREE_FIDELITY_HARTMANN,
+        [[0.0] * 6, [1.0] * 6],
+        {name: partial(augmented_hartmann, s=s) for name, s in levels.items()},
+        [Fidelity(name, s, (5 + s) / 6) for name, s in levels.items()],
+        optimum=H6_OPTIMUM,
+    )
+
+
 def make_problem(name: str, costs: dict[str, float] | None = None) -> Problem:
-    """The registered problem ``name`` with its fidelity costs overridden by ``costs``."""
-    problem: Problem = get_plugin_manager().problems.create(name, "benchmark")
-    return problem.with_costs(costs) if costs else problem
+    """The problem ``name`` (registered, or :data:`THREE_FIDELITY_HARTMANN`) with its fidelity costs
+    overridden by ``costs`` (names it does not have are ignored)."""
+    if name == THREE_FIDELITY_HARTMANN:
+        problem = three_fidelity_hartmann()
+    else:
+        problem = get_plugin_manager().problems.create(name, "benchmark")
+    names = {f.name for f in problem.fidelities}
+    known = {k: v for k, v in (costs or {}).items() if k in names}
+    return problem.with_costs(known) if known else problem
 
 
 class Ledger:
