@@ -20,16 +20,22 @@ Self-contained (imports only ``optuna`` and ``mfopt``), so that it can be publis
     study.optimize(objective, n_trials=60, n_jobs=2)
 
 The fidelity convention: before the objective runs, the sampler asks mfopt for the next
-candidate and writes its fidelity into the trial's user attributes: ``mfopt_fidelity`` (the
-name), ``mfopt_level`` (the declared level, e.g. epochs) and ``mfopt_decisions`` (the gate's
-decisions of that proposal: source, use_low, rule, reason). :func:`suggest_fidelity` reads the
-level back. Only trials whose ``mfopt_fidelity`` is the target (the highest level) are comparable
+candidate; :func:`suggest_fidelity` returns its level and writes it into the trial's user
+attributes (public Optuna API only): ``mfopt_fidelity`` (the name), ``mfopt_level`` (the
+declared level, e.g. epochs) and ``mfopt_decisions`` (the gate's decisions of that proposal:
+source, use_low, rule, reason). Only trials whose ``mfopt_fidelity`` is the target (the highest level) are comparable
 values of the objective: ``study.best_trial`` may be a cheap one, so select the best among target
 trials (:meth:`MfoptSampler.best_trial`). The sampler tells mfopt each finished trial (a failed or
 pruned trial is told as failed); once mfopt's budget is spent it samples at random at the target.
 One thread owns the mfopt study, which makes ask and tell safe with ``study.optimize(n_jobs > 1)``;
-a proposal made while other trials run is conditioned on them as pending points. The
-sampler's mfopt study lives in memory (optionally in ``storage``, a run directory); Optuna's storage keeps the trials.
+a proposal made while other trials run is conditioned on them as pending points.
+
+The sampler's mfopt study lives in memory; Optuna's storage is the record. A sampler given an
+existing study (``optuna.load_study(..., sampler=MfoptSampler(...))`` in a new process, on
+SQLite or any RDB storage) rebuilds its mfopt state from the finished trials that carry
+``mfopt_fidelity``: their parameters, fidelity and value (failed and pruned ones as failed
+evaluations), and the initial design is not evaluated again. Trials left running by a killed
+process are not counted; their points are proposed again.
 """
 
 from __future__ import annotations
@@ -41,26 +47,41 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.distributions import BaseDistribution
+from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.samplers import BaseSampler, RandomSampler
 from optuna.trial import FrozenTrial, TrialState
 
 from mfopt import create_study
+from mfopt.hpo import Trial
 
 FIDELITY_ATTR = "mfopt_fidelity"
 LEVEL_ATTR = "mfopt_level"
 DECISIONS_ATTR = "mfopt_decisions"
+FINISHED = (TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED)
 
 
 def suggest_fidelity(trial: optuna.trial.BaseTrial) -> float:
-    """The fidelity level (e.g. a number of epochs) the sampler chose for ``trial``."""
-    attrs = trial.user_attrs
-    if isinstance(trial, optuna.Trial):  # its cached copy predates the sampler's before_trial
-        attrs = trial.study._storage.get_trial_user_attrs(trial._trial_id)
-    level = attrs.get(LEVEL_ATTR)
-    if level is None:
+    """The fidelity level (e.g. a number of epochs) the sampler chose for ``trial``; records it in
+    the trial's user attributes (``mfopt_fidelity``, ``mfopt_level``, ``mfopt_decisions``)."""
+    level = trial.user_attrs.get(LEVEL_ATTR)  # already suggested, or a FrozenTrial / FixedTrial
+    if level is not None:
+        return float(level)
+    sampler = trial.study.sampler if isinstance(trial, optuna.Trial) else None
+    if not isinstance(sampler, MfoptSampler):
         raise RuntimeError("this trial has no mfopt fidelity: create the study with sampler=MfoptSampler(...)")
+    fidelity, level, decisions = sampler.proposal(trial.number)
+    trial.set_user_attr(FIDELITY_ATTR, fidelity)
+    trial.set_user_attr(LEVEL_ATTR, level)
+    trial.set_user_attr(DECISIONS_ATTR, decisions)
     return float(level)
+
+
+def _within(distribution: BaseDistribution, value: Any) -> bool:
+    if isinstance(distribution, CategoricalDistribution):
+        return value in distribution.choices
+    if isinstance(distribution, FloatDistribution | IntDistribution):
+        return bool(distribution.low <= value <= distribution.high)
+    return True
 
 
 class MfoptSampler(BaseSampler):
@@ -86,7 +107,9 @@ class MfoptSampler(BaseSampler):
             create_study, parameters, fidelities, budget, storage, seed=seed, name="optuna"
         ).result()
         self._target = self._study.study.problem.target
-        self._trials: dict[int, Any] = {}  # Optuna trial number -> mfopt Trial
+        self._levels = {f.name: f.level for f in self._study.study.problem.fidelities}
+        self._proposals: dict[int, tuple[Trial | None, list[dict[str, Any]]]] = {}  # trial number -> proposal
+        self._known: set[int] = set()  # Optuna trial numbers mfopt has seen (asked here or rebuilt)
         self._told_decisions = 0
         self._fallback = RandomSampler(seed=seed)
 
@@ -99,30 +122,46 @@ class MfoptSampler(BaseSampler):
         return {}
 
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        asked, decisions = self._owner.submit(self._ask, trial.number).result()
-        fidelity, level = (
-            (asked.fidelity, asked.level) if asked is not None else (self._target.name, self._target.level)
-        )
-        study._storage.set_trial_user_attr(trial._trial_id, FIDELITY_ATTR, fidelity)
-        study._storage.set_trial_user_attr(trial._trial_id, LEVEL_ATTR, level)
-        study._storage.set_trial_user_attr(trial._trial_id, DECISIONS_ATTR, decisions)
+        self._owner.submit(self._prepare, study, trial.number).result()
 
-    def _ask(self, number: int) -> tuple[Any, list[dict[str, Any]]]:
+    def _prepare(self, study: optuna.Study, number: int) -> None:
+        self._rebuild(study)
+        self._known.add(number)
         asked = self._study.ask()
         decisions = self._study.decisions[self._told_decisions :]
         self._told_decisions += len(decisions)
-        if asked is not None:
-            self._trials[number] = asked
-        return asked, decisions
+        self._proposals[number] = (asked, decisions)
+
+    def _rebuild(self, study: optuna.Study) -> None:
+        """Tell mfopt the finished trials it has not seen (made by an earlier process)."""
+        names = self._study.space.names
+        for t in study.get_trials(deepcopy=False, states=FINISHED):
+            fidelity = t.user_attrs.get(FIDELITY_ATTR)
+            if t.number in self._known or fidelity not in self._levels or not set(names) <= set(t.params):
+                continue
+            self._known.add(t.number)
+            params = {n: t.params[n] for n in names}
+            if t.state == TrialState.COMPLETE and t.value is not None:
+                self._study.add(params, fidelity, float(t.value))
+            else:
+                self._study.add(params, fidelity, failed=f"optuna trial {t.number} {t.state.name.lower()}")
+
+    def proposal(self, number: int) -> tuple[str, float, list[dict[str, Any]]]:
+        """The fidelity name, level and gate decisions chosen for Optuna trial ``number``
+        (the target, once mfopt's budget is spent)."""
+        asked, decisions = self._proposals.get(number, (None, []))
+        if asked is None:
+            return self._target.name, self._target.level, decisions
+        return asked.fidelity, asked.level, decisions
 
     def sample_independent(
         self, study: optuna.Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
     ) -> Any:
-        asked = self._trials.get(trial.number)
+        asked, _ = self._proposals.get(trial.number, (None, []))
         if asked is None or param_name not in asked.params:
             return self._fallback.sample_independent(study, trial, param_name, param_distribution)
         value = asked.params[param_name]
-        if not param_distribution._contains(param_distribution.to_internal_repr(value)):
+        if not _within(param_distribution, value):
             raise ValueError(
                 f"{param_name}={value!r}: the objective's range {param_distribution} differs from the sampler's"
             )
@@ -134,7 +173,7 @@ class MfoptSampler(BaseSampler):
         self._owner.submit(self._tell, trial.number, state, values).result()
 
     def _tell(self, number: int, state: TrialState, values: Sequence[float] | None) -> None:
-        asked = self._trials.pop(number, None)
+        asked, _ = self._proposals.pop(number, (None, []))
         if asked is None:
             return
         if state == TrialState.COMPLETE and values:

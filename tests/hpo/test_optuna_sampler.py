@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import optuna
@@ -48,3 +54,67 @@ def test_suggest_fidelity_needs_the_sampler() -> None:
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     with pytest.raises(RuntimeError, match="MfoptSampler"):
         study.optimize(objective, n_trials=1, catch=())
+
+
+RESUMER = """
+import json, math, os, sys, time
+import optuna
+from mfopt_optuna import MfoptSampler, suggest_fidelity
+
+url, log, stop_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
+PARAMETERS = {"x": {"type": "float", "low": 0.0, "high": 1.0}}
+FIDELITIES = [{"name": "low", "level": 0.1, "cost": 0.1}, {"name": "high", "level": 1.0, "cost": 1.0}]
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+sampler = MfoptSampler(PARAMETERS, FIDELITIES, budget=6.0, seed=2)
+study = optuna.create_study(study_name="resume", storage=url, sampler=sampler, load_if_exists=True)
+
+def objective(trial):
+    x = trial.suggest_float("x", 0.0, 1.0)
+    level = suggest_fidelity(trial)
+    if trial.number == stop_at:
+        with open(log, "a") as out:
+            out.write("in flight\\n")
+        time.sleep(600)  # killed here
+    high = (6 * x - 2) ** 2 * math.sin(12 * x - 4)
+    return high if level == 1.0 else 0.5 * high + 10 * (x - 0.5) - 5
+
+def spent(study, trial):
+    if sum(sampler.cost_by_fidelity().values()) >= 6.0 - 1e-9:
+        study.stop()
+
+study.optimize(objective, n_trials=100, callbacks=[spent])
+with open(log, "a") as out:
+    out.write(json.dumps(sampler.cost_by_fidelity()) + "\\n")
+"""
+
+
+def test_a_sqlite_study_resumes_the_sampler_state_in_a_new_process(tmp_path: Path) -> None:
+    script, log = tmp_path / "resume.py", tmp_path / "log.txt"
+    script.write_text(RESUMER)
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    first = subprocess.Popen([sys.executable, str(script), url, str(log), "4"], env=env)
+    deadline = time.monotonic() + 300
+    while not (log.exists() and "in flight" in log.read_text()):
+        assert first.poll() is None and time.monotonic() < deadline, "the first process ended before the kill"
+        time.sleep(0.2)
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    before = optuna.load_study(study_name="resume", storage=url).get_trials(deepcopy=False)
+    assert [t.state for t in before].count(optuna.trial.TrialState.COMPLETE) == 4  # design points 1-4 of 6
+
+    second = subprocess.run([sys.executable, str(script), url, str(log), "-1"], env=env, timeout=600)
+    assert second.returncode == 0
+    told = json.loads(log.read_text().splitlines()[-1])  # the second process's mfopt cost per fidelity
+    trials = optuna.load_study(study_name="resume", storage=url).get_trials(
+        deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)
+    )
+    # the rebuilt sampler knows every complete trial, the first process's included
+    by_fidelity = {"low": 0.0, "high": 0.0}
+    for t in trials:
+        by_fidelity[t.user_attrs["mfopt_fidelity"]] += {"low": 0.1, "high": 1.0}[t.user_attrs["mfopt_fidelity"]]
+    assert told == pytest.approx(by_fidelity)
+    assert sum(by_fidelity.values()) <= 6.0 + 1e-9 and len(trials) > 6
+    # the initial design was not evaluated a second time: no (x, fidelity) twice
+    points = [(t.params["x"], t.user_attrs["mfopt_fidelity"]) for t in trials]
+    assert len(points) == len(set(points))
