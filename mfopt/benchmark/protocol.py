@@ -3,14 +3,16 @@ arXiv:2403.08118), over registries only.
 
 For each repetition ``r = 1..R`` (seed ``seed + r``): a nested maximin design (``X_h ⊆ X_l``), the
 problem's LF/HF values there, a test set of ``1000·d`` Latin-hypercube points; every named surrogate
-is fitted on the same data (one batched ``fit_batch`` call over the repetitions, so surrogates that
-batch fit all R at once) and scored by the Pearson correlation (not squared) and the RRMSE
+is fitted on the same data (one batched ``fit_batch`` call over the repetitions, and over the
+problems of one budget that a task runs together, so surrogates that batch fit them all at once)
+and scored by the Pearson correlation (not squared) and the RRMSE
 ``sqrt(mean((ŷ - f_h)²)) / (max f_h - min f_h)`` on the test set; every detector judges the
 repetition's sample (:mod:`mfopt.benchmark.decisions`). The core knows no surrogate by name:
 models come from ``pm.surrogates``.
 
 The unit-cube designs depend only on ``(d, n_l, n_h, seed)``, not on the function pair, so they
-are cached per process (:func:`unit_design`): instances of one dimension and budget share them.
+are cached per process (:func:`unit_design`): instances of one dimension and budget share them
+(the study runner puts such instances in one task, :func:`mfopt.benchmark.runner.plan`).
 """
 
 from __future__ import annotations
@@ -61,8 +63,8 @@ def unit_design(dim: int, n_low: int, n_high: int, seed: int) -> tuple[Tensor, T
     return X_l, X_h
 
 
-def repetition_data(problem: Problem, n_high: int, n_low: int, seed: int) -> tuple[Dataset, Tensor, Tensor]:
-    """One repetition: the bi-fidelity dataset (cheapest source and target), test inputs and HF truth."""
+def training_data(problem: Problem, n_high: int, n_low: int, seed: int) -> Dataset:
+    """One repetition's bi-fidelity training sample (cheapest source and target) on the nested design."""
     low, high = problem.fidelities[0], problem.target
     U_l, U_h = unit_design(problem.dim, n_low, n_high, seed)
     X_l, X_h = scale(U_l, problem.bounds), scale(U_h, problem.bounds)
@@ -71,17 +73,36 @@ def repetition_data(problem: Problem, n_high: int, n_low: int, seed: int) -> tup
         for fid, X in ((low, X_l), (high, X_h))
         for x, v in zip(X, problem.evaluate(X, fid.name), strict=True)
     ]
+    return Dataset(problem.bounds, (low, high), obs)
+
+
+def holdout_set(problem: Problem, seed: int) -> tuple[Tensor, Tensor]:
+    """One repetition's ``1000·d`` Latin-hypercube test inputs and the target's values there."""
     X_test = lhs(1000 * problem.dim, problem.bounds, seed=seed)
-    return Dataset(problem.bounds, (low, high), obs), X_test, problem.evaluate(X_test, high.name)
+    return X_test, problem.evaluate(X_test, problem.target.name)
+
+
+def repetition_data(problem: Problem, n_high: int, n_low: int, seed: int) -> tuple[Dataset, Tensor, Tensor]:
+    """One repetition: the bi-fidelity dataset (cheapest source and target), test inputs and HF truth."""
+    return training_data(problem, n_high, n_low, seed), *holdout_set(problem, seed)
 
 
 def predict_mean(fitted: FittedSurrogate, X: Tensor) -> Tensor:
-    """The HF posterior mean at ``X`` (in chunks; the variance is not needed for the scores)."""
+    """The HF posterior mean at ``X`` (in chunks; the variance is not needed for the scores).
+
+    A model with a ``mean(X)`` method (mfopt's Kriging and Co-Kriging) is asked for the mean alone,
+    which forms no covariance; any other BoTorch model goes through ``posterior``.
+    """
+    mean_only = getattr(fitted.model, "mean", None)
     means = []
     with torch.no_grad():
         for i in range(0, len(X), CHUNK):
-            posterior: Any = fitted.model.posterior(fitted.inputs(X[i : i + CHUNK]))
-            means.append(posterior.mean.reshape(-1))
+            inputs = fitted.inputs(X[i : i + CHUNK])
+            if callable(mean_only):
+                means.append(mean_only(inputs).reshape(-1))
+            else:
+                posterior: Any = fitted.model.posterior(inputs)
+                means.append(posterior.mean.reshape(-1))
     return torch.cat(means)
 
 
@@ -114,6 +135,48 @@ class Repetition:
         return out
 
 
+def run_instances(
+    pm: PluginManager,
+    problems: Sequence[Problem],
+    n_high: int,
+    n_low: int,
+    reps: Sequence[int],
+    models: Sequence[str],
+    seed: int = 0,
+    device: str = "auto",
+    specs: list[DetectorSpec] | None = None,
+) -> list[list[Repetition]]:
+    """Repetitions ``reps`` (seeds ``seed + r``) of the instances ``(problem, n_high, n_low)`` of one
+    budget: data and detectors' verdicts per repetition, then every model fitted on the samples of
+    all problems and repetitions at once (one ``fit_batch`` call per model: the problems share the
+    designs and the sample sizes) and scored on each repetition's test set. One list per problem.
+
+    Test sets are drawn and scored one repetition at a time, so the memory held is the fitted
+    models, not ``len(problems) x len(reps)`` test sets.
+    """
+    if not 1 <= n_high <= n_low:
+        raise ValueError(f"need 1 <= nh <= nl, got nh={n_high}, nl={n_low}")
+    specs = detector_specs(pm) if specs is None else specs
+    out: list[list[Repetition]] = []
+    for problem in problems:
+        repetitions = []
+        for r in reps:
+            data = training_data(problem, n_high, n_low, seed + r)
+            repetitions.append(Repetition(r, seed + r, data, assess_sample(pm, data, specs)))
+        out.append(repetitions)
+    flat = [(problem, rep) for problem, repetitions in zip(problems, out, strict=True) for rep in repetitions]
+    fitted: dict[str, list[FittedSurrogate]] = {}
+    for name in models:
+        surrogate = pm.surrogates.create(name, where="compare", device=device, seed=seed)
+        fitted[name] = surrogate.fit_batch([rep.data for _, rep in flat])
+    for i, (problem, rep) in enumerate(flat):
+        X_test, y_test = holdout_set(problem, rep.seed)
+        for name in models:
+            corr, rrmse = score(fitted[name][i], X_test, y_test)
+            rep.scores[name] = (corr, rrmse, float(fitted[name][i].info.get("fit_seconds", float("nan"))))
+    return out
+
+
 def run_repetitions(
     pm: PluginManager,
     problem: Problem,
@@ -125,23 +188,8 @@ def run_repetitions(
     device: str = "auto",
     specs: list[DetectorSpec] | None = None,
 ) -> list[Repetition]:
-    """Repetitions ``reps`` (seeds ``seed + r``) of one instance: data, detectors' verdicts, and every
-    model fitted on all repetitions at once (``fit_batch``) and scored on the test sets."""
-    if not 1 <= n_high <= n_low:
-        raise ValueError(f"need 1 <= nh <= nl, got nh={n_high}, nl={n_low}")
-    specs = detector_specs(pm) if specs is None else specs
-    instances = [repetition_data(problem, n_high, n_low, seed + r) for r in reps]
-    out = [
-        Repetition(r, seed + r, data, assess_sample(pm, data, specs))
-        for r, (data, _, _) in zip(reps, instances, strict=True)
-    ]
-    datasets = [data for data, _, _ in instances]
-    for name in models:
-        surrogate = pm.surrogates.create(name, where="compare", device=device, seed=seed)
-        for rep, fitted, (_, X_test, y_test) in zip(out, surrogate.fit_batch(datasets), instances, strict=True):
-            corr, rrmse = score(fitted, X_test, y_test)
-            rep.scores[name] = (corr, rrmse, float(fitted.info.get("fit_seconds", float("nan"))))
-    return out
+    """Repetitions ``reps`` (seeds ``seed + r``) of one instance (:func:`run_instances` of one problem)."""
+    return run_instances(pm, [problem], n_high, n_low, reps, models, seed, device, specs)[0]
 
 
 def compare(

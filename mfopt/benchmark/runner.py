@@ -1,6 +1,9 @@
-"""Runs a study: submits one task per unfinished instance to an executor and stores rows as tasks finish.
+"""Runs a study: submits tasks of unfinished instances to an executor and stores rows as tasks finish.
 
-At most ``window`` tasks are in flight (so a killed run loses little and the progress bar moves);
+A task holds up to ``group`` instances of one dimension and budget with the same missing
+repetitions (they share designs and one batched fit; fewer when their models would be large,
+:data:`GROUP_ELEMENTS`); tasks run in the order their first instance appears in the suite. At
+most ``window`` tasks are in flight (so a killed run loses little and the progress bar moves);
 the parent process alone writes the results file. Instances whose repetitions and models are all
 stored are skipped; a partly stored instance runs only its missing repetitions.
 """
@@ -30,19 +33,42 @@ class RunSummary:
 
 #: Called after every finished task with (instances done this run, instances to do this run).
 ProgressCallback = Callable[[int, int], None]
+#: Instances per task (same dimension, budget and missing repetitions).
+GROUP = 8
+#: Upper bound on ``instances x repetitions x (n_l + n_h)²`` in one task: the joint covariance
+#: factors of a batched Co-Kriging fit are held for every member (2·10⁷ doubles = 160 MB).
+GROUP_ELEMENTS = 20_000_000
+
+
+def group_size(n_high: int, n_low: int, reps: int, group: int = GROUP) -> int:
+    """How many instances of budget ``(n_high, n_low)`` with ``reps`` repetitions share one task."""
+    return max(1, min(group, GROUP_ELEMENTS // max(1, reps * (n_low + n_high) ** 2)))
 
 
 def plan(
-    instances: Sequence[Instance], store: ResultsStore, reps: int, models: Sequence[str], seed: int, device: str
+    instances: Sequence[Instance],
+    store: ResultsStore,
+    reps: int,
+    models: Sequence[str],
+    seed: int,
+    device: str,
+    group: int = GROUP,
 ) -> list[TaskSpec]:
-    """Tasks for every instance with missing (repetition, model) rows."""
+    """Tasks for every instance with missing (repetition, model) rows, grouped by dimension, budget
+    and missing repetitions (see the module docstring), in order of first appearance."""
     done = store.done()
-    tasks = []
+    groups: dict[tuple[int, int, int, tuple[int, ...]], list[str]] = {}
     for inst in instances:
         have = done.get(inst.key, set())
         missing = tuple(r for r in range(1, reps + 1) if any((r, m) not in have for m in models))
         if missing:
-            tasks.append(TaskSpec(inst.pair, inst.n_high, inst.n_low, inst.dim, missing, tuple(models), seed, device))
+            groups.setdefault((inst.dim, inst.n_high, inst.n_low, missing), []).append(inst.pair)
+    tasks = []
+    for (dim, n_high, n_low, missing), pairs in groups.items():
+        size = group_size(n_high, n_low, len(missing), group)
+        for i in range(0, len(pairs), size):
+            chunk = tuple(pairs[i : i + size])
+            tasks.append(TaskSpec(chunk, n_high, n_low, dim, missing, tuple(models), seed, device))
     return tasks
 
 
@@ -55,22 +81,24 @@ def run_study(
 ) -> tuple[int, int]:
     """Run ``tasks`` on ``executor`` (``window`` in flight), storing each task's rows as it finishes.
 
-    Returns ``(tasks completed, rows stored)``. A task's failure stops the run after storing what
+    Returns ``(instances completed, rows stored)``. A task's failure stops the run after storing what
     finished (the exception propagates; re-running resumes).
     """
     pending = list(reversed(tasks))
-    running: set[Future] = set()
+    running: dict[Future, TaskSpec] = {}
+    total = sum(len(t.pairs) for t in tasks)
     completed = rows = 0
     try:
         while pending or running:
             while pending and len(running) < max(1, window):
-                running.add(executor.submit(run_task, pending.pop()))
-            finished, running = wait(running, return_when=FIRST_COMPLETED)
+                spec = pending.pop()
+                running[executor.submit(run_task, spec)] = spec
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 rows += store.add(future.result())
-                completed += 1
+                completed += len(running.pop(future).pairs)
                 if progress is not None:
-                    progress(completed, len(tasks))
+                    progress(completed, total)
     finally:
         for future in running:
             future.cancel()
@@ -88,11 +116,13 @@ def timed_run(
     window: int = 2,
     progress: ProgressCallback | None = None,
     on_plan: Callable[[int], None] | None = None,
+    group: int = GROUP,
 ) -> RunSummary:
-    """Plan, run and summarise; ``on_plan(n_tasks)`` is called before the first task starts."""
+    """Plan, run and summarise; ``on_plan(n_instances_to_run)`` is called before the first task starts."""
     start = time.perf_counter()
-    tasks = plan(instances, store, reps, models, seed, device)
+    tasks = plan(instances, store, reps, models, seed, device, group)
+    todo = sum(len(t.pairs) for t in tasks)
     if on_plan is not None:
-        on_plan(len(tasks))
+        on_plan(todo)
     completed, rows = run_study(tasks, store, executor, window, progress)
-    return RunSummary(len(instances), len(instances) - len(tasks), completed, rows, time.perf_counter() - start)
+    return RunSummary(len(instances), len(instances) - todo, completed, rows, time.perf_counter() - start)

@@ -11,8 +11,10 @@ Suites: ``smoke`` (four 1-D pairs and one 2-D pair with ``small`` budgets, minut
 paper's reference benchmark implements), ``paper-solar`` (``SOLAR0.10`` … ``SOLAR0.90``; needs
 the SOLAR executable), or the path of a text file: one pair name (or ``module:function`` problem
 factory) per line, run with the ``--budgets`` combinations, or ``pair n_h n_l`` for one instance
-(``#`` starts a comment). Instances run in the order listed (pair by pair, budgets in the order of
-:func:`budgets`), so a stratified sample written in random order stays stratified when cut short.
+(``#`` starts a comment). Instances are planned in the order listed (pair by pair, budgets in the
+order of :func:`budgets`); the runner then puts the instances of one dimension and budget in one
+task, placed where the first of them is listed (:func:`mfopt.benchmark.runner.plan`), so a sample
+written in random order, cut short, holds every instance of the budgets it reached.
 """
 
 from __future__ import annotations

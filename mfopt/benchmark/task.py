@@ -1,10 +1,12 @@
-"""One unit of work of a study run: the missing repetitions of one instance, every model.
+"""One unit of work of a study run: the missing repetitions of the instances of one budget, every model.
 
 :func:`run_task` is a top-level function of plain, picklable arguments so that any
 :class:`concurrent.futures.Executor` (serial, a process pool, a Dask cluster) can run it; the
-worker builds its own plugin manager and problem, and returns :class:`~mfopt.benchmark.results.Row`
-objects for the parent to store. Torch uses one thread per task: parallelism comes from the
-executor, and a fixed thread count keeps results identical whichever executor runs the task.
+worker builds its own plugin manager and problems, and returns :class:`~mfopt.benchmark.results.Row`
+objects for the parent to store. A task holds several function pairs of one dimension and one
+budget ``(n_h, n_l)``: they share the nested designs (computed once) and are fitted in one batch.
+Torch uses one thread per task: parallelism comes from the executor, and a fixed thread count
+keeps results identical whichever executor runs the task.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from mfopt.benchmark.results import Row
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """What a worker needs: the instance, the repetitions to run, the models, seed offset and device."""
+    """What a worker needs: the pairs (one dimension), the budget, the repetitions to run, the models,
+    seed offset and device."""
 
-    pair: str
+    pairs: tuple[str, ...]
     n_high: int
     n_low: int
     dim: int
@@ -29,22 +32,23 @@ class TaskSpec:
 
 
 def run_task(spec: TaskSpec) -> list[Row]:
-    """Run the repetitions of ``spec`` and return one row per (repetition, model)."""
+    """Run the repetitions of ``spec`` and return one row per (pair, repetition, model)."""
     import torch
 
     from mfopt.benchmark.problems import load_problem
-    from mfopt.benchmark.protocol import run_repetitions
+    from mfopt.benchmark.protocol import run_instances
     from mfopt.plugin.manager import get_plugin_manager
 
     torch.set_num_threads(1)
     pm = get_plugin_manager()
-    problem = load_problem(pm, spec.pair)
-    done = run_repetitions(pm, problem, spec.n_high, spec.n_low, spec.reps, spec.models, spec.seed, spec.device)
+    problems = [load_problem(pm, pair) for pair in spec.pairs]
+    done = run_instances(pm, problems, spec.n_high, spec.n_low, spec.reps, spec.models, spec.seed, spec.device)
     return [
         Row(
-            spec.pair, spec.n_high, spec.n_low, spec.dim, rep.rep, rep.seed, model,
+            pair, spec.n_high, spec.n_low, spec.dim, rep.rep, rep.seed, model,
             *rep.scores[model], rep.verdicts.features, rep.verdicts.decisions,
         )
-        for rep in done
+        for pair, repetitions in zip(spec.pairs, done, strict=True)
+        for rep in repetitions
         for model in spec.models
     ]  # fmt: skip

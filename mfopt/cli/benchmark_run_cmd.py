@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -27,6 +28,9 @@ def run_command(
     workers: int = typer.Option(2, "--workers", help="Processes for process / a local Dask cluster."),
     seed: int = typer.Option(0, "--seed", help="Seed offset of the repetitions."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda (where each task fits its models)."),
+    group: int = typer.Option(
+        8, "--group", help="Instances of one dimension and budget per task (shared designs, one batched fit)."
+    ),
 ) -> None:
     """Fit every model on every instance and repetition of SUITE; store one row per (instance, rep, model)."""
     from rich.console import Console
@@ -43,6 +47,8 @@ def run_command(
         raise ConfigError("--models: give at least one surrogate name")
     if reps < 1:
         raise ConfigError(f"--reps must be at least 1, got {reps}")
+    if group < 1:
+        raise ConfigError(f"--group must be at least 1, got {group}")
     if executor not in EXECUTORS:
         raise ConfigError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
     if address is not None and executor != "dask":
@@ -53,7 +59,7 @@ def run_command(
     pairs = [(portable_spec(p), kind) for p, kind in suite_pairs(suite)]
     dims = {pair: load_problem(pm, pair).dim for pair in dict.fromkeys(p for p, _ in pairs)}
     instances = expand(pairs, dims, budgets)
-    options: dict[str, object] = {}
+    options: dict[str, Any] = {}
     if executor == "process":
         options = {"workers": workers}
     elif executor == "dask":
@@ -86,7 +92,7 @@ def run_command(
             with progress:
                 summary = timed_run(
                     instances, store, pool, reps, names, seed, device, window=max(1, workers) if executor != "serial"
-                    else 1, progress=on_progress, on_plan=on_plan,
+                    else 1, progress=on_progress, on_plan=on_plan, group=group,
                 )  # fmt: skip
         finally:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -1,4 +1,7 @@
-"""A run killed with SIGKILL resumes without redoing the instances it had stored."""
+"""A run killed with SIGKILL resumes without redoing the instances it had stored.
+
+The six instances share one budget, so ``--group 2`` makes three tasks of two instances each.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +28,21 @@ def _stored(db: Path) -> dict[tuple[str, int, str], float]:
 
 
 def _command(suite: Path, db: Path) -> list[str]:
-    return [sys.executable, "-m", "mfopt", "benchmark", "run", "--suite", str(suite), "--out", str(db), "--reps", "3"]
+    return [
+        sys.executable,
+        "-m",
+        "mfopt",
+        "benchmark",
+        "run",
+        "--suite",
+        str(suite),
+        "--out",
+        str(db),
+        "--reps",
+        "3",
+        "--group",
+        "2",
+    ]
 
 
 def test_killed_run_resumes_without_redoing_finished_rows(tmp_path: Path) -> None:
@@ -35,13 +52,13 @@ def test_killed_run_resumes_without_redoing_finished_rows(tmp_path: Path) -> Non
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(_command(suite, db), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 300
-    while len(_stored(db)) < 6 and time.monotonic() < deadline and proc.poll() is None:
+    while len(_stored(db)) < 12 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.2)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     before = _stored(db)
-    assert 6 <= len(before) < 36, f"expected a part of the 36 rows before the kill, got {len(before)}"
-    assert len(before) % 6 == 0  # a task's 6 rows (3 reps x 2 models) are stored in one transaction
+    assert 12 <= len(before) < 36, f"expected a part of the 36 rows before the kill, got {len(before)}"
+    assert len(before) % 12 == 0  # a task's 12 rows (2 pairs x 3 reps x 2 models) are stored in one transaction
     done = subprocess.run(_command(suite, db), env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     after = _stored(db)
