@@ -1,0 +1,81 @@
+"""benchmarks/hpo.py on a tiny configuration: rows stored as they finish, resume, the table's values."""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import hpo as bench
+from tasks import Task  # examples/hpo, put on the path by benchmarks/hpo.py
+
+
+def _toy(params: dict[str, Any], level: int, seed: int) -> tuple[float, float]:
+    """A deterministic 'validation error': a bowl in log10(lr), worse for short training."""
+    bowl = (math.log10(params["lr"]) + 2.0) ** 2 / 4.0
+    return round(bowl + 0.3 / level, 6), 0.0
+
+
+TOY = Task("toy", {"lr": {"type": "float", "low": 1e-4, "high": 1.0, "log": True}}, {"l2": 2, "l16": 16}, _toy)
+BUDGET = 5.0
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # dehb calls ConfigSpace's old names
+
+
+def _final_best(trace: list[list[float]]) -> float:
+    return min((v for _, level, v in trace if level == 16), default=math.inf)
+
+
+def test_tiny_benchmark_stores_rows_resumes_and_tabulates(tmp_path: Path) -> None:
+    results = tmp_path / "hpo.sqlite"
+    ran = bench.run_all([TOY], list(bench.METHODS), [0, 1], BUDGET, results, progress=False)
+    assert ran == 8
+    assert bench.run_all([TOY], list(bench.METHODS), [0, 1], BUDGET, results, progress=False) == 0  # resumed
+    db = sqlite3.connect(results)
+    db.execute("DELETE FROM results WHERE method = 'dehb' AND seed = 1")
+    db.commit()
+    assert bench.run_all([TOY], list(bench.METHODS), [0, 1], BUDGET, results, progress=False) == 1  # the missing one
+    rows = db.execute("SELECT method, seed, trace FROM results ORDER BY method, seed").fetchall()
+    db.close()
+    assert len(rows) == 8
+    traces: dict[str, list[list[list[float]]]] = {}
+    for method, _, trace in rows:
+        t = json.loads(trace)
+        costs = [c for c, _, _ in t]
+        assert costs == sorted(costs) and 0 < costs[-1] <= BUDGET + 1e-9  # cumulative, within the budget
+        allowed = {"mfopt": {2, 16}, "random": {16}}.get(method, {2, 4, 8, 16})  # Hyperband/DEHB: eta = 2 rungs
+        assert {level for _, level, _ in t} <= allowed
+        traces.setdefault(method, []).append(t)
+    assert all(level == 16 for t in traces["random"] for _, level, _ in t)
+    assert len(traces["random"][0]) == int(BUDGET)  # random search: one full training per cost unit
+
+    text, summaries = bench.table(bench.load(results, BUDGET), BUDGET)
+    s = summaries["toy"]
+    # the common target is the worst of the methods' median final best errors, from the stored rows
+    medians = {m: statistics.median(_final_best(t) for t in ts) for m, ts in traces.items()}
+    assert s["target"] == pytest.approx(max(medians.values()))
+    for m, ts in traces.items():
+        # the cost to target: the first cost at which the median best curve reaches the target
+        hits = sorted({c for t in ts for c, level, _ in t if level == 16})
+        first = next(c for c in hits if statistics.median(_best_by(t, c) for t in ts) <= s["target"] + 1e-12)
+        assert s["reach"][m] == pytest.approx(math.ceil(first * 40 - 1e-6) / 40)
+    assert s["ratio_peers"] == pytest.approx(s["reach"]["mfopt"] / min(s["reach"]["tpe-hyperband"], s["reach"]["dehb"]))
+    assert s["ratio_random"] == pytest.approx(s["reach"]["mfopt"] / s["reach"]["random"])
+    lines = text.splitlines()
+    assert lines[0] == f"task toy: budget 5 full trainings, common target {s['target']:.4f}"
+    assert [line.split()[0] for line in lines[2:6]] == list(bench.METHODS)
+    assert all(line.split()[1] == "2" for line in lines[2:6])  # seeds per method
+    assert lines[6].endswith(f"{s['ratio_peers']:.2f}") and lines[7].endswith(f"{s['ratio_random']:.2f}")
+    assert [p.name for p in bench.plot(summaries, BUDGET, tmp_path / "plots")] == ["hpo_toy.png"]
+
+
+def _best_by(trace: list[list[float]], cost: float) -> float:
+    return min((v for c, level, v in trace if level == 16 and c <= cost + 1e-9), default=math.inf)
