@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import ROOT
 
+pytest.importorskip("dehb", reason="mfopt[bench] (dehb) is not installed")
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import hpo as bench
 from tasks import Task  # examples/hpo, put on the path by benchmarks/hpo.py
