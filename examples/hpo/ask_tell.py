@@ -16,11 +16,10 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hpo_report import fidelities, report
 from tasks import TASKS
 
 import mfopt
-
-CHEAP_COST = 0.1
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -31,24 +30,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     task = TASKS[args.task]
-    (cheap, low), (full, high) = task.levels.items()
-    fidelities = [{"name": cheap, "level": low, "cost": CHEAP_COST}, {"name": full, "level": high, "cost": 1.0}]
+    cheap, full = task.levels
     seconds: Counter[str] = Counter()
     with mfopt.create_study(
-        task.parameters, fidelities, budget=args.budget, storage=args.storage, seed=args.seed
+        task.parameters, fidelities(task), budget=args.budget, storage=args.storage, seed=args.seed
     ) as study:
         while (trial := study.ask()) is not None:
             error, elapsed = task.run(trial.params, int(trial.level), args.seed)
             seconds[trial.fidelity] += elapsed
             study.tell(trial, error, duration=elapsed)
         best, spent, decisions = study.best, study.cost_by_fidelity(), study.decisions
-    print(f"task {task.name}: best validation error {best['value']:.4f} at {full} with {best['params']}")
-    for name in (cheap, full):
-        print(f"  {name}: {spent[name]:.2f} cost units, {seconds[name]:.2f} s of training this session")
-    rules = Counter((d["use_low"], d["rule"]) for d in decisions)
-    print(f"  gate: {len(decisions)} decisions")
-    for (use_low, rule), n in sorted(rules.items(), key=lambda kv: -kv[1]):
-        print(f"    {n} x {'use' if use_low else 'ignore'} {cheap}: {rule}")
+    report(task.name, best, spent, seconds, decisions, [cheap, full])
     return {"best": best, "spent": spent, "decisions": decisions}
 
 

@@ -19,9 +19,8 @@ import optuna
 from mfopt_optuna import MfoptSampler, suggest_fidelity
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hpo_report import fidelities, report
 from tasks import TASKS, Task
-
-CHEAP_COST = 0.1
 
 
 def suggest(trial: optuna.Trial, parameters: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -57,10 +56,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     task = TASKS[args.task]
-    (cheap, low), (full, high) = task.levels.items()
-    fidelities = [{"name": cheap, "level": low, "cost": CHEAP_COST}, {"name": full, "level": high, "cost": 1.0}]
+    cheap, full = task.levels
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = MfoptSampler(task.parameters, fidelities, budget=args.budget, seed=args.seed)
+    sampler = MfoptSampler(task.parameters, fidelities(task), budget=args.budget, seed=args.seed)
     study = optuna.create_study(sampler=sampler, storage=args.storage)
     objective = objective_for(task, args.seed)
 
@@ -77,14 +75,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for t in done:
         seconds[t.user_attrs["mfopt_fidelity"]] += t.user_attrs["seconds"]
     decisions = [d for t in done for d in t.user_attrs["mfopt_decisions"]]
-    print(
-        f"task {task.name}: best validation error {best.value:.4f} at {full} with {best.params} (trial {best.number})"
-    )
-    for name in (cheap, full):
-        print(f"  {name}: {spent[name]:.2f} cost units, {seconds[name]:.2f} s of training")
-    print(f"  gate: {len(decisions)} decisions")
-    for (use_low, rule), n in Counter((d["use_low"], d["rule"]) for d in decisions).most_common():
-        print(f"    {n} x {'use' if use_low else 'ignore'} {cheap}: {rule}")
+    top = {"value": best.value, "params": best.params, "trial": best.number}
+    report(task.name, top, spent, seconds, decisions, [cheap, full])
     return {"best": best, "spent": spent, "decisions": decisions, "trials": done}
 
 
