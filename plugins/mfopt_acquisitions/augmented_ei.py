@@ -119,11 +119,12 @@ class AugmentedEI(Acquisition):
     """Augmented EI over ``(x, fidelity)``.
 
     Options: ``nugget`` (pseudo-noise of the repeat-sampling factor, relative to the standard
-    deviation of the high-fidelity values; 0 disables it), the L-BFGS-B multi-start sizes.
+    deviation of the high-fidelity values; 0 disables it), the multi-start sizes of
+    :func:`~mfopt_acquisitions.common.maximize` (``raw_samples`` None: sized to the dimension).
     """
 
-    def __init__(self, nugget: float = 1e-3, num_restarts: int = 6, raw_samples: int = 128) -> None:
-        if num_restarts < 1 or raw_samples < 1:
+    def __init__(self, nugget: float = 1e-3, num_restarts: int = 4, raw_samples: int | None = None) -> None:
+        if num_restarts < 1 or (raw_samples is not None and raw_samples < 1):
             raise ValueError("num_restarts and raw_samples must be at least 1")
         if not nugget >= 0:
             raise ValueError(f"nugget must be non-negative, got {nugget}")

@@ -13,9 +13,9 @@ from botorch.acquisition import AcquisitionFunction, FixedFeatureAcquisitionFunc
 from botorch.acquisition.objective import PosteriorTransform
 from botorch.acquisition.utils import project_to_target_fidelity
 from botorch.exceptions.warnings import OptimizationWarning
+from botorch.generation.gen import gen_candidates_scipy
 from botorch.models.deterministic import GenericDeterministicModel
 from botorch.models.model import FantasizeMixin, Model
-from botorch.optim import optimize_acqf
 from botorch.posteriors.gpytorch import GPyTorchPosterior
 from botorch.utils.sampling import draw_sobol_samples
 from gpytorch.distributions import MultivariateNormal
@@ -47,11 +47,31 @@ def at_target(acq: AcquisitionFunction, fitted: FittedSurrogate, dim: int) -> Ac
 @contextmanager
 def quiet_optimizer() -> Iterator[None]:
     """Silence BoTorch's optimiser warnings: L-BFGS-B stopping "ABNORMAL" on a flat acquisition
-    surface is routine near convergence, and BoTorch retries and returns the best point found."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=RuntimeWarning, module="botorch")
-        warnings.filterwarnings("ignore", category=OptimizationWarning)
+    surface is routine near convergence, and the best point found is returned. BoTorch raises
+    them under a local ``simplefilter("always")``, so they are recorded and dropped here; every
+    other warning is re-issued."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         yield
+    for w in caught:
+        routine = issubclass(w.category, OptimizationWarning) or (
+            issubclass(w.category, RuntimeWarning) and "botorch" in w.filename
+        )
+        if not routine:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+#: L-BFGS-B limits of :func:`maximize` (per start): iterations, and function evaluations per line
+#: search. Analytic acquisitions converge in a few dozen iterations from the best raw samples; a
+#: search that needs more is on a kink (a clamp, a bound) where more iterations gain < 1e-4.
+MAXITER = 50
+MAXLS = 5
+
+
+def raw_sample_count(dim: int) -> int:
+    """Default number of scrambled-Sobol raw samples for a ``dim``-dimensional search: 128 per
+    dimension, at least 256 and at most 1024 (one batched, gradient-free evaluation)."""
+    return min(1024, max(256, 128 * dim))
 
 
 def maximize(
@@ -59,81 +79,85 @@ def maximize(
     bounds: Tensor,
     q: int,
     seed: int,
-    num_restarts: int = 8,
-    raw_samples: int = 256,
-    sequential: bool = False,
+    num_restarts: int = 4,
+    raw_samples: int | None = None,
     avoid: Tensor | None = None,
+    maxiter: int = MAXITER,
 ) -> Tensor:
-    """``optimize_acqf`` (multi-start L-BFGS-B) over the box; returns ``q x d`` points.
+    """Multi-start L-BFGS-B over the box from the best raw samples; returns ``q x d`` points.
 
-    Never fails on a degenerate acquisition surface: when BoTorch's Boltzmann sampling of initial
-    conditions cannot run (acquisition values that are NaN or infinite, e.g. from a posterior whose
-    variance overflowed on objective values near 1e200) or the result is not finite, the search
-    falls back to :func:`safe_maximize`.
+    ``raw_samples`` scrambled-Sobol ``q``-batches (default :func:`raw_sample_count`) start
+    :func:`multistart`. Deterministic for a ``seed`` (the Sobol points and the Monte-Carlo
+    samplers of ``q``-batch acquisitions are seeded from it).
+
+    Never fails on a degenerate acquisition surface: values that are NaN or infinite (e.g. from a
+    posterior whose variance overflowed on objective values near 1e200) are never chosen; when no
+    raw sample has a finite value the acquisition says nothing, and the ``q`` points are chosen to
+    fill space (:func:`space_filling`, away from ``avoid``).
     """
     torch.manual_seed(seed)
     bounds = bounds.to(torch.float64)
+    raw_samples = raw_samples if raw_samples is not None else raw_sample_count(int(bounds.shape[-1]))
+    if raw_samples < 1:
+        raise ValueError("raw_samples must be at least 1")
+    raw = draw_sobol_samples(bounds, n=raw_samples, q=q, seed=seed).to(bounds)
+    found = multistart(acq, raw, bounds, num_restarts, maxiter)
+    if found is None:
+        return space_filling(raw, bounds, q, avoid)
+    return found[0][0].reshape(q, -1)
+
+
+def multistart(
+    acq: AcquisitionFunction,
+    raw: Tensor,
+    bounds: Tensor,
+    num_restarts: int,
+    maxiter: int = MAXITER,
+    fixed_features: dict[int, float] | None = None,
+) -> tuple[Tensor, Tensor] | None:
+    """L-BFGS-B from the ``num_restarts`` best of the candidate ``q``-batches ``raw`` (``b x q x d``).
+
+    ``raw`` is scored in batched calls without gradients; the best starts with a finite value run
+    ONE batched L-BFGS-B (BoTorch's ``gen_candidates_scipy``: each start its own iterations and
+    convergence, gradients by autograd over the whole batch; ``fixed_features`` columns held).
+    Returns the end points and the starts (``m x q x d``) with their values, best first, non-finite
+    values as ``-inf``; None when no candidate has a finite value.
+    """
+    if num_restarts < 1:
+        raise ValueError("num_restarts must be at least 1")
+    with torch.no_grad():
+        values = torch.cat([acq(chunk) for chunk in raw.split(RAW_CHUNK)])
+    ok = torch.isfinite(values)
+    if not bool(ok.any()):
+        return None
+    order = torch.where(ok, values, torch.full_like(values, -math.inf)).argsort(descending=True, stable=True)
+    order = order[: min(num_restarts, int(ok.sum()))]
+    starts, start_values = raw[order], values[order]
     try:
         with quiet_optimizer():
-            X, value = optimize_acqf(
-                acq,
-                bounds=bounds,
-                q=q,
-                num_restarts=num_restarts,
-                raw_samples=raw_samples,
-                sequential=sequential,
-                options={"seed": seed, "maxiter": 200},
-            )
-    except RuntimeError as error:
-        if "probability tensor" not in str(error):
-            raise
-        return safe_maximize(acq, bounds, q, seed, num_restarts, raw_samples, avoid)
-    if finite(X, value):
-        return X.detach().reshape(q, -1)
-    return safe_maximize(acq, bounds, q, seed, num_restarts, raw_samples, avoid)
+            X, end_values = gen_candidates_scipy(
+                starts, acq, lower_bounds=bounds[0], upper_bounds=bounds[1],
+                options={"maxiter": maxiter, "maxls": MAXLS}, fixed_features=fixed_features,
+            )  # fmt: skip
+    except RuntimeError:
+        X, end_values = starts, start_values
+    points = torch.cat([X.detach(), starts])
+    scores = torch.cat([end_values.detach().reshape(-1), start_values])
+    scores = torch.where(torch.isfinite(scores), scores, torch.full_like(scores, -math.inf))
+    best = scores.argsort(descending=True, stable=True)
+    return points[best], scores[best]
 
 
-def finite(*tensors: Tensor | None) -> bool:
-    """Whether every tensor is present and finite everywhere."""
-    return all(t is not None and bool(torch.isfinite(t).all()) for t in tensors)
+#: Raw samples scored per call (bounds the memory of the gradient-free scoring pass).
+RAW_CHUNK = 1024
 
 
-def safe_maximize(
-    acq: AcquisitionFunction,
-    bounds: Tensor,
-    q: int,
-    seed: int,
-    num_restarts: int,
-    raw_samples: int,
-    avoid: Tensor | None = None,
-) -> Tensor:
-    """The fallback of :func:`maximize` (``q x d`` points, always finite and inside the box).
+def space_filling(raw: Tensor, bounds: Tensor, q: int, avoid: Tensor | None = None) -> Tensor:
+    """The fallback of :func:`maximize` when the acquisition is finite nowhere (``q x d`` points).
 
-    ``raw_samples`` scrambled-Sobol ``q``-batches are scored; the best ``num_restarts`` with a
-    finite value start L-BFGS-B (``batch_initial_conditions``, so no Boltzmann sampling), and the
-    best finite end point wins. When no batch has a finite value, the acquisition says nothing, and
-    the ``q`` points are chosen to fill space: greedily, the Sobol point farthest (in the unit
-    cube) from ``avoid`` (``n x d``, e.g. the evaluated points) and from the points already chosen.
+    Greedily, the raw Sobol point farthest (in the unit cube) from ``avoid`` (``n x d``, e.g. the
+    evaluated points) and from the points already chosen.
     """
-    raw = draw_sobol_samples(bounds, n=raw_samples, q=q, seed=seed).to(bounds)
-    with torch.no_grad():
-        values = acq(raw)
-    ok = torch.isfinite(values)
-    if bool(ok.any()):
-        order = torch.where(ok, values, torch.full_like(values, -math.inf)).argsort(descending=True)
-        starts = raw[order[: min(num_restarts, int(ok.sum()))]]
-        best = starts[0]
-        try:
-            with quiet_optimizer():
-                X, value = optimize_acqf(
-                    acq, bounds=bounds, q=q, num_restarts=starts.shape[0], batch_initial_conditions=starts,
-                    options={"seed": seed, "maxiter": 200},
-                )  # fmt: skip
-            if finite(X, value):
-                best = X
-        except RuntimeError:
-            pass
-        return best.detach().reshape(q, -1)
     span = bounds[1] - bounds[0]
     pool = (raw.reshape(-1, bounds.shape[1]) - bounds[0]) / span
     taken = [((avoid.to(bounds) - bounds[0]) / span).reshape(-1, bounds.shape[1])] if avoid is not None else []
@@ -150,7 +174,7 @@ def safe_maximize(
         "acquisition values are not finite anywhere in the box (degenerate model posterior); "
         "proposing space-filling points instead",
         RuntimeWarning,
-        stacklevel=2,
+        stacklevel=3,
     )
     return bounds[0] + torch.stack(chosen) * span
 

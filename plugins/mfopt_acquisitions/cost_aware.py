@@ -9,22 +9,24 @@ negated objective (an MC objective ``-y``, current value = the best negated post
 the target); MES uses BoTorch's ``maximize=False``.
 
 The search is over ``(x, level)`` with the level restricted to the fidelities allowed this
-iteration that the remaining budget can pay for (``optimize_acqf_mixed``, one fixed-feature set
-per level). Batches ``q > 1`` are greedy: each pick is added as a pending point
-(``set_X_pending``: KG evaluates it jointly with the next point, MES fantasises it), the budget is
-reduced by its cost and the next pick is made, as BoTorch's own sequential scheme does.
+iteration that the remaining budget can pay for: one batched multi-start L-BFGS-B per level with
+the level column held fixed (:func:`~mfopt_acquisitions.common.multistart`), the best value wins.
+Batches ``q > 1`` are greedy: each pick is added as a pending point (``set_X_pending``: KG
+evaluates it jointly with the next point, MES fantasises it), the budget is reduced by its cost
+and the next pick is made, as BoTorch's own sequential scheme does.
 When the model is single-fidelity (gate closed) the same acquisitions run on ``x`` alone at the
 target (plain qKG / qMES).
 
 CPU cost: KG's one-shot optimisation is over ``1 + num_fantasies`` points per pick and each
 evaluation conditions the model on every fantasy, so the defaults are small (``num_fantasies=4``,
-``num_restarts=4``, ``raw_samples=64``, ``maxiter=30`` L-BFGS-B iterations per level; a few
-seconds per pick on 1-3 D problems with a few dozen points); raise them for better decisions when
-time allows (BoTorch's tutorials use 64-128 fantasies, 10 restarts, 512 raw samples).
+``num_restarts=4``, ``raw_samples=64``, ``maxiter=30`` L-BFGS-B iterations per level; about 3 s
+per pick at n_h = 100, n_l = 200, d = 5, see docs/acquisitions.md); raise them for better
+decisions when time allows (BoTorch's tutorials use 64-128 fantasies, 10 restarts, 512 raw samples).
 """
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from dataclasses import replace
 from typing import Any
@@ -35,7 +37,7 @@ from botorch.acquisition.cost_aware import InverseCostWeightedUtility
 from botorch.acquisition.knowledge_gradient import qKnowledgeGradient, qMultiFidelityKnowledgeGradient
 from botorch.acquisition.max_value_entropy_search import qMaxValueEntropy, qMultiFidelityMaxValueEntropy
 from botorch.acquisition.objective import GenericMCObjective
-from botorch.optim import optimize_acqf, optimize_acqf_mixed
+from botorch.utils.sampling import draw_sobol_samples
 from torch import Tensor
 
 from mfopt import Acquisition, Candidate, Dataset, Fidelity, FittedSurrogate, ProposalContext, lhs
@@ -45,7 +47,8 @@ from mfopt_acquisitions.common import (
     cost_model,
     jittered,
     level_bounds,
-    quiet_optimizer,
+    multistart,
+    raw_sample_count,
     target_projection,
     with_level,
 )
@@ -104,49 +107,79 @@ class CostAwareMultiFidelity(Acquisition):
         dim: int,
         seed: int,
     ) -> Tensor:
-        """One model input (``d`` or ``d + 1`` values) maximising ``acq`` over the allowed levels."""
-        kwargs = {
-            "num_restarts": self.num_restarts,
-            "raw_samples": self.raw_samples,
-            "options": {"seed": seed, "maxiter": self.maxiter},
-        }
-        with quiet_optimizer():
-            if not model.fidelity_column:
-                X, _ = optimize_acqf(acq, bounds=context.bounds, q=1, **kwargs)  # type: ignore[arg-type]
-            else:
-                X, _ = optimize_acqf_mixed(
-                    acq,
-                    bounds=level_bounds(context.bounds, model),
-                    q=1,
-                    fixed_features_list=[{dim: model.levels[f.name]} for f in options],
-                    **kwargs,  # type: ignore[arg-type]
-                )
+        """One model input (``d`` or ``d + 1`` values) maximising ``acq`` over the allowed levels.
+
+        One :func:`~mfopt_acquisitions.common.multistart` per level (the level column held fixed),
+        from ``raw_samples`` candidate batches (:meth:`initial_batches`); the best value wins, the
+        first level on a tie.
+        """
+        levels: list[float | None] = [model.levels[f.name] for f in options] if model.fidelity_column else [None]
+        bounds = level_bounds(context.bounds, model) if model.fidelity_column else context.bounds
+        bounds = bounds.to(torch.float64)
+        best: tuple[float, Tensor] | None = None
+        for level in levels:
+            raw = self.initial_batches(acq, bounds, seed, level)
+            fixed = {dim: level} if level is not None else None
+            found = multistart(acq, raw, bounds, self.num_restarts, self.maxiter, fixed_features=fixed)
+            point, value = (raw[0], -math.inf) if found is None else (found[0][0], float(found[1][0]))
+            if best is None or value > best[0]:
+                best = (value, point)
+        assert best is not None
+        X = best[1].unsqueeze(0)
+        if isinstance(acq, qKnowledgeGradient):
+            X = acq.extract_candidates(X)  # one-shot KG: drop the fantasy points
         return X.detach().reshape(-1)
+
+    def initial_batches(self, acq: AcquisitionFunction, bounds: Tensor, seed: int, level: float | None) -> Tensor:
+        """``raw_samples`` scrambled-Sobol candidate batches (``raw x q' x D``), level column at ``level``."""
+        q = acq.get_augmented_q_batch_size(1) if isinstance(acq, qKnowledgeGradient) else 1
+        raw = draw_sobol_samples(bounds, n=self.raw_samples, q=q, seed=seed).to(bounds)
+        if level is not None:
+            raw[..., -1] = level
+        return raw
 
 
 class MultiFidelityKG(CostAwareMultiFidelity):
-    """Cost-aware multi-fidelity knowledge gradient (``qMultiFidelityKnowledgeGradient``)."""
+    """Cost-aware multi-fidelity knowledge gradient (``qMultiFidelityKnowledgeGradient``).
+
+    One-shot optimisation (Balandat et al. 2020): each candidate batch holds the proposal and
+    ``num_fantasies`` fantasy points. As BoTorch's ``gen_one_shot_kg_initial_conditions`` does,
+    90 % of the fantasy points start at maximisers of the current posterior mean (the fantasy
+    posteriors' maximisers are usually near them), the rest at random. Those maximisers are found
+    ONCE per proposal, and also give KG's baseline (the current best value), instead of once per
+    level with BoTorch's 20 restarts from 1024 raw samples.
+    """
 
     def __init__(self, num_fantasies: int = 4, num_restarts: int = 4, raw_samples: int = 64, maxiter: int = 30) -> None:
         super().__init__(num_restarts, raw_samples, maxiter)
         if num_fantasies < 1:
             raise ValueError(f"num_fantasies must be at least 1, got {num_fantasies}")
         self.num_fantasies = num_fantasies
+        self._maximisers: Tensor | None = None
 
     def _current_value(self, model: FittedSurrogate, context: ProposalContext, dim: int) -> Tensor:
-        """The best negated posterior mean at the target (KG's baseline)."""
+        """The best negated posterior mean at the target (KG's baseline); keeps its maximisers."""
         mean = at_target(PosteriorMean(model.model, maximize=False), model, dim)
-        with quiet_optimizer():
-            _, value = optimize_acqf(
-                mean,
-                bounds=context.bounds,
-                q=1,
-                num_restarts=self.num_restarts,
-                raw_samples=self.raw_samples,
-                options={"seed": context.seed},
-            )
-        assert value is not None
-        return value.detach()
+        bounds = context.bounds.to(torch.float64)
+        raw = draw_sobol_samples(bounds, n=raw_sample_count(dim), q=1, seed=context.seed).to(bounds)
+        found = multistart(mean, raw, bounds, self.num_restarts)
+        if found is None:
+            raise ValueError("the posterior mean is not finite anywhere in the box")
+        points, values = found
+        maximisers = points[torch.isfinite(values)].reshape(-1, dim)
+        self._maximisers = with_level(maximisers, model.target_level) if model.fidelity_column else maximisers
+        return values[0].detach()
+
+    def initial_batches(self, acq: AcquisitionFunction, bounds: Tensor, seed: int, level: float | None) -> Tensor:
+        """Sobol candidate batches whose fantasy points are 90 % posterior-mean maximisers (seeded draw)."""
+        raw = super().initial_batches(acq, bounds, seed, level)
+        n_value = int(0.9 * (raw.shape[-2] - 1))
+        if self._maximisers is None or n_value < 1:
+            return raw
+        generator = torch.Generator().manual_seed(seed)
+        pick = torch.randint(self._maximisers.shape[0], (raw.shape[0], n_value), generator=generator)
+        raw[:, raw.shape[-2] - n_value :, :] = self._maximisers.to(raw)[pick]
+        return raw
 
     def build(self, model: FittedSurrogate, data: Dataset, context: ProposalContext) -> AcquisitionFunction:
         current = self._current_value(model, context, data.dim)

@@ -4,6 +4,10 @@ Minimisation: LogEI improves on the lowest high-fidelity value; LCB is BoTorch's
 bound with ``maximize=False``. For ``q > 1`` the joint Monte-Carlo versions (qLogEI, qUCB) are
 optimised jointly over the batch. On a multi-fidelity model the fidelity column is fixed at the
 target, so these propose high-fidelity points only.
+
+Both are maximised by :func:`~mfopt_acquisitions.common.maximize`: ``raw_samples`` Sobol points
+(default: 128 per dimension, 256 to 1024) scored in one call, L-BFGS-B from the ``num_restarts``
+best.
 """
 
 from __future__ import annotations
@@ -33,8 +37,8 @@ def _negated() -> GenericMCObjective:
 class LogEI(Acquisition):
     """Log expected improvement over the best high-fidelity value (Ament et al. 2023)."""
 
-    def __init__(self, num_restarts: int = 8, raw_samples: int = 256) -> None:
-        if num_restarts < 1 or raw_samples < 1:
+    def __init__(self, num_restarts: int = 4, raw_samples: int | None = None) -> None:
+        if num_restarts < 1 or (raw_samples is not None and raw_samples < 1):
             raise ValueError("num_restarts and raw_samples must be at least 1")
         self.num_restarts = num_restarts
         self.raw_samples = raw_samples
@@ -56,7 +60,7 @@ class LogEI(Acquisition):
 class LCB(Acquisition):
     """Lower confidence bound ``mu - sqrt(beta) sigma`` (BoTorch's UCB with ``maximize=False``)."""
 
-    def __init__(self, beta: float = 4.0, num_restarts: int = 8, raw_samples: int = 256) -> None:
+    def __init__(self, beta: float = 4.0, num_restarts: int = 4, raw_samples: int | None = None) -> None:
         if not beta > 0:
             raise ValueError(f"beta must be positive, got {beta}")
         self.beta = beta
