@@ -24,8 +24,11 @@ Augmented Hartmann 6 (``AugmentedHartmannH6-3fid``) keeps BoTorch's costs 5 + s,
 
 Each finished run is appended to ``--out`` (JSON lines) at once; running the same command again skips
 the runs already there with the same settings (pair, strategy, seed, budget per dimension, low cost,
-quick), so an interrupted benchmark continues where it stopped. Every number below is computed from
-the rows of that file for the chosen pairs, seeds and strategies (ratios from the same run).
+quick), so an interrupted benchmark continues where it stopped. Runs go seed by seed (seed 0 of every
+pair and strategy first; BoTorch's MF-KG, the slowest, after the others of its seed). Every number
+below is computed from the rows of that file for the chosen pairs and strategies, over the seeds
+(below ``--seeds``) that every chosen strategy finished for the pair (``n``), so medians and paired
+tests compare the same seeds (ratios from the same run, never remembered).
 
 Per pair (:func:`analyse`): the simple regret of a run is its best HF value evaluated minus the
 optimum (the problem's, or for a pair without a known optimum the lowest of a 64-start L-BFGS-B
@@ -238,6 +241,16 @@ def load_rows(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             continue
     return rows
+
+
+def complete_seeds(rows: list[dict[str, Any]], pairs: Sequence[str], strategies: Sequence[str]) -> list[dict[str, Any]]:
+    """The rows of ``pairs`` x ``strategies`` whose (pair, seed) every strategy has finished, so that
+    every median and paired test of a pair is over the same seeds."""
+    have: dict[tuple[str, int], set[str]] = {}
+    for r in rows:
+        have.setdefault((r["pair"], r["seed"]), set()).add(r["strategy"])
+    full = {key for key, done in have.items() if set(strategies) <= done}
+    return [r for r in rows if r["pair"] in pairs and r["strategy"] in strategies and (r["pair"], r["seed"]) in full]
 
 
 def reference_optimum(problem: Any, starts: int = 64, seed: int = 0) -> float:
@@ -473,7 +486,16 @@ def main(argv: Sequence[str] | None = None) -> None:
             problems[pair] = make_problem(pair, args.low_cost)
         except Exception as exc:
             parser.error(f"pair {pair!r}: {exc}")
-    jobs = [(p, s, k, settings) for p in pairs for k in range(args.seeds) for s in strategies]
+    # seed-major, BoTorch's MF-KG (by far the slowest) after the other strategies of the seed: an
+    # interrupted run leaves whole seeds of many pairs (the analysis keeps complete seeds)
+    jobs = [
+        (p, s, k, settings)
+        for k in range(args.seeds)
+        for slow in (False, True)
+        for p in pairs
+        for s in strategies
+        if (s == "botorch-mfkg") == slow
+    ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     rows = [r for r in load_rows(args.out) if r.get("settings") == settings.key()]
     done = {(r["pair"], r["strategy"], r["seed"]) for r in rows}
@@ -491,7 +513,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 sink.write(json.dumps(row) + "\n")
             progress.update(task, advance=1, description=f"{row['pair'][:20]} {row['strategy']} {row['seed']}")
     wall = time.perf_counter() - start
-    chosen = [r for r in rows if r["pair"] in pairs and r["strategy"] in strategies and r["seed"] < args.seeds]
+    chosen = complete_seeds([r for r in rows if r["seed"] < args.seeds], pairs, strategies)
     results, counts = [], {}
     for pair in pairs:
         if not any(r["pair"] == pair for r in chosen):
