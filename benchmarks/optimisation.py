@@ -449,7 +449,8 @@ def plot(rows: list[dict[str, Any]], result: PairResult, strategies: Sequence[st
 
 
 def git_head() -> str:
-    """The commit the benchmark runs (``+dirty`` when the working tree differs from it)."""
+    """The commit the benchmark runs (``+dirty`` when the working tree differs from it); outside a git
+    checkout (a ``git archive`` copy) the environment variable ``BENCHMARK_COMMIT``."""
     root = Path(__file__).resolve().parents[1]
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
@@ -457,7 +458,7 @@ def git_head() -> str:
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
                                capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        return os.environ.get("BENCHMARK_COMMIT", "unknown")
     return head + ("+dirty" if dirty else "")
 
 
