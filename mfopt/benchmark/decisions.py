@@ -18,7 +18,10 @@ from mfopt.data import Dataset
 from mfopt.plugin.manager import PluginManager
 
 #: Extra recorded detectors: label -> (registered name, options).
-VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {"toal-cc-0.9": ("toal-cc", {"threshold": 0.9})}
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "toal-cc-0.9": ("toal-cc", {"threshold": 0.9}),
+    "guideline-evidence": ("guideline", {"lcc": "evidence"}),
+}
 
 
 @dataclass(frozen=True)
@@ -39,11 +42,13 @@ def detector_specs(pm: PluginManager) -> list[DetectorSpec]:
 
 @dataclass
 class SampleVerdicts:
-    """Features of one sample, each detector's ``use_low`` (None = failed) and the failures' messages."""
+    """Features of one sample, each detector's ``use_low`` (None = failed), the rule that decided
+    (:attr:`mfopt.Decision.rule`, e.g. ``guideline.1c: LCC_0.4 <= 0.7``) and the failures' messages."""
 
     features: dict[str, float]
     decisions: dict[str, bool | None]
     errors: dict[str, str]
+    rules: dict[str, str] = field(default_factory=dict)
 
 
 def assess_sample(pm: PluginManager, data: Dataset, specs: list[DetectorSpec]) -> SampleVerdicts:
@@ -51,6 +56,7 @@ def assess_sample(pm: PluginManager, data: Dataset, specs: list[DetectorSpec]) -
     features: dict[str, float] = {}
     decisions: dict[str, bool | None] = {}
     errors: dict[str, str] = {}
+    rules: dict[str, str] = {}
     for spec in specs:
         try:
             decision = pm.detectors.create(spec.name, **spec.options).assess(data)
@@ -59,7 +65,9 @@ def assess_sample(pm: PluginManager, data: Dataset, specs: list[DetectorSpec]) -
             errors[spec.label] = f"{type(exc).__name__}: {exc}"
             continue
         decisions[spec.label] = bool(decision.use_low)
+        rules[spec.label] = decision.rule
         for key, value in decision.features.items():
             features.setdefault(key, float(value))
     features.update(landscape_features(data))
-    return SampleVerdicts({k: (v if math.isfinite(v) else math.nan) for k, v in features.items()}, decisions, errors)
+    finite = {k: (v if math.isfinite(v) else math.nan) for k, v in features.items()}
+    return SampleVerdicts(finite, decisions, errors, rules)

@@ -8,7 +8,9 @@ comparable (``seed``, ``device`` is not one of them); resuming with a different 
 Columns of ``rows``: ``pair, n_high, n_low, dim, rep, seed, model, correlation, rrmse,
 fit_seconds, features`` (JSON object, the sample's features), ``decisions`` (JSON object,
 detector label -> true = use the cheap source, false = ignore it, null = failed), ``finished_at``
-(UNIX time the row was stored). Primary key ``(pair, n_high, n_low, rep, model)``.
+(UNIX time the row was stored), ``rules`` (JSON object, detector label -> the rule that decided,
+:attr:`mfopt.Decision.rule`; ``{}`` in files written before it was recorded, to which the column
+is added on open). Primary key ``(pair, n_high, n_low, rep, model)``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import math
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ CREATE TABLE IF NOT EXISTS rows (
     rep INTEGER NOT NULL, seed INTEGER NOT NULL, model TEXT NOT NULL,
     correlation REAL, rrmse REAL, fit_seconds REAL,
     features TEXT NOT NULL, decisions TEXT NOT NULL, finished_at REAL NOT NULL,
+    rules TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (pair, n_high, n_low, rep, model)
 );
 """
@@ -53,6 +56,7 @@ class Row:
     features: dict[str, float]
     decisions: dict[str, bool | None]
     finished_at: float = 0.0
+    rules: dict[str, str] = field(default_factory=dict)
 
 
 def _real(value: float) -> float | None:
@@ -76,6 +80,10 @@ class ResultsStore:
             self._db = sqlite3.connect(self.path, timeout=60.0)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(SCHEMA)
+            columns = {rec[1] for rec in self._db.execute("PRAGMA table_info(rows)")}
+            if "rules" not in columns:
+                with self._db:
+                    self._db.execute("ALTER TABLE rows ADD COLUMN rules TEXT NOT NULL DEFAULT '{}'")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a usable results file ({exc})") from exc
 
@@ -119,27 +127,30 @@ class ResultsStore:
             (
                 r.pair, r.n_high, r.n_low, r.dim, r.rep, r.seed, r.model,
                 _real(r.correlation), _real(r.rrmse), _real(r.fit_seconds),
-                _json(r.features), _json(r.decisions), now,
+                _json(r.features), _json(r.decisions), now, _json(r.rules),
             )
             for r in rows
         ]  # fmt: skip
         try:
             with self._db:
                 before = self._db.total_changes
-                self._db.executemany("INSERT OR IGNORE INTO rows VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", values)
+                self._db.executemany("INSERT OR IGNORE INTO rows VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", values)
                 return self._db.total_changes - before
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot store results ({exc})") from exc
 
     def rows(self) -> Iterator[Row]:
         """Every stored row, ordered by instance, repetition and model."""
-        query = "SELECT * FROM rows ORDER BY dim, pair, n_high, n_low, rep, model"
+        query = (
+            "SELECT pair, n_high, n_low, dim, rep, seed, model, correlation, rrmse, fit_seconds, features, "
+            "decisions, finished_at, rules FROM rows ORDER BY dim, pair, n_high, n_low, rep, model"
+        )
         for rec in self._db.execute(query):
             corr, rrmse, seconds = (math.nan if v is None else float(v) for v in rec[7:10])
             features = {k: (math.nan if v is None else float(v)) for k, v in json.loads(rec[10]).items()}
             yield Row(
                 rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], rec[6], corr, rrmse, seconds,
-                features, json.loads(rec[11]), rec[12],
+                features, json.loads(rec[11]), rec[12], json.loads(rec[13]),
             )  # fmt: skip
 
     def count(self) -> int:

@@ -46,7 +46,7 @@ def run_task(spec: TaskSpec) -> list[Row]:
     return [
         Row(
             pair, spec.n_high, spec.n_low, spec.dim, rep.rep, rep.seed, model,
-            *rep.scores[model], rep.verdicts.features, rep.verdicts.decisions,
+            *rep.scores[model], rep.verdicts.features, rep.verdicts.decisions, rules=rep.verdicts.rules,
         )
         for pair, repetitions in zip(spec.pairs, done, strict=True)
         for rep in repetitions

@@ -2,8 +2,9 @@
 
 - :class:`ToalCC`: Toal (2015), use the source iff ``CC >= threshold`` (0.7 by default, as the
   2024 paper finds best; Toal's own, conservative, 0.9 is an option).
-- :class:`RuleSetDetector` with :data:`GUIDELINE` (Andrés-Thió et al. 2024, §3.4, the default) or
-  :data:`GUIDELINE_CODE` (the reference code's ``AdaptiveCoKriging`` thresholds).
+- :class:`RuleSetDetector` with :data:`GUIDELINE` (Andrés-Thió et al. 2024, §3.4, the default;
+  ``lcc="evidence"`` gives :data:`GUIDELINE_EVIDENCE`, where a neighbourhood holding only its centre
+  is no evidence) or :data:`GUIDELINE_CODE` (the reference code's ``AdaptiveCoKriging`` thresholds).
 - :class:`Constant`: ``always`` / ``never`` baselines.
 
 Every comparison with a NaN feature is "not met" (see :mod:`mfopt_detectors.features`).
@@ -16,7 +17,7 @@ from collections.abc import Mapping
 
 from mfopt import Dataset, Decision, HarmDetector
 from mfopt_detectors.features import budget_features, compute_features, sample_features
-from mfopt_detectors.rules import GUIDELINE, GUIDELINE_CODE, RuleSet, describe, fmt
+from mfopt_detectors.rules import GUIDELINE, GUIDELINE_CODE, GUIDELINE_EVIDENCE, RuleSet, describe, fmt
 from mfopt_detectors.sample import paired_sample, two_fidelities
 
 
@@ -91,9 +92,17 @@ def toal_cc(threshold: float = 0.7) -> ToalCC:
     return ToalCC(threshold)
 
 
-def guideline() -> RuleSetDetector:
-    """Factory of ``guideline``: the paper's three rule sets (§3.4)."""
-    return RuleSetDetector(GUIDELINE, "guideline")
+#: ``lcc`` option of ``guideline``: how a neighbourhood holding only its centre counts.
+LCC_READINGS = {"reference": GUIDELINE, "evidence": GUIDELINE_EVIDENCE}
+
+
+def guideline(lcc: str = "reference") -> RuleSetDetector:
+    """Factory of ``guideline``: the paper's three rule sets (§3.4). ``lcc="reference"``: local
+    correlations as the authors' code computes them (a lone centre counts as correlated);
+    ``"evidence"``: a lone centre is no evidence (``LCCn`` features)."""
+    if lcc not in LCC_READINGS:
+        raise ValueError(f"lcc must be one of {sorted(LCC_READINGS)}, got {lcc!r}")
+    return RuleSetDetector(LCC_READINGS[lcc], "guideline")
 
 
 def guideline_code() -> RuleSetDetector:

@@ -10,12 +10,20 @@ Names (``{p}`` is written with ``format(p, "g")``: 0.1, 0.2, …, 0.9, 0.95, 0.9
 for ``r = 0.2`` and ``root`` for ``r = 0.2^{1/d}``):
 
 ``CC``, ``RMSE``, ``RRMSE``, ``LCC_{r}_{p}``, ``LCC_{r}_mean``, ``LCC_{r}_sd``, ``LCC_{r}_coeff``,
+``LCCn_root_{p}``, ``LCCn_root_mean``, ``LCCn_root_sd``, ``LCCn_root_coeff``,
 ``R2_L``, ``R2_LI``, ``B_h``, ``B_l``, ``B_h_r``, ``B_l_r``, ``B_r``, ``d``, ``n`` (matched points).
+
+``LCC_*`` follow the authors' code, ``LCCn_*`` (radius ``0.2^{1/d}`` only) read a neighbourhood
+holding only its centre as **no evidence**: it is left out of the fractions and moments, which are
+NaN when no neighbourhood holds another point (e.g. 2 to 5 points in 1-D, radius 0.2).
 
 Edge cases (NaN means "undefined"; every rule treats a comparison with NaN as not met):
 
-- a correlation whose weighted variance of ``f_h`` or ``f_l`` is zero (constant values, or a
-  neighbourhood holding only its centre) is **0**: no evidence that the source follows the target;
+- the paper's formula (its Appendix A) is 0/0 for a neighbourhood holding only its centre and for
+  a zero weighted variance; we follow the authors' code (bifiEBBbenchmarks,
+  ``weightedCorrelationCoefficient``), which produced the paper's figures: a lone centre is **1**,
+  both variances zero is 1, one variance zero is 0 (variances compared with ``REL_TOL`` relative to
+  the largest ``|y|``, where the code uses an absolute 1e-6). ``LCCn_*`` is the "no evidence" reading;
 - fewer than 3 matched points: ``CC``, every ``LCC_*`` and ``R2_*`` are NaN;
 - ``RRMSE`` is NaN when ``f_h`` is constant on the sample; ``LCC_*_coeff`` is NaN when the mean is 0;
 - ``R2_*`` is NaN when ``n - p - 1 <= 0`` (e.g. ``n = d + 1`` for the linear model), and 1 when
@@ -38,11 +46,14 @@ REL_TOL = 1e-10
 NAN = float("nan")
 
 
-def weighted_cc(y_low: np.ndarray, y_high: np.ndarray, W: np.ndarray) -> np.ndarray:
+def weighted_cc(y_low: np.ndarray, y_high: np.ndarray, W: np.ndarray, lone: float = 1.0) -> np.ndarray:
     """Squared weighted correlations ``WCC(w)`` for each row ``w`` of ``W`` (``m x n``, w >= 0).
 
-    ``y_low`` and ``y_high`` are ``n``; returns ``m`` values in ``[0, 1]``. A row whose weighted
-    variance of either source is zero (relative to the largest ``|y|``) gives 0.
+    ``y_low`` and ``y_high`` are ``n``; returns ``m`` values in ``[0, 1]``. Where the paper's formula
+    is 0/0, the authors' code (bifiEBBbenchmarks ``weightedCorrelationCoefficient``) decides: a row
+    whose weighted variances of both sources are zero (relative to the largest ``|y|``) gives 1,
+    of one source only gives 0. A row with a single positive weight (a neighbourhood holding only
+    its centre) gives ``lone``: 1 in the authors' code, NaN for "no evidence".
     """
     W = np.atleast_2d(np.asarray(W, dtype=np.float64))
     sw = W.sum(axis=1)
@@ -53,12 +64,14 @@ def weighted_cc(y_low: np.ndarray, y_high: np.ndarray, W: np.ndarray) -> np.ndar
     var_l = (W * dev_l**2).sum(axis=1) / sw
     var_h = (W * dev_h**2).sum(axis=1) / sw
     cov = (W * dev_l * dev_h).sum(axis=1) / sw
-    tol_l = (REL_TOL * np.abs(y_low).max()) ** 2
-    tol_h = (REL_TOL * np.abs(y_high).max()) ** 2
-    defined = (var_l > tol_l) & (var_h > tol_h)
-    out = np.zeros(W.shape[0])
+    flat_l = var_l <= (REL_TOL * np.abs(y_low).max()) ** 2
+    flat_h = var_h <= (REL_TOL * np.abs(y_high).max()) ** 2
+    defined = ~flat_l & ~flat_h
+    out = np.where(flat_l & flat_h, 1.0, 0.0)
     out[defined] = cov[defined] ** 2 / (var_l[defined] * var_h[defined])
-    return np.clip(out, 0.0, 1.0)
+    out = np.clip(out, 0.0, 1.0)
+    out[(W > 0.0).sum(axis=1) <= 1] = lone
+    return out
 
 
 def local_weights(U: np.ndarray, r: float) -> np.ndarray:
@@ -69,24 +82,30 @@ def local_weights(U: np.ndarray, r: float) -> np.ndarray:
     return np.maximum(0.0, 1.0 - dist / rho)
 
 
-def local_correlations(sample: PairedSample, r: float) -> np.ndarray:
-    """``LCC^r(x_i)`` at every matched point, shape ``n``."""
-    return weighted_cc(sample.y_low, sample.y_high, local_weights(sample.U, r))
+def local_correlations(sample: PairedSample, r: float, lone: float = 1.0) -> np.ndarray:
+    """``LCC^r(x_i)`` at every matched point, shape ``n`` (``lone``: see :func:`weighted_cc`)."""
+    return weighted_cc(sample.y_low, sample.y_high, local_weights(sample.U, r), lone)
 
 
-def lcc_summary(values: np.ndarray, label: str) -> dict[str, float]:
-    """``LCC_{label}_{p}`` (fraction with ``LCC >= p``), ``_mean``, ``_sd`` (n - 1) and ``_coeff``."""
-    out = {f"LCC_{label}_{p:g}": float(np.mean(values >= p)) for p in P_LEVELS}
+def lcc_summary(values: np.ndarray, label: str, prefix: str = "LCC") -> dict[str, float]:
+    """``{prefix}_{label}_{p}`` (fraction with ``LCC >= p``), ``_mean``, ``_sd`` (n - 1) and ``_coeff``.
+
+    NaN values (neighbourhoods without evidence) are left out of every statistic; all NaN gives NaN.
+    """
+    values = values[~np.isnan(values)]
+    if values.size == 0:
+        return _lcc_nan(label, prefix)
+    out = {f"{prefix}_{label}_{p:g}": float(np.mean(values >= p)) for p in P_LEVELS}
     mean = float(values.mean())
-    sd = float(values.std(ddof=1))
-    out[f"LCC_{label}_mean"] = mean
-    out[f"LCC_{label}_sd"] = sd
-    out[f"LCC_{label}_coeff"] = sd / mean if mean > 0.0 else NAN
+    sd = float(values.std(ddof=1)) if values.size > 1 else NAN
+    out[f"{prefix}_{label}_mean"] = mean
+    out[f"{prefix}_{label}_sd"] = sd
+    out[f"{prefix}_{label}_coeff"] = sd / mean if mean > 0.0 else NAN
     return out
 
 
-def _lcc_nan(label: str) -> dict[str, float]:
-    names = [f"LCC_{label}_{p:g}" for p in P_LEVELS] + [f"LCC_{label}_{s}" for s in ("mean", "sd", "coeff")]
+def _lcc_nan(label: str, prefix: str = "LCC") -> dict[str, float]:
+    names = [f"{prefix}_{label}_{p:g}" for p in P_LEVELS] + [f"{prefix}_{label}_{s}" for s in ("mean", "sd", "coeff")]
     return dict.fromkeys(names, NAN)
 
 
@@ -140,6 +159,10 @@ def sample_features(sample: PairedSample) -> dict[str, float]:
     out["RRMSE"] = rmse / spread if spread > REL_TOL * float(np.abs(yh).max(initial=0.0)) else NAN
     for label, r in (("0.2", 0.2), ("root", 0.2 ** (1.0 / d))):
         out.update(lcc_summary(local_correlations(sample, r), label) if n >= 3 else _lcc_nan(label))
+    root = 0.2 ** (1.0 / d)
+    out.update(
+        lcc_summary(local_correlations(sample, root, NAN), "root", "LCCn") if n >= 3 else _lcc_nan("root", "LCCn")
+    )
     if n >= 3:
         scale = float(max(np.abs(yh).max(), np.abs(yl).max()))
         out["R2_L"] = adjusted_r2(sample.U, yh - yl, interactions=False, scale=scale)

@@ -2,7 +2,9 @@
 
 :data:`GUIDELINE` is the paper's §3.4 (Andrés-Thió et al. 2024) with ``LCC = LCC^{0.2^{1/d}}``
 (feature names ``LCC_root_*``); :data:`GUIDELINE_CODE` is the reference code's
-``AdaptiveCoKriging`` variant (the authors' bifiEBBmethods code), read with the same radius. A condition on a NaN
+``AdaptiveCoKriging`` variant (the authors' bifiEBBmethods code), read with the same radius;
+:data:`GUIDELINE_EVIDENCE` is :data:`GUIDELINE` on ``LCCn_root_*``, where a neighbourhood holding only
+its centre is no evidence (see :mod:`mfopt_detectors.features`). A condition on a NaN
 feature is not met, so an undefined feature never triggers a rule; the last rule of each set is
 the complement of the one before it and decides whatever is left.
 """
@@ -102,5 +104,15 @@ GUIDELINE_CODE = RuleSet(
         ),
         Rule("3a", "B_h_r", "<=", 6.0, True, "B_h^r <= 6", _SCARCE),
         Rule("3b", "B_h_r", ">", 6.0, False, "B_h^r > 6", _AMPLE),
+    ),
+)
+
+#: The paper's rules reading a neighbourhood that holds only its centre as no evidence (``LCCn``):
+#: with no neighbourhood holding another point, rules 1c and 2a cannot fire.
+GUIDELINE_EVIDENCE = RuleSet(
+    "guideline-evidence",
+    tuple(
+        Rule(r.id, r.feature.replace("LCC_root_", "LCCn_root_"), r.op, r.threshold, r.use_low, r.label, r.why)
+        for r in GUIDELINE.rules
     ),
 )

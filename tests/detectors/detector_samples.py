@@ -37,12 +37,17 @@ def nested(U: np.ndarray, y_high: np.ndarray, y_low: np.ndarray, extra_low: int 
 
 
 def ref_wcc(y_l: Sequence[float], y_h: Sequence[float], w: Sequence[float]) -> float:
-    """Squared weighted correlation by plain loops (0 when a weighted variance is zero)."""
+    """Squared weighted correlation by plain loops, with the authors' code's conventions: 1 for a
+    single positive weight, 1 when both weighted variances are zero, 0 when one is."""
+    if sum(1 for wi in w if wi > 0) == 1:
+        return 1.0
     sw = sum(w)
     m_l = sum(wi * a for wi, a in zip(w, y_l, strict=True)) / sw
     m_h = sum(wi * b for wi, b in zip(w, y_h, strict=True)) / sw
     v_l = sum(wi * (a - m_l) ** 2 for wi, a in zip(w, y_l, strict=True)) / sw
     v_h = sum(wi * (b - m_h) ** 2 for wi, b in zip(w, y_h, strict=True)) / sw
+    if v_l < 1e-24 and v_h < 1e-24:
+        return 1.0
     if v_l < 1e-24 or v_h < 1e-24:
         return 0.0
     c = sum(wi * (a - m_l) * (b - m_h) for wi, a, b in zip(w, y_l, y_h, strict=True)) / sw

@@ -164,3 +164,17 @@ def test_baselines_ignore_the_sample() -> None:
         assert assess("always", data).use_low
         assert not assess("never", data).use_low
     assert assess("never", good(8, 8)).features["B_h"] == 8.0
+
+
+def test_guideline_lcc_readings_of_lone_neighbourhoods() -> None:
+    # three points 0.4 apart in 1-D (radius 0.2): every neighbourhood holds only its centre
+    x = [[0.1], [0.5], [0.9]]
+    data = dataset(x, [0.0, 1.0, 0.0], [*x, [0.3], [0.7]], [0.0, 0.0, 0.0, 2.0, 2.0])  # 2 LF-only points
+    reference = assess("guideline", data)
+    assert reference.rule.startswith("guideline.2a")  # the authors' code: a lone centre counts as LCC = 1
+    evidence = assess("guideline", data, lcc="evidence")
+    # no evidence: LCCn undefined, R2_L = -1 (f_h - f_l = (0, 1, 0) is not linear), B_h_r = 3 <= 5
+    assert evidence.rule.startswith("guideline-evidence.3a") and evidence.use_low
+    assert math.isnan(evidence.features["LCCn_root_0.4"])
+    with pytest.raises(ConfigError, match="lcc"):
+        get_plugin_manager().detectors.create("guideline", lcc="zero")

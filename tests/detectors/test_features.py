@@ -18,12 +18,14 @@ def test_three_point_sample_by_hand() -> None:
     assert f["RMSE"] == pytest.approx(math.sqrt(1 / 3))
     assert f["RRMSE"] == pytest.approx(math.sqrt(1 / 3) / 1.0)
     # rho = 0.2 (d = 1, and 0.2^(1/1) = 0.2): the points are 0.5 apart, each neighbourhood holds its
-    # centre only, the weighted variances are zero and every local correlation is 0 by definition.
+    # centre only: the paper's formula is 0/0, the authors' code returns 1 (perfect correlation).
     for label in ("0.2", "root"):
-        assert all(f[f"LCC_{label}_{p:g}"] == 0.0 for p in P_LEVELS)
-        assert f[f"LCC_{label}_mean"] == 0.0
+        assert all(f[f"LCC_{label}_{p:g}"] == 1.0 for p in P_LEVELS)
+        assert f[f"LCC_{label}_mean"] == 1.0
         assert f[f"LCC_{label}_sd"] == 0.0
-        assert math.isnan(f[f"LCC_{label}_coeff"])
+        assert f[f"LCC_{label}_coeff"] == 0.0
+    # ... and the "no evidence" reading leaves every LCCn statistic undefined
+    assert all(math.isnan(v) for k, v in f.items() if k.startswith("LCCn_"))
     # difference f_h - f_l = (0, 0, -1) on x = (0, 0.5, 1): slope -1, R2 = 0.75, adj = 1 - 0.25 * 2/1 = 0.5
     assert f["R2_L"] == pytest.approx(0.5)
     assert f["R2_LI"] == pytest.approx(0.5)  # d = 1 has no pairwise interactions
@@ -97,8 +99,9 @@ def test_names_are_stable_and_complete() -> None:
     names = feature_names(2)
     assert names[:4] == ["n", "CC", "RMSE", "RRMSE"]
     assert "LCC_0.2_0.975" in names and "LCC_root_0.4" in names and "LCC_root_coeff" in names
+    assert "LCCn_root_0.4" in names and "LCCn_root_coeff" in names
     assert names[-8:] == ["R2_L", "R2_LI", "B_h", "B_l", "B_h_r", "B_l_r", "B_r", "d"]
-    assert len(names) == 4 + 2 * (len(P_LEVELS) + 3) + 2 + 6
+    assert len(names) == 4 + 3 * (len(P_LEVELS) + 3) + 2 + 6
 
 
 # --- edge cases ------------------------------------------------------------------------------
@@ -108,7 +111,9 @@ def test_constant_high_fidelity_gives_zero_correlations_and_nan_rrmse() -> None:
     x = [[0.1], [0.4], [0.5], [0.6], [0.9]]
     f = compute_features(dataset(x, [2.0] * 5, x, [0.0, 1.0, 3.0, 2.0, 5.0]))
     assert f["CC"] == 0.0
-    assert f["LCC_root_mean"] == 0.0 and f["LCC_root_0.1"] == 0.0
+    # radius 0.2: 0.1 and 0.9 are lone centres (1 by the authors' code), 0.4-0.6 see a flat f_h (0)
+    assert f["LCC_root_mean"] == pytest.approx(0.4) and f["LCC_root_0.1"] == pytest.approx(0.4)
+    assert f["LCCn_root_mean"] == 0.0 and f["LCCn_root_0.1"] == 0.0
     assert math.isnan(f["RRMSE"])
     assert math.isfinite(f["RMSE"])
 
@@ -117,7 +122,7 @@ def test_constant_low_fidelity_gives_zero_correlations() -> None:
     x = [[0.1], [0.4], [0.5], [0.6], [0.9]]
     f = compute_features(dataset(x, [0.0, 1.0, 3.0, 2.0, 5.0], x, [0.1] * 5))
     assert f["CC"] == 0.0
-    assert f["LCC_0.2_mean"] == 0.0
+    assert f["LCC_0.2_mean"] == pytest.approx(0.4)  # two lone centres count 1, three flat f_l give 0
 
 
 def test_fewer_than_three_points_leaves_correlations_and_models_undefined() -> None:
@@ -164,3 +169,17 @@ def test_more_than_two_fidelities_is_rejected() -> None:
     data = Dataset(np.array([[0.0], [1.0]]), (Fidelity("a", 0.2), Fidelity("b", 0.5), Fidelity("c", 1.0)))
     with pytest.raises(ValueError, match="exactly 2 fidelities"):
         compute_features(data)
+
+
+def test_lone_centres_are_left_out_of_the_no_evidence_statistics() -> None:
+    # d = 1, radius 0.2: x = 0, 0.05, 0.1 are neighbours of one another, x = 0.9 is alone.
+    x = [0.0, 0.05, 0.1, 0.9]
+    y_h, y_l = [0.0, 1.0, 0.0, 5.0], [0.0, 1.0, 1.0, -3.0]
+    data = dataset([[v] for v in x], y_h, [[v] for v in x], y_l)
+    f = compute_features(data)
+    weights = [[max(0.0, 1.0 - abs(a - b) / 0.2) for b in x] for a in x]
+    grouped = [ref_wcc(y_l, y_h, w) for w in weights[:3]]  # the three centres with neighbours
+    assert all(0.0 < v < 1.0 for v in grouped)
+    assert f["LCC_root_mean"] == pytest.approx((sum(grouped) + 1.0) / 4)  # the lone centre counts as 1
+    assert f["LCCn_root_mean"] == pytest.approx(sum(grouped) / 3)  # ... or is left out
+    assert f["LCC_root_0.975"] == 0.25 and f["LCCn_root_0.975"] == 0.0
