@@ -118,3 +118,22 @@ def test_tell_failed_and_bad_input(tmp_path: Path) -> None:
         study.tell(other, math.log(2.0))
         frame = study.to_dataframe()
         assert list(frame["status"][:2]) == ["failed", "ok"]
+
+
+def test_add_records_an_outside_evaluation_and_drops_it_from_the_design() -> None:
+    with create_study(_parameters(), _fidelities(), budget=30.0, seed=5) as first:
+        design = [first.ask() for _ in range(3)]
+    assert all(t is not None for t in design)
+    with create_study(_parameters(), _fidelities(), budget=30.0, seed=5) as study:
+        obs = study.add(design[0].params, design[0].fidelity, 0.5)  # type: ignore[union-attr]
+        assert obs.value == 0.5 and obs.error is None and obs.cost == 0.1
+        asked = study.ask()  # the same seed gives the same design: it goes on from its second point
+        assert asked is not None and asked.params == design[1].params  # type: ignore[union-attr]
+        failed = study.add(design[2].params, "e32", failed="diverged")  # type: ignore[union-attr]
+        assert failed.error == "diverged" and failed.cost == 1.0
+        with pytest.raises(MfoptError, match="unknown fidelity"):
+            study.add(design[0].params, "e8", 1.0)  # type: ignore[union-attr]
+        with pytest.raises(MfoptError, match="needs a value"):
+            study.add(design[0].params, "e4")  # type: ignore[union-attr]
+        status = study.to_dataframe().set_index("id")["status"]
+        assert (status[obs.id], status[asked.id], status[failed.id]) == ("ok", "pending", "failed")
