@@ -504,7 +504,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     head = git_head()
     start = time.perf_counter()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with ProcessPoolExecutor(args.workers) as pool, Progress(*columns, console=Console(stderr=True)) as progress:
+    console = Console(stderr=True, quiet=args.analyse_only)
+    with ProcessPoolExecutor(args.workers) as pool, Progress(*columns, console=console) as progress:
         task = progress.add_task("runs", total=len(jobs), completed=len(jobs) - len(todo))
         futures = {pool.submit(run_job, job): job for job in todo}
         for future in as_completed(futures):
