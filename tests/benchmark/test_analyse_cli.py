@@ -23,11 +23,14 @@ def _write(path: Path) -> None:
             for rep in range(1, 7):
                 feats = {name: float(rng.uniform()) for name in PROJECTED}
                 feats.update({"LCC_root_0.95": 0.9 if helps else 0.1, "B_h_r": float(nh), "CC": 0.5})
-                decisions = {"always": True, "never": False, "oracle": helps}
+                decisions = {"always": True, "never": False, "oracle": helps, "guideline": helps}
+                fired = {"guideline": "guideline.2a: LCC_0.95 >= 0.5" if helps else "guideline.1c: LCC_0.4 <= 0.7"}
                 k = 0.8 + 0.01 * rng.normal()
                 ck = k + (0.1 if helps else -0.1)
                 for model, corr in (("kriging", k), ("cokriging", ck)):
-                    rows.append(Row(f"pair{p}", nh, nl, 1, rep, rep, model, corr, 0.1, 0.0, feats, decisions))
+                    rows.append(
+                        Row(f"pair{p}", nh, nl, 1, rep, rep, model, corr, 0.1, 0.0, feats, decisions, rules=fired)
+                    )
     with ResultsStore(path) as store:
         store.add(rows)
 
@@ -43,11 +46,17 @@ def test_analyse_prints_scores_and_writes_plots(tmp_path: Path, capsys: pytest.C
     assert scores["oracle"]["accuracy"] == 1.0 and scores["oracle"]["cases"] == 144
     assert scores["always"]["accuracy"] == scores["never"]["accuracy"] == 0.5
     assert scores["always"]["use_low_and_cokriging_bad"] == 72
+    rules = {(r["detector"], r["rule"]): r for r in report["rules"]}
+    assert set(rules) == {("guideline", "1"), ("guideline", "1c"), ("guideline", "2"), ("guideline", "2a")}
+    assert rules["guideline", "1"]["cases"] == 72 and rules["guideline", "1"]["chooses"] == "kriging"
+    assert rules["guideline", "1"]["kriging_good"] == 1.0 and rules["guideline", "1"]["cokriging_good"] == 0.0
+    assert rules["guideline", "2a"]["cokriging_good"] == 1.0 and rules["guideline", "2a"]["chooses"] == "cokriging"
     for name in ("good_share.png", "instance_space.png"):
         assert (tmp_path / "plots" / name).read_bytes()[:4] == b"\x89PNG"
     assert main(["benchmark", "analyse", str(db), "--labels", "code"]) == 0
     out = capsys.readouterr().out
     assert "labels 'code'" in out and "oracle" in out and "100.0 %" in out
+    assert "set 1" in out and "87.8 %" in out  # the rule table, with the paper's figures next to it
 
 
 def test_train_detector_writes_json_and_reports_grouped_cv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
