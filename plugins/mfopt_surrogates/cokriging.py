@@ -10,9 +10,12 @@ the HF sample range, the same scaling for every level):
    model's *prediction* at ``X_k`` (the reference code's variant: designs need not be nested) or,
    with ``use_prediction=False``, the observed ``y_{k-1}`` at the same points (Forrester's, nested).
 
-The result is ONE GP over ``(x, level)`` with the AR1 covariance and a common constant mean
-``μ = 1ᵀC⁻¹y / 1ᵀC⁻¹1`` (:class:`~mfopt_surrogates.gp_model.AR1GP`); it takes ``d + 1`` inputs,
-the last the fidelity level, and its posterior at the target level is the HF prediction.
+The result is ONE GP over ``(x, level)`` with the AR1 covariance and a constant mean per level of
+the chain (:class:`~mfopt_surrogates.gp_model.AR1GP`): ``f_0`` has mean ``β_0`` and each difference
+``δ_k`` its own ``β_k``, estimated jointly by generalised least squares (Le Gratiet 2014; SMT's
+``MFK``), so a cheap source that is the target plus an offset does not carry the offset into the HF
+prediction (a single common mean, Forrester's formula, does). The model takes ``d + 1`` inputs, the
+last the fidelity level, and its posterior at the target level is the HF prediction.
 """
 
 from __future__ import annotations
@@ -110,6 +113,8 @@ class CoKriging(Kriging):
         model = _model(params, Xs, ys, scaling, tuple(f.level for f in fids), self.mean_uncertainty)
         seconds = (time.perf_counter() - start) / len(datasets)
         levels = {f.name: f.level for f in fids}
+        level_means = model.level_means()
+        beta = _beta_original(model.beta, params.rho, scaling.offset, scaling.scale)
         out = []
         for i in range(len(datasets)):
             info = {
@@ -120,7 +125,8 @@ class CoKriging(Kriging):
                 "sigma2": (params.sigma2[i] * scaling.scale[i] ** 2).tolist(),
                 "rho": params.rho[i].tolist(),
                 "neg_log_likelihood": [float(v[i]) for v in nlls],
-                "mu": float(scaling.offset[i] + scaling.scale[i] * model.mu[i]),
+                "mu": (scaling.offset[i] + scaling.scale[i] * level_means[i]).tolist(),
+                "beta": beta[i].tolist(),
                 "jitter": float(model.jitter[i]),
                 "device": str(self.device),
                 "use_prediction": self.use_prediction,
@@ -148,6 +154,14 @@ class CoKriging(Kriging):
         level = torch.full((*Xs[k].shape[:-1], 1), float(k - 1), dtype=DTYPE, device=Xs[k].device)
         with torch.no_grad():
             return sub.mean(torch.cat([Xs[k], level], -1))
+
+
+def _beta_original(beta: Tensor, rho: Tensor, offset: Tensor, scale: Tensor) -> Tensor:
+    """The level means ``β`` (``B x K``) in original units: ``y = offset + scale·y_s`` gives
+    ``offset + scale·β_0`` for the cheapest level and ``scale·β_k + (1 - ρ_k)·offset`` for each difference."""
+    first = offset + scale * beta[:, 0]
+    rest = scale.unsqueeze(-1) * beta[:, 1:] + (1.0 - rho) * offset.unsqueeze(-1)
+    return torch.cat([first.unsqueeze(-1), rest], -1)
 
 
 def _append(params: AR1Params, h: Tensor, p: Tensor, sigma2: Tensor, rho: Tensor) -> AR1Params:

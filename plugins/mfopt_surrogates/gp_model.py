@@ -1,13 +1,21 @@
-"""A noise-free, constant-mean GP with the auto-regressive (AR1) covariance, as a BoTorch ``Model``.
+"""A constant-mean-per-level GP with the auto-regressive (AR1) covariance, as a BoTorch ``Model``.
 
 One class serves Kriging (a chain of one level: ``k = σ² R``) and Co-Kriging (a chain of K
-levels). With ``f_0 = δ_0`` and ``f_k = ρ_k f_{k-1} + δ_k`` (independent ``δ_j ~ GP(0, σ_j² R_j)``)
+levels). With ``f_0 = δ_0`` and ``f_k = ρ_k f_{k-1} + δ_k`` (independent ``δ_j ~ GP(β_j, σ_j² R_j)``)
 
     k((x, s), (x', t)) = Σ_{j ≤ min(s, t)} A[s, j] A[t, j] σ_j² R_j(x, x'),   A[s, j] = Π_{i=j+1..s} ρ_i,
 
-which for two levels is Forrester et al.'s (2007) ``ρ^{s+t} σ_l² r_l + [s = t = 1] σ_b² r_b``. Predictions are
-the closed-form kriging equations (``μ + cᵀC⁻¹(y - 1μ)``, covariance ``k(x, x') - cᵀC⁻¹c'``,
-optionally plus Jones' constant-mean term ``u uᵀ / 1ᵀC⁻¹1`` with ``u = 1 - cᵀC⁻¹1``).
+which for two levels is Forrester et al.'s (2007) ``ρ^{s+t} σ_l² r_l + [s = t = 1] σ_b² r_b``. The mean
+at level ``s`` is ``m(s) = Σ_{j ≤ s} A[s, j] β_j = f(s)ᵀβ`` (the recursive model of Le Gratiet 2014, SMT's
+``MFK``: the cheap function and each difference have their own constant), so the regressors of a point
+are the row ``f(s) = A[s, :]``; for Kriging ``f = 1`` and ``β`` is the constant mean ``μ``. ``β`` is the
+generalised-least-squares estimate ``(FᵀC⁻¹F)⁻¹FᵀC⁻¹y`` (universal kriging). Predictions are the
+closed-form kriging equations (``f(x)ᵀβ + cᵀC⁻¹(y - Fβ)``, covariance ``k(x, x') - cᵀC⁻¹c'``,
+optionally plus the mean-uncertainty term ``u (FᵀC⁻¹F)⁻¹ u'ᵀ`` with ``u = f(x)ᵀ - cᵀC⁻¹F``, Jones'
+``u uᵀ / 1ᵀC⁻¹1`` for Kriging).
+
+An optional per-level observation-noise variance (a nugget) is added to the diagonal of the
+training covariance only; without it the model interpolates exactly.
 
 It is a hand-written ``Model`` rather than a GPyTorch ``ExactGP`` because GPyTorch's likelihoods
 impose a minimum observation noise, whereas Kriging interpolates exactly (a jitter is added only
@@ -23,7 +31,7 @@ cost ``O(N²)`` per point and no ``q x q`` matrix over all points. ``condition_o
     chol([[C, K], [Kᵀ, K']]) = [[L, 0], [Vᵀ, chol(K' - VᵀV)]],   V = L⁻¹K,
 
 so a fantasy costs ``O(N² n')`` for ``V`` (shared by every fantasy sample of the same points) and
-never refactorises ``C``; hyperparameters and the constant mean are held fixed.
+never refactorises ``C``; hyperparameters and the level means ``β`` are held fixed.
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ from gpytorch.distributions import MultivariateNormal
 from linear_operator.operators import DenseLinearOperator
 from torch import Tensor
 
-from mfopt_surrogates._kriging_core import correlation, floor_variances, gls_mean, safe_cholesky
+from mfopt_surrogates._kriging_core import correlation, floor_variances, safe_cholesky
 
 
 @dataclass(frozen=True)
@@ -98,7 +106,7 @@ class Block:
     """Observations appended by conditioning: points ``X`` (``... x m x d``, scaled), chain indices
     ``s``, the off-diagonal parts ``Z`` (``Z[j] = L_jj⁻¹(K_j,new - ...)``, one per earlier block, the
     base first) and the diagonal factor ``L`` (``... x m x m``); ``w = L⁻¹(...)`` of the centred
-    outputs and ``o`` of the ones vector (``... x m``)."""
+    outputs (``... x m``) and ``o`` of the regressors (``... x m x K``)."""
 
     X: Tensor
     s: Tensor
@@ -109,14 +117,16 @@ class Block:
 
 
 class AR1GP(Model, FantasizeMixin):
-    """Noise-free AR1 GP over ``(x, level)`` in original units.
+    """AR1 GP over ``(x, level)`` in original units, exact (or with a per-level nugget).
 
     ``train_X``: ``batch x n x d`` scaled to ``[0, 1]^d``; ``train_s``: ``batch x n`` chain
     indices; ``train_y``: ``batch x n`` scaled outputs. ``lower``/``span``: ``batch x 1 x d``
     input scaling; ``offset``/``scale``: ``batch`` output scaling (``y = offset + scale·y_s``).
     ``chain_levels``: the fidelity level of each chain index (``None`` for a single-fidelity model,
     which takes ``d`` inputs; otherwise the model takes ``d + 1``, the last the level).
-    ``mu``: the constant mean (closed form from the data when None).
+    ``beta``: the means of ``δ_0 .. δ_{K-1}`` (``batch x K``, scaled units; the GLS estimate when
+    None). ``noise``: observation-noise variance of each level (``batch x K`` or broadcastable,
+    scaled units), added to the training diagonal; None = exact interpolation.
     """
 
     _num_outputs = 1
@@ -132,8 +142,9 @@ class AR1GP(Model, FantasizeMixin):
         offset: Tensor,
         scale: Tensor,
         chain_levels: tuple[float, ...] | None = None,
-        mu: Tensor | None = None,
+        beta: Tensor | None = None,
         mean_uncertainty: bool = False,
+        noise: Tensor | None = None,
     ) -> None:
         super().__init__()
         self.params = params
@@ -141,16 +152,25 @@ class AR1GP(Model, FantasizeMixin):
         self.lower, self.span, self.offset, self.scale = lower, span, offset, scale
         self.chain_levels = chain_levels
         self.mean_uncertainty = mean_uncertainty
-        self.likelihood = None  # noise-free: FantasizeMixin looks for a fixed-noise likelihood
-        C = params.covariance(train_X, train_s, train_X, train_s)
+        self.likelihood = None  # no GPyTorch likelihood: FantasizeMixin looks for a fixed-noise one
+        batch, K = train_y.shape[:-1], params.levels
+        self.noise = None if noise is None else noise.to(train_y).expand(*batch, K)
+        C = params.covariance(train_X, train_s, train_X, train_s) + self._noise_diagonal(train_s)
         self.L, self.jitter = safe_cholesky(C)
-        closed_mu, self.ones_precision = gls_mean(self.L, train_y)
-        self.mu = closed_mu if mu is None else mu
-        self.w = torch.linalg.solve_triangular(
-            self.L, (train_y - self.mu.unsqueeze(-1)).unsqueeze(-1), upper=False
-        ).squeeze(-1)
-        self.o = torch.linalg.solve_triangular(self.L, torch.ones_like(train_y).unsqueeze(-1), upper=False).squeeze(-1)
+        self.o = torch.linalg.solve_triangular(self.L, self.regressors(train_s), upper=False)
+        w0 = torch.linalg.solve_triangular(self.L, train_y.unsqueeze(-1), upper=False)
+        #: ``FᵀC⁻¹F`` (``batch x K x K``): the precision of the GLS estimate of ``β``.
+        self.precision = self.o.transpose(-1, -2) @ self.o
+        if beta is None:
+            beta = torch.linalg.solve(self.precision, self.o.transpose(-1, -2) @ w0).squeeze(-1)
+        self.beta = beta
+        self.w = (w0 - self.o @ beta.unsqueeze(-1)).squeeze(-1)
         self.blocks: tuple[Block, ...] = ()
+
+    @property
+    def mu(self) -> Tensor:
+        """The level means ``β`` (``batch x K``; for Kriging the constant mean, ``batch x 1``)."""
+        return self.beta
 
     @property
     def num_outputs(self) -> int:
@@ -159,6 +179,22 @@ class AR1GP(Model, FantasizeMixin):
     @property
     def batch_shape(self) -> torch.Size:
         return torch.broadcast_shapes(self.train_y.shape[:-1], *(b.w.shape[:-1] for b in self.blocks))
+
+    def regressors(self, s: Tensor) -> Tensor:
+        """``f(s) = A[s, :]`` (``... x n x K``) for chain indices ``s`` (``... x n``): the mean is ``f(s)ᵀβ``."""
+        A = self.params.coefficients()
+        return torch.nn.functional.one_hot(s, self.params.levels).to(A) @ A
+
+    def level_means(self) -> Tensor:
+        """The prior mean of each level, ``A β`` (``batch x K``, scaled units)."""
+        return (self.params.coefficients() @ self.beta.unsqueeze(-1)).squeeze(-1)
+
+    def _noise_diagonal(self, s: Tensor) -> Tensor | float:
+        """``diag(noise[s])`` (``... x n x n``) for chain indices ``s``, or 0 without noise."""
+        if self.noise is None:
+            return 0.0
+        onehot = torch.nn.functional.one_hot(s, self.params.levels).to(self.noise)
+        return torch.diag_embed((onehot * self.noise.unsqueeze(-2)).sum(-1))
 
     def split_inputs(self, X: Tensor) -> tuple[Tensor, Tensor]:
         """Scaled inputs ``... x q x d`` and chain indices ``... x q`` of model inputs ``X``."""
@@ -209,21 +245,27 @@ class AR1GP(Model, FantasizeMixin):
     def _weights(self) -> tuple[list[Tensor], list[Tensor]]:
         return [self.w, *(b.w for b in self.blocks)], [self.o, *(b.o for b in self.blocks)]
 
-    def _moments(self, X: Tensor) -> tuple[Tensor, Tensor]:
-        """Scaled posterior mean ``... x q`` and covariance ``... x q x q``."""
+    def _prior_mean(self, s: Tensor) -> Tensor:
+        """``f(s)ᵀβ`` (``... x q``) for chain indices ``s``."""
+        return (self.regressors(s) * self.beta.unsqueeze(-2)).sum(-1)
+
+    def _moments(self, X: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Scaled posterior mean ``... x q`` and covariance ``... x q x q``; chain indices ``... x q``."""
         xs, s = self.split_inputs(X.to(self.train_X))
         zs = self._solve(xs, s)
         ws, os = self._weights()
-        mean = self.mu.unsqueeze(-1)
+        mean = self._prior_mean(s)
         cov = self.params.covariance(xs, s, xs, s)
         for z, w in zip(zs, ws, strict=True):
             mean = mean + (z * w.unsqueeze(-1)).sum(-2)
             cov = cov - z.transpose(-1, -2) @ z
         if self.mean_uncertainty:
-            u = 1.0 - functools.reduce(torch.add, [(z * o.unsqueeze(-1)).sum(-2) for z, o in zip(zs, os, strict=True)])
-            precision = functools.reduce(torch.add, [(o * o).sum(-1) for o in os])
-            cov = cov + u.unsqueeze(-1) * u.unsqueeze(-2) / precision[..., None, None]
-        return mean, 0.5 * (cov + cov.transpose(-1, -2))
+            u = self.regressors(s) - functools.reduce(
+                torch.add, [z.transpose(-1, -2) @ o for z, o in zip(zs, os, strict=True)]
+            )
+            precision = functools.reduce(torch.add, [o.transpose(-1, -2) @ o for o in os])
+            cov = cov + u @ torch.linalg.solve(precision.unsqueeze(-3), u.unsqueeze(-1)).squeeze(-1).transpose(-1, -2)
+        return mean, 0.5 * (cov + cov.transpose(-1, -2)), s
 
     def posterior(  # type: ignore[override]  # FantasizeMixin declares a narrower signature
         self,
@@ -233,12 +275,20 @@ class AR1GP(Model, FantasizeMixin):
         posterior_transform: Any = None,
         **kwargs: Any,
     ) -> GPyTorchPosterior:
-        """Joint posterior over the ``q`` points of each batch of ``X`` (``batch x q x D``), original units."""
-        mean, cov = self._moments(X)
+        """Joint posterior over the ``q`` points of each batch of ``X`` (``batch x q x D``), original units.
+
+        ``observation_noise=True`` adds the model's noise of each point's level to the variances (a
+        tensor ``... x q x 1`` adds that variance, original units).
+        """
+        mean, cov, s = self._moments(X)
+        if isinstance(observation_noise, bool) and observation_noise:
+            cov = cov + self._noise_diagonal(s)
         scale = self.scale.unsqueeze(-1)
         mean = self.offset.unsqueeze(-1) + scale * mean
-        cov = floor_variances(cov * scale.unsqueeze(-1) ** 2)
-        posterior = GPyTorchPosterior(MultivariateNormal(mean, DenseLinearOperator(cov)))
+        cov = cov * scale.unsqueeze(-1) ** 2
+        if isinstance(observation_noise, Tensor):
+            cov = cov + torch.diag_embed(observation_noise.squeeze(-1).to(cov))
+        posterior = GPyTorchPosterior(MultivariateNormal(mean, DenseLinearOperator(floor_variances(cov))))
         if posterior_transform is not None:
             return posterior_transform(posterior)
         return posterior
@@ -247,29 +297,30 @@ class AR1GP(Model, FantasizeMixin):
         """Posterior mean only (``... x q``), original units; no covariance is formed."""
         xs, s = self.split_inputs(X.to(self.train_X))
         ws, _ = self._weights()
-        mean = self.mu.unsqueeze(-1)
+        mean = self._prior_mean(s)
         for z, w in zip(self._solve(xs, s), ws, strict=True):
             mean = mean + (z * w.unsqueeze(-1)).sum(-2)
         return self.offset.unsqueeze(-1) + self.scale.unsqueeze(-1) * mean
 
     def condition_on_observations(self, X: Tensor, Y: Tensor, **kwargs: Any) -> AR1GP:
         """A model also conditioned on ``(X, Y)`` (``batch x n' x D``, ``batch x n' x 1``, original
-        units), with the same hyperparameters and mean; batch shapes broadcast. The Cholesky factor
-        grows by one block (see the module docstring); the existing factor is reused, not rebuilt."""
+        units), with the same hyperparameters, level means and noise (the new values are observations
+        of their level); batch shapes broadcast. The Cholesky factor grows by one block (see the
+        module docstring); the existing factor is reused, not rebuilt."""
         xs, s = self.split_inputs(X.to(self.train_X))
         ys = (Y.squeeze(-1).to(self.train_y) - self.offset.unsqueeze(-1)) / self.scale.unsqueeze(-1)
         zs = self._solve(xs, s)
         ws, os = self._weights()
-        S = self.params.covariance(xs, s, xs, s)
-        r = ys - self.mu.unsqueeze(-1)
-        ones = torch.ones_like(xs[..., 0])
+        S = self.params.covariance(xs, s, xs, s) + self._noise_diagonal(s)
+        r = ys - self._prior_mean(s)
+        F = self.regressors(s)
         for z, w, o in zip(zs, ws, os, strict=True):
             S = S - z.transpose(-1, -2) @ z
             r = r - (z * w.unsqueeze(-1)).sum(-2)
-            ones = ones - (z * o.unsqueeze(-1)).sum(-2)
+            F = F - z.transpose(-1, -2) @ o
         L, _ = safe_cholesky(0.5 * (S + S.transpose(-1, -2)))
         w_new = torch.linalg.solve_triangular(L, r.unsqueeze(-1), upper=False).squeeze(-1)
-        o_new = torch.linalg.solve_triangular(L, ones.unsqueeze(-1), upper=False).squeeze(-1)
+        o_new = torch.linalg.solve_triangular(L, F, upper=False)
         new = copy.copy(self)
         new.blocks = (*self.blocks, Block(xs, s, tuple(zs), L, w_new, o_new))
         return new
@@ -288,6 +339,7 @@ class AR1GP(Model, FantasizeMixin):
             self.offset[index],
             self.scale[index],
             self.chain_levels,
-            self.mu[index],
+            self.beta[index],
             self.mean_uncertainty,
+            None if self.noise is None else self.noise[index],
         )

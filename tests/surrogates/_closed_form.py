@@ -11,16 +11,6 @@ def corr(A: np.ndarray, B: np.ndarray, theta: np.ndarray, p: np.ndarray) -> np.n
     return np.exp(-(theta * diff**p).sum(-1))
 
 
-def gp_predict(C: np.ndarray, c: np.ndarray, cc: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """Constant-mean kriging: ``μ = 1ᵀC⁻¹y/1ᵀC⁻¹1``, mean ``μ + cᵀC⁻¹(y - 1μ)``, variance ``cc - cᵀC⁻¹c``."""
-    ones = np.ones(len(y))
-    Ci = np.linalg.inv(C)
-    mu = ones @ Ci @ y / (ones @ Ci @ ones)
-    mean = mu + c.T @ Ci @ (y - mu)
-    var = cc - np.einsum("ij,ik,kj->j", c, Ci, c)
-    return mean, var, float(mu)
-
-
 def kriging(Xs: np.ndarray, y: np.ndarray, theta, p, Xt: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
     """Ordinary Kriging on scaled inputs: returns mean, variance ``σ²(1 - rᵀR⁻¹r)``, μ, σ²."""
     R = corr(Xs, Xs, theta, p)
@@ -35,7 +25,9 @@ def kriging(Xs: np.ndarray, y: np.ndarray, theta, p, Xt: np.ndarray) -> tuple[np
 
 
 def cokriging(Xl, yl, Xh, yh, info, Xt):
-    """AR1 Co-Kriging (Forrester et al. 2007) from fitted ``info`` (theta, p, sigma2, rho); HF mean and variance."""
+    """AR1 Co-Kriging (Forrester et al. 2007) from fitted ``info`` (theta, p, sigma2, rho) with a constant
+    mean per level (Le Gratiet 2014): regressors ``[1, 0]`` (LF) and ``[ρ, 1]`` (HF), ``β`` by GLS.
+    Returns the HF mean, variance and ``β``."""
     (tl, tb), (pl, pb) = np.array(info["theta"]), np.array(info["p"])
     sl, sb = info["sigma2"]
     rho = info["rho"][0]
@@ -46,5 +38,10 @@ def cokriging(Xl, yl, Xh, yh, info, Xt):
         ]
     )
     c = np.vstack([rho * sl * corr(Xl, Xt, tl, pl), rho**2 * sl * corr(Xh, Xt, tl, pl) + sb * corr(Xh, Xt, tb, pb)])
-    mean, var, _ = gp_predict(C, c, np.full(len(Xt), rho**2 * sl + sb), np.concatenate([yl, yh]))
-    return mean, var
+    y = np.concatenate([yl, yh])
+    F = np.vstack([np.tile([1.0, 0.0], (len(yl), 1)), np.tile([rho, 1.0], (len(yh), 1))])
+    Ci = np.linalg.inv(C)
+    beta = np.linalg.solve(F.T @ Ci @ F, F.T @ Ci @ y)
+    mean = np.array([rho, 1.0]) @ beta + c.T @ Ci @ (y - F @ beta)
+    var = rho**2 * sl + sb - np.einsum("ij,ik,kj->j", c, Ci, c)
+    return mean, var, beta

@@ -23,14 +23,17 @@ def test_cokriging_matches_closed_form(branin_data: Dataset) -> None:
     Xh, yh = branin_data.tensors("high")
     Xt = lhs(25, branin_data.bounds, seed=7)
     s = lambda X: _scaled(branin_data, X)  # noqa: E731
-    mean, var = cf.cokriging(s(Xl), yl.numpy(), s(Xh), yh.numpy(), fitted.info, s(Xt))
+    mean, var, beta = cf.cokriging(s(Xl), yl.numpy(), s(Xh), yh.numpy(), fitted.info, s(Xt))
     m, v = fitted.predict(Xt)
     scale = float(yh.max() - yh.min())
     np.testing.assert_allclose(m.numpy(), mean, rtol=0, atol=1e-8 * scale)
     np.testing.assert_allclose(v.numpy(), var, rtol=0, atol=1e-8 * scale**2)
+    # the per-level means in original units: β (of f_l and of δ) and the level means [β_l, ρ β_l + β_δ]
+    rho = fitted.info["rho"][0]
+    np.testing.assert_allclose(fitted.info["beta"], beta, rtol=1e-7, atol=1e-8 * scale)
+    np.testing.assert_allclose(fitted.info["mu"], [beta[0], rho * beta[0] + beta[1]], rtol=1e-7, atol=1e-8 * scale)
     # sigma_b^2 is the closed-form variance of b = y_h - rho * yhat_l(X_h) (nested: yhat_l = y_l there)
     (_, tb), (_, pb) = np.array(fitted.info["theta"]), np.array(fitted.info["p"])
-    rho = fitted.info["rho"][0]
     twin = [int(np.argmin(np.abs(Xl.numpy() - x).sum(1))) for x in Xh.numpy()]
     b = yh.numpy() - rho * yl.numpy()[twin]
     _, _, _, sigma_b = cf.kriging(s(Xh), b, tb, pb, s(Xh))
