@@ -47,3 +47,71 @@ def test_bad_sizes_are_rejected() -> None:
         nested_design(torch.tensor([[0.0], [1.0]]), [4, 8])
     with pytest.raises(ValueError, match="at least one"):
         nested_design(torch.tensor([[0.0], [1.0]]), [0])
+
+
+def _one_at_a_time_lhs(n: int, d: int, seed: int) -> np.ndarray:
+    """Reference: the Morris-Mitchell swap loop scoring one trial at a time (the pre-block code)."""
+    from mfopt.design import P_EXPONENT, _distances, _powers
+
+    def row_powers(X: np.ndarray, row: int, d0: float) -> np.ndarray:
+        r = np.sqrt(((X - X[row]) ** 2).sum(axis=1))
+        with np.errstate(divide="ignore", over="ignore"):
+            out = np.minimum(np.power(np.maximum(r, 1e-300) / d0, -P_EXPONENT), 1e300)
+        out[row] = 0.0
+        return out
+
+    rng = np.random.default_rng(seed)
+    X = qmc.LatinHypercube(d=d, seed=rng).random(n)
+    d0 = max(min_distance(X), 1e-12)
+    P = _powers(_distances(X), d0)
+    fails = 0
+    for _ in range(max(5000, 20 * n * d)):
+        if fails >= max(200, 10 * n):
+            break
+        i, j = (int(v) for v in rng.choice(n, size=2, replace=False))
+        k = int(rng.integers(d))
+        X[[i, j], k] = X[[j, i], k]
+        rows = {row: row_powers(X, row, d0) for row in (i, j)}
+        delta = 0.0
+        for row in (i, j):
+            delta += rows[row].sum() - P[row].sum()
+        delta -= rows[i][j] - P[i, j]
+        if delta < 0.0:
+            for row, r in rows.items():
+                P[row, :] = r
+                P[:, row] = r
+            fails = 0
+        else:
+            X[[i, j], k] = X[[j, i], k]
+            fails += 1
+    return X
+
+
+def _one_at_a_time_subset(X: np.ndarray, m: int, seed: int) -> np.ndarray:
+    from mfopt.design import _distances, _powers
+
+    n = X.shape[0]
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(n, size=m, replace=False)
+    P = _powers(_distances(X), max(min_distance(X[chosen]), 1e-12))
+    inside = np.zeros(n, dtype=bool)
+    inside[chosen] = True
+    fails = 0
+    while fails < max(200, 10 * n):
+        a = int(rng.choice(np.flatnonzero(inside)))
+        b = int(rng.choice(np.flatnonzero(~inside)))
+        inside[a] = False
+        if P[b, inside].sum() - P[a, inside].sum() < 0.0:
+            inside[b] = True
+            fails = 0
+        else:
+            inside[a] = True
+            fails += 1
+    return np.flatnonzero(inside)
+
+
+@pytest.mark.parametrize(("n", "d", "seed"), [(12, 3, 4), (30, 2, 0), (40, 5, 7), (60, 10, 2)])
+def test_block_scoring_gives_the_one_at_a_time_designs_exactly(n: int, d: int, seed: int) -> None:
+    X = maximin_lhs(n, d, seed=seed)
+    assert np.array_equal(X, _one_at_a_time_lhs(n, d, seed))
+    assert np.array_equal(maximin_subset(X, n // 2, seed=seed + 1), _one_at_a_time_subset(X, n // 2, seed + 1))
