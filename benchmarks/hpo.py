@@ -36,6 +36,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -303,7 +304,9 @@ def plot(summaries: dict[str, dict[str, Any]], budget: float, out: Path) -> list
         for m, c in s["curves"].items():
             finite = np.where(np.isfinite(c), c, np.nan)
             (line,) = ax.step(s["grid"], s["median"][m], where="post", label=f"{m} ({len(c)} seeds)")
-            lo, hi = np.nanpercentile(finite, 25, axis=0), np.nanpercentile(finite, 75, axis=0)
+            with warnings.catch_warnings():  # columns before any full training are all NaN: no band there
+                warnings.simplefilter("ignore", RuntimeWarning)
+                lo, hi = np.nanpercentile(finite, 25, axis=0), np.nanpercentile(finite, 75, axis=0)
             ax.fill_between(s["grid"], lo, hi, step="post", alpha=0.15, color=line.get_color())
         ax.axhline(s["target"], color="grey", linestyle=":", label="common target")
         ax.set(xlabel="cost (full trainings)", ylabel="best validation error (median)", title=name, xlim=(0, budget))
