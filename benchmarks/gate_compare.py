@@ -1,12 +1,13 @@
 """The ``robust`` strategy against its high-fidelity-only twin, from the same run.
 
-    python benchmarks/gate_compare.py forrester
+    python benchmarks/gate_compare.py forrester [--seeds 10] [--workers 2]
     python benchmarks/gate_compare.py panel --pairs SongToalForretal0.00,MikkolaCurrinNegated --seeds 5 [--workers 2]
 
-``forrester``: ``examples/forrester.toml`` with ``[strategy] name = "robust"`` and its twin
-(Kriging + LogEI, the same pair, budget, target, HF design size and seed); prints the target
-cost each spent until its best target value first reached the example's target (-6.02), and the
-cheap cost.
+``forrester``: ``examples/forrester.toml`` (its own ``[strategy]``) and its twin (Kriging +
+LogEI, the same pair, budget, target, HF design and seed); prints the target cost each spent until
+its best target value first reached the example's target (-6.02), and the cheap cost; with
+``--seeds N`` both run at seeds 1..N (run and design seed) and the wins / ties / losses of the
+example's strategy on that target cost are counted (never reaching the target loses).
 
 ``panel``: the quick settings of ``benchmarks/optimisation.py`` (budgets, designs, optimiser
 settings), strategies ``hf-only`` and ``robust`` (Co-Kriging + augmented EI behind the robust
@@ -45,9 +46,13 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     return {"obs": obs, "optimum": optimum, "target": target, "cpu": time.process_time() - start}
 
 
-def forrester() -> None:
+def forrester_configs(seed: int | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``examples/forrester.toml`` (its own strategy) and its high-fidelity-only twin; with
+    ``seed``, both take it as run seed and design seed."""
     base = tomllib.loads((ROOT / "examples" / "forrester.toml").read_text(encoding="utf-8"))
-    robust = {**base, "strategy": {"name": "robust"}}
+    if seed is not None:
+        base["run"] = {**base["run"], "seed": seed}
+        base["design"] = {**base["design"], "seed": seed}
     twin = {
         "problem": base["problem"],
         "budget": base["budget"],
@@ -56,23 +61,51 @@ def forrester() -> None:
         "acquisition": {"name": "logei"},
         "run": base["run"],
     }
+    return base, twin
+
+
+def summary(out: dict[str, Any], goal: float) -> tuple[float, float | None, float, float]:
+    """Best target value, the target cost spent when it first reached ``goal`` (None: never),
+    total target cost and cheap cost."""
+    hf = cheap = 0.0
+    reached = None
+    for fidelity, cost, value in out["obs"]:
+        if fidelity == out["target"]:
+            hf += cost
+            if value is not None and value <= goal and reached is None:
+                reached = hf
+        else:
+            cheap += cost
+    best = min(v for f, _, v in out["obs"] if f == out["target"] and v is not None)
+    return best, reached, hf, cheap
+
+
+def forrester(seeds: int, workers: int) -> None:
+    """The example and its twin at seed 1 (the example's), or at seeds 1..``seeds``."""
+    base, _ = forrester_configs()
     goal = base["budget"]["target"]
-    for name, cfg in (("robust", robust), ("hf-only twin", twin)):
-        out = run(cfg)
-        hf = cheap = 0.0
-        reached = None
-        for fidelity, cost, value in out["obs"]:
-            if fidelity == out["target"]:
-                hf += cost
-                if value is not None and value <= goal and reached is None:
-                    reached = hf
-            else:
-                cheap += cost
-        best = min(v for f, _, v in out["obs"] if f == out["target"] and v is not None)
-        print(
-            f"{name:14s} best {best:.5f}  target cost to reach {goal}: {reached}  target cost {hf:g}  "
-            f"cheap cost {cheap:g}  cpu {out['cpu']:.1f} s"
-        )
+    strategy = base.get("strategy", {}).get("name", "gated")
+    seed_list = list(range(1, seeds + 1))
+    jobs = [c for s in seed_list for c in forrester_configs(s)]
+    with ProcessPoolExecutor(workers) as pool:
+        results = list(pool.map(run, jobs))
+    tally = {"wins": 0, "ties": 0, "losses": 0}
+    for i, seed in enumerate(seed_list):
+        rows = [(strategy, results[2 * i]), ("hf-only twin", results[2 * i + 1])]
+        reach = []
+        for name, out in rows:
+            best, reached, hf, cheap = summary(out, goal)
+            reach.append(reached)
+            print(
+                f"seed {seed:2d} {name:14s} best {best:.5f}  target cost to reach {goal}: {reached}  "
+                f"target cost {hf:g}  cheap cost {cheap:g}  cpu {out['cpu']:.1f} s"
+            )
+        mine, twin = (r if r is not None else float("inf") for r in reach)
+        tally["wins" if mine < twin else "ties" if mine == twin else "losses"] += 1
+    print(
+        f"{strategy} vs its hf-only twin over {len(seed_list)} seeds (target cost to reach {goal}, lower wins): "
+        f"{tally['wins']} wins, {tally['ties']} ties, {tally['losses']} losses"
+    )
 
 
 def panel(pairs: list[str], seeds: int, workers: int) -> None:
@@ -115,13 +148,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=("forrester", "panel"))
     parser.add_argument("--pairs", default="SongToalForretal0.00,MikkolaCurrinNegated")
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=None, help="seeds 1..N (forrester default 1, panel 5)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     if args.what == "forrester":
-        forrester()
+        forrester(args.seeds or 1, args.workers)
     else:
-        panel([p.strip() for p in args.pairs.split(",") if p.strip()], args.seeds, args.workers)
+        panel([p.strip() for p in args.pairs.split(",") if p.strip()], args.seeds or 5, args.workers)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,16 @@ finished or interrupted run. :func:`write_plots` writes three PNGs and returns t
   fidelities, in evaluation order), one marker per high-fidelity evaluation;
 - ``cost_per_fidelity.png``: cumulative cost spent at each fidelity against the iteration
   (iteration 0 = the initial design);
-- ``gate.png``: the detector's verdict (use the cheap source: yes/no) for each source per iteration.
+- ``gate.png``: top, the gate's state (open / closed) for each cheap source against the cost spent
+  before each decision; bottom, the share of the cost spent so far that went to the cheap sources,
+  against the cost spent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -56,6 +59,26 @@ def cost_by_iteration(observations: Sequence[Observation], fidelities: Sequence[
     return out
 
 
+def gate_states(decisions: Sequence[dict[str, Any]], source: str) -> list[tuple[float, bool]]:
+    """(cost spent before the decision, gate open) for each decision on ``source``, in order."""
+    rows = sorted((d for d in decisions if d["source"] == source), key=lambda d: d["iteration"])
+    return [(float(d["cost_before"]), bool(d["use_low"])) for d in rows]
+
+
+def cheap_share_curve(observations: Sequence[Observation], target: str) -> tuple[list[float], list[float]]:
+    """(cumulative cost after each evaluation, share of it spent on the cheap sources), in
+    evaluation order."""
+    spent = cheap = 0.0
+    costs, shares = [], []
+    for o in sorted(observations, key=lambda o: o.id or 0):
+        spent += o.cost
+        if o.fidelity != target:
+            cheap += o.cost
+        costs.append(spent)
+        shares.append(cheap / spent if spent > 0 else 0.0)
+    return costs, shares
+
+
 def write_plots(run_dir: str | Path, out_dir: str | Path | None = None) -> list[Path]:
     """Write the three PNGs of the run in ``run_dir`` into ``out_dir`` (default ``run_dir``)."""
     _, store = load_run(run_dir)
@@ -90,21 +113,23 @@ def write_plots(run_dir: str | Path, out_dir: str | Path | None = None) -> list[
     fig.savefig(paths[1], dpi=100)
     plt.close(fig)
 
-    fig, ax = plt.subplots(figsize=(6, 3))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 5), sharex=True, height_ratios=(1, 2))
     sources = sorted({d["source"] for d in decisions})
     for k, source in enumerate(sources):
-        rows = [d for d in decisions if d["source"] == source]
-        ax.scatter(
-            [d["iteration"] for d in rows],
-            [1 if d["use_low"] else 0 for d in rows],
-            label=source,
-            marker="os^v"[k % 4],
+        rows = gate_states(decisions, source)
+        top.step(
+            [c for c, _ in rows], [1 if u else 0 for _, u in rows], where="post", marker="os^v"[k % 4], label=source
         )
-    ax.set_yticks([0, 1], ["gated off", "used"])
-    ax.set_ylim(-0.5, 1.5)
-    ax.set(xlabel="iteration", title="low-fidelity gate" if decisions else "low-fidelity gate (no decisions: HF only)")
+    top.set_yticks([0, 1], ["closed", "open"])
+    top.set_ylim(-0.3, 1.3)
+    top.set_title("low-fidelity gate" if decisions else "low-fidelity gate (no decisions: HF only)")
     if sources:
-        ax.legend()
+        top.legend(fontsize="small")
+    top.grid(alpha=0.3)
+    spent, shares = cheap_share_curve(observations, target)
+    bottom.plot(spent, shares, marker=".", color="tab:orange")
+    bottom.set(xlabel="cost spent (all fidelities)", ylabel="cheap-source share of cost", ylim=(-0.02, 1.02))
+    bottom.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(paths[2], dpi=100)
     plt.close(fig)

@@ -13,7 +13,11 @@ Fidelities: ``low`` (level and ``-fid`` = ``low_fidelity``, default 0.5; cost = 
 ``high`` (``-fid=1``, cost 1); ``[problem.costs]`` overrides the costs. Output ``1e+20`` with exit 0 is
 a hidden-constraint failure, exit status 1 is an error: for a single point (the loop evaluates one
 point per call) both raise :class:`~mfopt.EvaluationError` with the reason; in a batch the failed
-points come back NaN (the loop records them as failed).
+points come back NaN (the loop records them as failed). A run that exceeds ``timeout`` is killed
+and recorded as failed with an error starting ``failed-timeout``: valid points with thin
+insulation can run for minutes, so a timeout says nothing about the point's quality, and the
+strategies do not impute it at the worst value (``[run].impute_failures`` applies to the other
+failures only).
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ from mfopt import DTYPE, EvaluationError, Fidelity, Problem, Registry
 
 SOLAR_BOUNDS = ((793.0, 2.0, 2.0, 0.01, 0.01), (995.0, 50.0, 30.0, 5.0, 5.0))
 FAILURE = 1e19  # SOLAR prints 1e+20 for failures
+#: starts the error of a timed-out run: the point is recorded as failed, and the strategies leave
+#: it out of the worst-value imputation (a slow run says nothing about the point's quality)
+TIMEOUT_MARK = "failed-timeout"
 LEVELS = tuple(round(0.1 * i, 1) for i in range(1, 10))
 HOW_TO = (
     'set `executable = "/path/to/solar"` in [problem], or the MFOPT_SOLAR environment variable, or put '
@@ -78,7 +85,7 @@ class SolarProblem(Problem):
             try:
                 done = subprocess.run(args, capture_output=True, text=True, timeout=self.timeout, cwd=tmp, check=False)
             except subprocess.TimeoutExpired as exc:
-                raise EvaluationError(f"SOLAR timed out after {self.timeout:g} s at x = {x}") from exc
+                raise EvaluationError(f"{TIMEOUT_MARK}: SOLAR timed out after {self.timeout:g} s at x = {x}") from exc
             except OSError as exc:
                 raise EvaluationError(f"could not run SOLAR ({self.executable}): {exc}") from exc
         text = done.stdout.strip()

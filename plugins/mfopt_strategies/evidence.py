@@ -90,15 +90,20 @@ def loo_target(fitted: FittedSurrogate) -> list[tuple[Tensor, float, Prediction]
         return None
     n = y.shape[0]
     C = L @ L.transpose(-1, -2)
-    M = torch.zeros(n + 1, n + 1, dtype=DTYPE)
+    # the mean's regressors: one constant per level of the chain (ones for Kriging)
+    F = model.regressors(s).to(DTYPE) if hasattr(model, "regressors") else torch.ones(n, 1, dtype=DTYPE)
+    F = F.reshape(n, -1)
+    F = F[:, F.abs().sum(0) > 0]  # a level with no training point has no mean to estimate
+    k = F.shape[1]
+    M = torch.zeros(n + k, n + k, dtype=DTYPE)
     M[:n, :n] = C
-    M[:n, n] = 1.0
-    M[n, :n] = 1.0
+    M[:n, n:] = F
+    M[n:, :n] = F.T
     try:
         Minv = torch.linalg.inv(M)
     except RuntimeError:
         return None
-    rhs = torch.cat([y, y.new_zeros(1)])
+    rhs = torch.cat([y, y.new_zeros(k)])
     alpha = Minv @ rhs
     diag = Minv.diagonal()[:n]
     if not bool((diag > 0).all()):

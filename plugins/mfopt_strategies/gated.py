@@ -8,7 +8,8 @@ the registries), it proposes each iteration as follows:
    single-fidelity surrogate on the target alone when every source is gated off; a fit that
    raises falls back (multi -> single -> a space-filling high-fidelity point), recorded and warned;
    with ``[run].impute_failures`` each failed point enters the fit at the worst value seen at its
-   fidelity (not for models that need gradients: a failed point has none);
+   fidelity (not for models that need gradients: a failed point has none), except a timed-out
+   one (error containing ``"failed-timeout"``): a killed slow run says nothing about quality;
 3. with evaluations still pending (asynchronous workers), a Kriging believer: each pending point
    is added at the fitted model's posterior mean and the surrogate is refitted, so the
    acquisition does not propose a point already being evaluated;
@@ -39,6 +40,16 @@ from mfopt.errors import ConfigError, MfoptError, PluginError
 from mfopt.state import StudyState
 from mfopt.strategy import Proposal, Strategy, StrategyContext
 from mfopt.surrogate import FittedSurrogate, Surrogate
+
+#: the mark a problem puts in the error of an evaluation killed for running too long
+TIMEOUT_MARK = "failed-timeout"
+
+
+def timed_out(o: Observation) -> bool:
+    """Whether a failed evaluation was a timeout: its error contains ``TIMEOUT_MARK``
+    (``"failed-timeout"``, the mark the SOLAR problem and any problem plugin may put in the
+    error of a killed run). A timeout is left out of the worst-value imputation."""
+    return o.error is not None and TIMEOUT_MARK in o.error
 
 
 class GatedStrategy(Strategy):
@@ -212,7 +223,8 @@ class GatedStrategy(Strategy):
 
     def training_data(self, dataset: Dataset, names: list[str], impute: bool = True) -> Dataset:
         """The data a surrogate is fitted on: successful observations, plus (with
-        ``[run].impute_failures``) each failed point at the worst value seen at its fidelity."""
+        ``[run].impute_failures``) each failed point at the worst value seen at its fidelity,
+        except a timed-out one (:func:`timed_out`: it says nothing about quality)."""
         data = dataset.restrict(names)
         if not (impute and self.config.run.impute_failures):
             return data
@@ -220,7 +232,7 @@ class GatedStrategy(Strategy):
         imputed = [
             replace(o, value=worst[o.fidelity], status=Status.OK, gradient=None)
             for o in data.observations
-            if o.status is Status.FAILED and worst.get(o.fidelity) is not None
+            if o.status is Status.FAILED and worst.get(o.fidelity) is not None and not timed_out(o)
         ]
         return data.with_observations([*data.successful(), *imputed]) if imputed else data
 

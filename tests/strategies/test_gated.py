@@ -132,3 +132,29 @@ def test_a_third_party_strategy_study_checks_its_executor_before_the_store(tmp_p
     with pytest.raises(ConfigError, match=r"\[executor\]\.name"):
         Study(config, problem=hf_problem(), plugin_manager=pm, run_dir=tmp_path / "run")
     assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
+
+
+def test_a_timed_out_evaluation_is_not_imputed_at_the_worst_value() -> None:
+    """A failed point is fitted at the worst value seen at its fidelity, a timed-out one
+    (error containing "failed-timeout", as the SOLAR problem records it) is left out."""
+    import torch
+    from mfopt_strategies.gated import GatedStrategy
+
+    from mfopt.data import Dataset, Observation, Status
+
+    config = {
+        "budget": {"max_evaluations": 10},
+        "surrogate": {"name": "kriging", **FAST},
+        "acquisition": {"name": "logei", **ACQ},
+    }
+    strategy, _ = _gated(config, hf_problem())
+    assert isinstance(strategy, GatedStrategy)
+    problem = hf_problem()
+    ok = [Observation((0.1,), "high", 1.0, Status.OK, 1.0), Observation((0.9,), "high", 4.0, Status.OK, 1.0)]
+    crashed = Observation((0.5,), "high", None, Status.FAILED, 1.0, error="EvaluationError: bad output")
+    slow = Observation(
+        (0.3,), "high", None, Status.FAILED, 1.0, error="EvaluationError: failed-timeout: SOLAR timed out after 120 s"
+    )
+    data = Dataset(torch.tensor([[0.0], [1.0]], dtype=torch.float64), problem.fidelities, [*ok, crashed, slow])
+    fitted = strategy.training_data(data, ["high"])
+    assert sorted((o.x, o.value) for o in fitted.observations) == [((0.1,), 1.0), ((0.5,), 4.0), ((0.9,), 4.0)]
