@@ -24,7 +24,7 @@ def test_forrester_example_finishes_and_reports(in_tmp: Path, capsys: pytest.Cap
     assert main(["report", "runs/forrester", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["best"] == result["best"] and report["status"] == "finished"
-    assert report["decisions"] and all(d["reason"] and d["detector"] == "guideline" for d in report["decisions"])
+    assert report["decisions"] and all(d["reason"] and d["detector"] == "robust" for d in report["decisions"])
 
     assert main(["report", "runs/forrester"]) == 0
     assert "Best high-fidelity point (high)" in capsys.readouterr().out
