@@ -19,7 +19,7 @@ from mfopt.config import StudyConfig
 from mfopt.detector import HarmDetector
 from mfopt.errors import ConfigError, RegistryError
 from mfopt.plugin.manager import PluginManager
-from mfopt.plugin.registry import Registry, check_options
+from mfopt.plugin.registry import Registry
 from mfopt.problem import Problem
 from mfopt.surrogate import Surrogate
 
@@ -112,15 +112,15 @@ def check_device(config: StudyConfig, source: str) -> None:
 
 
 def check_executor(config: StudyConfig, pm: PluginManager, source: str) -> None:
-    """The executor's name and option names, checked without starting it (a Dask executor would
-    start a cluster); a bad option value still surfaces when :func:`build_executor` creates it."""
+    """The executor's name and options, checked without starting it (a Dask executor would start a
+    cluster) by the executor's option model (or its factory's signature when it declares none)."""
     e = config.executor
     where = f"{source}: [executor]"
     try:
-        entry = pm.executors.get(e.name)
+        pm.executors.get(e.name)
     except RegistryError as exc:
         raise ConfigError(f"{where}.name: {exc}") from None
-    check_options(entry.load(), e.options, f"{where}: executor {e.name!r}")
+    pm.executors.validate(e.name, e.options, where)
 
 
 def build_executor(config: StudyConfig, pm: PluginManager, source: str) -> Any:

@@ -3,7 +3,10 @@
 Every mistake becomes one :class:`~mfopt.errors.ConfigError` line naming the file, the key, what
 was expected and what was found. Plugin sections (``[problem]``, ``[surrogate]``,
 ``[multi_surrogate]``, ``[detector]``, ``[acquisition]``, ``[executor]``) take ``name`` plus the
-plugin's own options, which are checked against the plugin's factory when the study is built.
+plugin's own options, which the plugin's option model (or its factory's signature) checks when the
+study is built, before its run store exists. A section without ``name`` selects the name a plugin
+declared its family's default (``registry.register(..., default=True)``): this module names no
+plugin.
 
 Minimal file::
 
@@ -20,11 +23,23 @@ import math
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from mfopt.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mfopt.plugin.manager import PluginManager
+
+#: plugin sections whose ``name`` defaults to the family's declared default -> the plugin family
+DEFAULTED_SECTIONS = {
+    "surrogate": "surrogates",
+    "detector": "detectors",
+    "acquisition": "acquisitions",
+    "executor": "executors",
+    "strategy": "strategies",
+}
 
 
 class _Strict(BaseModel):
@@ -111,7 +126,7 @@ class DesignSection(_Strict):
 
 
 class SurrogateSection(_PluginSection):
-    name: str = "kriging"
+    name: str
 
 
 class MultiSurrogateSection(_PluginSection):
@@ -119,11 +134,11 @@ class MultiSurrogateSection(_PluginSection):
 
 
 class DetectorSection(_PluginSection):
-    name: str = "guideline"
+    name: str
 
 
 class AcquisitionSection(_PluginSection):
-    name: str = "logei"
+    name: str
     q: int = Field(default=1, ge=1, le=64, strict=True)
 
 
@@ -131,15 +146,15 @@ class ExecutorSection(_PluginSection):
     """``asynchronous``: propose a new point as soon as a worker is free, conditioned on the
     pending ones (default); false waits for every evaluation of a proposal before the next."""
 
-    name: str = "serial"
+    name: str
     asynchronous: bool = True
 
 
 class StrategySection(_PluginSection):
-    """How candidates are chosen; ``gated`` composes [surrogate], [multi_surrogate], [detector]
-    and [acquisition]."""
+    """How candidates are chosen (the first-party default composes [surrogate],
+    [multi_surrogate], [detector] and [acquisition])."""
 
-    name: str = "gated"
+    name: str
 
 
 class RunSection(_Strict):
@@ -159,14 +174,29 @@ class StudyConfig(_Strict):
     problem: ProblemSection | None = None
     budget: BudgetSection
     design: DesignSection = Field(default_factory=DesignSection)
-    surrogate: SurrogateSection = Field(default_factory=SurrogateSection)
+    surrogate: SurrogateSection
     multi_surrogate: MultiSurrogateSection | None = None
-    detector: DetectorSection = Field(default_factory=DetectorSection)
-    acquisition: AcquisitionSection = Field(default_factory=AcquisitionSection)
-    executor: ExecutorSection = Field(default_factory=ExecutorSection)
-    strategy: StrategySection = Field(default_factory=StrategySection)
+    detector: DetectorSection
+    acquisition: AcquisitionSection
+    executor: ExecutorSection
+    strategy: StrategySection
     run: RunSection = Field(default_factory=RunSection)
     observers: dict[str, str] | None = None  # observer plugins' settings, e.g. jsonl = "trail.jsonl"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_plugins(cls, data: Any, info: ValidationInfo) -> Any:
+        """A plugin section without ``name`` (or left out) gets its family's declared default
+        (``info.context["defaults"]``: section -> name, from :func:`plugin_defaults`)."""
+        defaults = (info.context or {}).get("defaults", {})
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        for section in DEFAULTED_SECTIONS:
+            table = data.get(section, {})
+            if isinstance(table, Mapping) and "name" not in table and defaults.get(section) is not None:
+                data[section] = {"name": defaults[section], **table}
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -237,16 +267,43 @@ def _check_sections(data: Mapping[str, Any], source: str) -> None:
         )
 
 
-def parse_config(data: Mapping[str, Any], source: str = "<config>") -> StudyConfig:
-    """Validate a config mapping (as read from TOML); errors name ``source`` and the key."""
+def plugin_defaults(pm: PluginManager | None = None) -> dict[str, str | None]:
+    """Section -> the name its plugin family declares the default (None when no plugin does);
+    ``pm`` defaults to the process-wide plugin manager."""
+    from mfopt.plugin.manager import get_plugin_manager
+
+    registries = (pm or get_plugin_manager()).registries
+    return {section: registries[family].default for section, family in DEFAULTED_SECTIONS.items()}
+
+
+def _needs_defaults(data: Mapping[str, Any]) -> bool:
+    return any(not (isinstance(data.get(s), Mapping) and "name" in data[s]) for s in DEFAULTED_SECTIONS)
+
+
+def parse_config(
+    data: Mapping[str, Any], source: str = "<config>", defaults: Mapping[str, str | None] | None = None
+) -> StudyConfig:
+    """Validate a config mapping (as read from TOML); errors name ``source`` and the key.
+
+    :param defaults: section -> default plugin name (:func:`plugin_defaults`); asked of the
+        process-wide plugin manager when a plugin section has no ``name`` and this is None.
+    """
+    if defaults is None and _needs_defaults(data):
+        defaults = plugin_defaults()
     try:
-        return StudyConfig.model_validate(dict(data))
+        return StudyConfig.model_validate(dict(data), context={"defaults": defaults or {}})
     except ValidationError as exc:
-        raise ConfigError(f"{source}: {_describe(exc.errors()[0])}") from exc
+        message = _describe(exc.errors()[0])
+        for section, family in DEFAULTED_SECTIONS.items():
+            if message.startswith((f"[{section}].name: required", f"[{section}]: required")):
+                message = (
+                    f"[{section}].name: required key is missing (no installed plugin declares a default {family[:-1]})"
+                )
+        raise ConfigError(f"{source}: {message}") from exc
 
 
-def load_config(path: str | Path) -> StudyConfig:
-    """Read and validate a problem.toml."""
+def load_config(path: str | Path, defaults: Mapping[str, str | None] | None = None) -> StudyConfig:
+    """Read and validate a problem.toml (``defaults``: see :func:`parse_config`)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -261,4 +318,4 @@ def load_config(path: str | Path) -> StudyConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
     _check_sections(data, str(path))
-    return parse_config(data, str(path))
+    return parse_config(data, str(path), defaults)

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from mfopt.components import build_executor, build_problem, check_study
-from mfopt.config import StudyConfig, parse_config
+from mfopt.config import StudyConfig, parse_config, plugin_defaults
 from mfopt.data import Candidate, Dataset, Decision, Fidelity, Observation, Status
 from mfopt.errors import ConfigError, MfoptError, PluginError
 from mfopt.evaluation import evaluate_candidate, value_error
@@ -109,9 +109,11 @@ class Study:
         resume: bool = False,
         source: str = "<config>",
     ) -> None:
-        self.config = config if isinstance(config, StudyConfig) else parse_config(config, source)
-        self.source = source
         self.pm = plugin_manager or get_plugin_manager()
+        self.config = (
+            config if isinstance(config, StudyConfig) else parse_config(config, source, plugin_defaults(self.pm))
+        )
+        self.source = source
         check_study(self.config, self.pm, source)  # device and executor, whatever the strategy
         self.problem = problem if problem is not None else build_problem(self.config, self.pm, source)
         self.space: SearchSpace = self.problem.space

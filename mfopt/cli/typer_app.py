@@ -7,12 +7,25 @@ Typer (pinned to 0.29.x) vendors its own click, so usage errors are caught as
 
 from __future__ import annotations
 
-import typer
+from typing import Any
 
-from mfopt.cli.commands import APP_HELP, DEBUG_HELP
+import typer
+from typer.core import TyperGroup
+
+from mfopt.cli.commands import APP_HELP, COMMANDS, DEBUG_HELP
+
+
+class _IndexOrder(TyperGroup):
+    """Lists the commands in the index's order, whichever command module was imported first."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        order = list(COMMANDS)
+        return sorted(super().list_commands(ctx), key=lambda n: order.index(n) if n in order else len(order))
+
 
 app = typer.Typer(
     name="mfopt",
+    cls=_IndexOrder,
     help=APP_HELP,
     no_args_is_help=True,
     add_completion=False,

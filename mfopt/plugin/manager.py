@@ -107,9 +107,14 @@ class PluginManager:
         one loop, so a single plugin that raises (or calls ``sys.exit``) at import aborts the loop
         and takes every later plugin, and the command, down with it; and it resolves two
         distributions using one entry-point name silently, by installation order (a third-party
-        ``problems`` entry point replaced the first-party one). Each entry point is loaded here
-        with ``EntryPoint.load()`` and registered with ``pm.register`` under its name, exactly as
-        pluggy's loader does, but inside its own ``try``; its distribution is recorded with it.
+        ``problems`` entry point replaced the first-party one). Calling it once per entry point
+        (``name=``) would isolate them, but every call walks the metadata of every installed
+        distribution (once per plugin instead of once in all) and still cannot choose between two
+        distributions using one name. Each entry point is therefore loaded here with
+        ``EntryPoint.load()`` and registered with ``pm.register`` under its name, exactly as
+        pluggy's loader does, but inside its own ``try``, from one walk of the metadata; its
+        distribution is recorded from ``EntryPoint.dist``, the source pluggy's
+        ``list_plugin_distinfo`` reads (which only its own loader fills).
         """
         by_name: dict[str, list[metadata.EntryPoint]] = {}
         for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):

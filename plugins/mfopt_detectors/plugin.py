@@ -13,6 +13,7 @@ def mfopt_register_detectors(registry: Registry) -> None:
         "guideline",
         "mfopt_detectors.detectors:guideline",
         description="Andrés-Thió et al. 2024 §3.4 rules on sample features (default)",
+        default=True,
     )
     registry.register(
         "guideline-code",
@@ -23,6 +24,7 @@ def mfopt_register_detectors(registry: Registry) -> None:
         "toal-cc",
         "mfopt_detectors.detectors:toal_cc",
         description="Toal 2015: use the source iff CC >= threshold (0.7)",
+        options="mfopt_detectors.options:ToalCCOptions",
     )
     registry.register("always", "mfopt_detectors.detectors:always", description="baseline: always use the cheap source")
     registry.register("never", "mfopt_detectors.detectors:never", description="baseline: never use the cheap source")
@@ -30,4 +32,5 @@ def mfopt_register_detectors(registry: Registry) -> None:
         "learned",
         "mfopt_detectors.learned:learned",
         description="logistic regression trained on the study's labels (option: path of a detector JSON)",
+        options="mfopt_detectors.options:LearnedOptions",
     )

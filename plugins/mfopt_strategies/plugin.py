@@ -14,6 +14,7 @@ def mfopt_register_strategies(registry: Registry) -> None:
     registry.register(
         "gated",
         "mfopt_strategies.gated:make_gated",
+        default=True,
         description="detector gate per cheap source -> multi- or single-fidelity surrogate -> acquisition (default)",
     )
     registry.register("robust", "mfopt_strategies.robust:make_robust", description=ROBUST)

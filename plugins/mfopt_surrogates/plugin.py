@@ -11,18 +11,22 @@ def mfopt_register_surrogates(registry: Registry) -> None:
     registry.register(
         "kriging",
         "mfopt_surrogates.kriging:Kriging",
+        options="mfopt_surrogates.options:KrigingOptions",
+        default=True,
         description="Ordinary Kriging on the target fidelity (power-exponential correlation, concentrated likelihood)",
         multi_fidelity=False,
     )
     registry.register(
         "cokriging",
         "mfopt_surrogates.cokriging:CoKriging",
+        options="mfopt_surrogates.options:CoKrigingOptions",
         description="AR1 Co-Kriging over all fidelities (K >= 2 levels) as one GP over (x, level)",
         multi_fidelity=True,
     )
     registry.register(
         "gradient-rbf",
         "mfopt_surrogates.gradient_rbf:GradientRBF",
+        options="mfopt_surrogates.options:GradientRBFOptions",
         description="Gradient-only Gaussian-RBF GP (mode g | f-g | f): gradients of every source, HF values as anchors",
         multi_fidelity=True,
     )

@@ -207,6 +207,13 @@ CASES: list[Case] = [
     _case("executor-typo", toml(executor='name = "proces"'), "[executor].name", "process"),
     _case("executor-unknown-option", toml(executor='name = "process"\nthreads = 2'), "[executor]", "threads"),
     _case("executor-name-array", toml(executor='name = ["serial"]'), "[executor].name"),
+    # option values, checked by each plugin's own option model
+    _case("surrogate-option-range", toml(surrogate='name = "kriging"\nn_starts = 0'), "[surrogate].n_starts"),
+    _case("surrogate-option-type", toml(surrogate='name = "kriging"\np = "fast"'), "[surrogate].p", "'learn'"),
+    _case("multi-option-type", toml(multi_surrogate='name = "cokriging"\nuse_prediction = 1'), "use_prediction"),
+    _case("detector-option-range", toml(detector='name = "toal-cc"\nthreshold = 2.0'), "[detector].threshold"),
+    _case("acquisition-option-range", toml(acquisition='name = "lcb"\nbeta = -1.0'), "[acquisition].beta"),
+    _case("executor-option-range", toml(executor='name = "process"\nworkers = 0'), "[executor].workers"),
     # [run]
     _case("run-unknown-key", toml(run="sed = 1"), "[run].sed", "unknown key"),
     _case("run-seed-string", toml(run='seed = "x"'), "[run].seed"),
