@@ -210,3 +210,26 @@ def test_a_resumed_study_rescores_the_target_points_proposed_before(tmp_path: Pa
         last = resumed.store.decisions()[-1].decision
     assert last.features["preq_points"] == told_hf
     assert math.isfinite(last.features["preq_advantage"])
+
+
+def test_the_last_affordable_target_evaluation_confirms_the_better_models_mean_minimiser() -> None:
+    """The recommendation that uses the cheap data: with budget for one more target evaluation
+    only, it goes to the minimiser of the better model's target posterior mean (here the
+    co-kriging, which knows the minimiser from the cheap points), inside the budget."""
+    fids = [Fidelity("low", 0.5, 0.1), Fidelity("high", 1.0, 1.0)]
+    problem = FunctionProblem("helpful", [[0.0], [1.0]], {"low": scaled, "high": forrester}, fids, -6.0207)
+    config = _config({"budget": {"total": 6.3}})
+    strategy = _robust(config, problem)
+    design = strategy.design(make_state(problem, strategy, iteration=0))
+    cheap = [Candidate((x,), "low", None, 1) for x in (0.3, 0.8, 0.45, 0.15)]
+    obs = evaluate(problem, [*design, *cheap])
+    state = make_state(problem, strategy, obs, config=parse_config(config), iteration=2, seed=3)
+    assert 1.0 <= state.remaining_budget < 2.0
+    proposal = strategy.propose(state)
+    assert proposal.info["rule"].startswith("confirmation: the last affordable target evaluation")
+    assert [c.fidelity for c in proposal.candidates] == ["high"]
+    assert proposal.info["recommendation"]["model"] == proposal.info["better_model"] == "low"
+    x = proposal.candidates[0].x[0]
+    assert abs(x - 0.7572) < 0.02 and proposal.info["recommendation"]["x"] == [x]
+    best_design = min(o.value for o in obs if o.fidelity == "high" and o.value is not None)
+    assert float(forrester(torch.tensor([[x]]))[0]) < best_design  # the confirmation improves on the design
