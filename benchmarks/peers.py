@@ -308,8 +308,11 @@ def swapped_logei(problem: Problem, n_high: int, budget: float, seed: int) -> di
     return ledger.row("stgp+mfopt-logei", seed, start)
 
 
-def mfopt_hf_only(problem_name: str, n_high: int, budget: float, seed: int) -> dict[str, Any]:
-    """mfopt's HF-only study (Kriging + LogEI, plugin defaults) through :class:`mfopt.Study`."""
+def mfopt_hf_only(
+    problem_name: str, n_high: int, budget: float, seed: int, kriging: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """mfopt's HF-only study (Kriging + LogEI, plugin defaults; ``kriging``: Kriging options) through
+    :class:`mfopt.Study`."""
     import tempfile
 
     from mfopt import Study
@@ -319,7 +322,7 @@ def mfopt_hf_only(problem_name: str, n_high: int, budget: float, seed: int) -> d
         "problem": {"name": problem_name},
         "budget": {"total": budget},
         "design": {"samples": {"high": n_high}, "seed": seed},
-        "surrogate": {"name": "kriging"},
+        "surrogate": {"name": "kriging", **(kriging or {})},
         "acquisition": {"name": "logei"},
         "run": {"seed": seed, "device": "cpu"},
     }
@@ -331,15 +334,18 @@ def mfopt_hf_only(problem_name: str, n_high: int, budget: float, seed: int) -> d
             "seconds": time.perf_counter() - start}  # fmt: skip
 
 
-def hf_only_gap(problem_name: str, n_high: int, iterations: int, seeds: int) -> None:
-    """Print, per seed and on average, the final best HF value of mfopt's Kriging + LogEI, of mfopt's
-    LogEI on BoTorch's SingleTaskGP, and of BoTorch's SingleTaskGP + qLogEI, from the same design."""
+def hf_only_gap(
+    problem_name: str, n_high: int, iterations: int, seeds: int, kriging: dict[str, Any] | None = None
+) -> None:
+    """Print, per seed and on average, the final best HF value of mfopt's Kriging + LogEI (with the
+    Kriging options ``kriging``), of mfopt's LogEI on BoTorch's SingleTaskGP, and of BoTorch's
+    SingleTaskGP + qLogEI, from the same design."""
     problem = make_problem(problem_name)
     budget = (n_high + iterations) * problem.target.cost
     finals: dict[str, list[float]] = {}
     for seed in range(seeds):
         rows = [
-            mfopt_hf_only(problem_name, n_high, budget, seed),
+            mfopt_hf_only(problem_name, n_high, budget, seed, kriging),
             swapped_logei(problem, n_high, budget, seed),
             botorch_logei(problem, n_high, budget, seed),
         ]
@@ -347,6 +353,17 @@ def hf_only_gap(problem_name: str, n_high: int, iterations: int, seeds: int) -> 
             finals.setdefault(row["strategy"], []).append(row["best"])
         print(f"seed {seed}: " + "  ".join(f"{r['strategy']} {r['best']:.4f}" for r in rows), flush=True)
     print("mean:   " + "  ".join(f"{name} {sum(v) / len(v):.4f}" for name, v in finals.items()))
+
+
+def _option(item: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` -> ``(KEY, VALUE)``, the value a number when it reads as one."""
+    key, sep, value = item.partition("=")
+    if not sep:
+        raise SystemExit(f"--kriging {item!r}: expected KEY=VALUE")
+    try:
+        return key, float(value)
+    except ValueError:
+        return key, value
 
 
 def main() -> None:
@@ -362,10 +379,15 @@ def main() -> None:
         help="compare mfopt Kriging + LogEI, mfopt LogEI on SingleTaskGP and BoTorch SingleTaskGP + qLogEI "
         "(--budget HF evaluations after the design) instead of running both peers",
     )  # fmt: skip
+    parser.add_argument(
+        "--kriging", action="append", default=[], metavar="KEY=VALUE",
+        help="a Kriging option for --hf-only-gap (repeatable), e.g. theta_prior=none to run the paper's ML fit",
+    )  # fmt: skip
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.hf_only_gap:
-        hf_only_gap(args.problem, args.n_high, int(args.budget), args.seeds)
+        kriging = dict(_option(item) for item in args.kriging)
+        hf_only_gap(args.problem, args.n_high, int(args.budget), args.seeds, kriging)
         return
     problem = make_problem(args.problem, {"low": args.low_cost, "high": 1.0})
     n_low = 2 * args.n_high

@@ -15,12 +15,24 @@ evaluated in chunks of at most ``CHUNK_ELEMENTS / n²``.
 
 The mean is generalised least squares on regressors ``F`` (``[1]`` for Kriging, ``[1, ŷ_lower]``
 for Co-Kriging's difference model, whose slope ``ρ`` is then clipped to its bounds).
+
+Two optional terms (Kriging's options; both off by default, the paper's model):
+
+- a **prior on log θ** (:class:`LogThetaPrior`): a Gaussian on each ``ln θ_k`` adds
+  ``Σ_k (ln θ_k - m)² / 2s²`` to the objective, so the optimum is the MAP estimate rather than the
+  maximum-likelihood one (what BoTorch's log-normal length-scale prior does);
+- a **learned nugget**: the correlation of the observations becomes ``R + λ I`` (homoscedastic
+  noise of variance ``λ σ²``), ``log10 λ`` the last parameter. ``σ²`` stays in closed form, and
+  ``∂nll/∂λ = ½ tr(W)`` with the same ``W = K⁻¹ - α αᵀ/σ²`` as the θ gradient;
+- a **fixed noise variance** ``τ²``: the covariance is ``σ² R + τ² I``, which does not concentrate
+  in ``σ²``, so ``log10 σ²`` becomes the last parameter and the full likelihood (``β`` still in
+  closed form) is minimised, its gradient by autograd.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -43,6 +55,37 @@ REFINE = 2
 #: Objective values closer than this to the best are ties (the smaller θ wins, see :func:`maximise`).
 TIE = 1e-6
 LN10 = math.log(10.0)
+
+
+@dataclass(frozen=True)
+class LogThetaPrior:
+    """Independent Gaussians ``ln θ_k ~ N(mean, sd²)`` (a log-normal prior on each ``θ_k``)."""
+
+    mean: float
+    sd: float
+
+    @classmethod
+    def dimension_scaled(cls, d: int) -> LogThetaPrior:
+        """BoTorch's default length-scale prior (Hvarfner, Hellsten & Nardi 2024),
+        ``ln ℓ ~ N(√2 + ½ ln d, 3)`` for ``exp(-Δ²/2ℓ²)``, written for ``θ = 1/(2ℓ²)``:
+        ``ln θ ~ N(-ln 2 - 2√2 - ln d, 12)``."""
+        return cls(-math.log(2.0) - 2.0 * math.sqrt(2.0) - math.log(d), 2.0 * math.sqrt(3.0))
+
+    def penalty(self, h: Tensor) -> tuple[Tensor, Tensor]:
+        """``-ln p(θ)`` up to a constant, and its gradient, for ``h = log10 θ`` (``m x d``)."""
+        z = (LN10 * h - self.mean) / self.sd
+        return 0.5 * (z * z).sum(-1), z * (LN10 / self.sd)
+
+
+#: ``ln λ ~ N(-4, 1)`` for a learned nugget under a prior: BoTorch's default noise prior (its noise is
+#: relative to standardised outputs, as ``λ`` is relative to ``σ²``).
+NUGGET_PRIOR = (-4.0, 1.0)
+
+
+def nugget_penalty(g: Tensor) -> tuple[Tensor, Tensor]:
+    """``-ln p(λ)`` up to a constant and its gradient for ``g = log10 λ`` (``m``)."""
+    z = (LN10 * g - NUGGET_PRIOR[0]) / NUGGET_PRIOR[1]
+    return 0.5 * z * z, z * (LN10 / NUGGET_PRIOR[1])
 
 
 @dataclass(frozen=True)
@@ -138,6 +181,9 @@ class Problem:
     F: Tensor
     d: int
     slope_bounds: tuple[float, float] | None = None
+    prior: LogThetaPrior | None = None
+    nugget: bool = False
+    noise_variance: Tensor | None = None
 
     def subset(self, size: int, seed: int) -> Problem:
         """The same likelihood on ``size`` of the ``n`` points (a seeded random choice, the same for every dataset)."""
@@ -146,18 +192,41 @@ class Problem:
         keep = torch.randperm(n, generator=generator)[:size].sort().values.to(self.y.device)
         pairs = (keep.unsqueeze(-1) * n + keep.unsqueeze(0)).reshape(-1)
         dist = Distances(self.dist.D[..., pairs], size, self.dist.p)
-        return Problem(dist, self.y[:, keep], self.F[:, keep], self.d, self.slope_bounds)
+        return replace(self, dist=dist, y=self.y[:, keep], F=self.F[:, keep])
 
-    def split(self, params: Tensor) -> tuple[Tensor, Tensor | None]:
-        return params[..., : self.d], (params[..., self.d :] if self.dist.p is None else None)
+    def split(self, params: Tensor) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        """``h`` (``m x d``), ``p`` (``m x d`` when learned) and the last parameter (``m``):
+        ``log10 λ`` with a learned nugget, ``log10 σ²`` with a fixed noise variance."""
+        h = params[..., : self.d]
+        p = params[..., self.d : 2 * self.d] if self.dist.p is None else None
+        last = self.nugget or self.noise_variance is not None
+        return h, p, (params[..., -1] if last else None)
 
     def nll(self, params: Tensor, data_idx: Tensor) -> GLS:
-        """The fit of the parameter rows ``params`` (``m x P``) on the datasets ``data_idx``."""
-        h, p = self.split(params)
+        """The fit of the parameter rows ``params`` (``m x P``) on the datasets ``data_idx``
+        (``nll`` includes the prior's penalty when there is one; with a fixed noise variance,
+        ``sigma2`` is the parameter ``σ²``)."""
+        h, p, g = self.split(params)
         n = self.dist.n
         R = self.dist.exponent(-torch.pow(10.0, h), p, data_idx).exp().reshape(-1, n, n)
+        sigma2 = None
+        if g is not None:
+            lam = torch.pow(10.0, g)
+            if self.noise_variance is not None:
+                sigma2, lam = lam, self.noise_variance[data_idx] / lam
+            R = R + torch.diag_embed(lam.unsqueeze(-1).expand(-1, n))
         L, _ = safe_cholesky(R)
-        return gls(L, self.y[data_idx], self.F[data_idx], self.slope_bounds)
+        fit = gls(L, self.y[data_idx], self.F[data_idx], self.slope_bounds)
+        if sigma2 is not None:
+            # ½ ln|σ²(R + λI)| + rᵀ(R + λI)⁻¹r / 2σ², where gls's σ̂² = rᵀ(R + λI)⁻¹r / n
+            full = fit.nll + 0.5 * n * (sigma2.log() - fit.sigma2.log() + fit.sigma2 / sigma2)
+            fit = replace(fit, nll=full, sigma2=sigma2)
+        if self.prior is None:
+            return fit
+        penalty = self.prior.penalty(h)[0]
+        if self.nugget and g is not None:
+            penalty = penalty + nugget_penalty(g)[0]
+        return replace(fit, nll=fit.nll + penalty)
 
     def value_and_grad(self, params: Tensor, data_idx: Tensor) -> tuple[Tensor, Tensor]:
         """Negative log-likelihoods (``m``) and their gradients (``m x P``), in chunks."""
@@ -176,25 +245,40 @@ class Problem:
             )
 
     def _value_and_grad(self, params: Tensor, data_idx: Tensor) -> tuple[Tensor, Tensor]:
-        if self.dist.p is None:
+        if self.dist.p is None or self.noise_variance is not None:
             with torch.enable_grad():
                 x = params.detach().requires_grad_(True)
                 f = self.nll(x, data_idx).nll
                 ok = torch.isfinite(f)
-                (g,) = torch.autograd.grad(torch.where(ok, f, torch.zeros_like(f)).sum(), x)
-            return f.detach(), g
+                (grad,) = torch.autograd.grad(torch.where(ok, f, torch.zeros_like(f)).sum(), x)
+            return f.detach(), grad
         with torch.no_grad():
-            h = params
+            h, _, g = self.split(params)
             n = self.dist.n
             theta = torch.pow(10.0, h)
             R = self.dist.exponent(-theta, None, data_idx).exp_().reshape(-1, n, n)
+            if g is not None:
+                lam = torch.pow(10.0, g)
+                R.diagonal(dim1=-2, dim2=-1).add_(lam.unsqueeze(-1))
             L, _ = safe_cholesky(R)
             fit = gls(L, self.y[data_idx], self.F[data_idx], self.slope_bounds)
             a = (fit.alpha / fit.sigma2.sqrt().unsqueeze(-1)).unsqueeze(-1)
-            # W = R⁻¹ - α αᵀ / σ², then G = W ∘ R, in place
+            # W = K⁻¹ - α αᵀ / σ², then G = W ∘ K, in place (D is zero on the diagonal, so the
+            # nugget on K's diagonal does not reach the θ gradient; it gives tr(W) = tr(G) / (1 + λ))
             G = torch.cholesky_inverse(L).baddbmm_(a, a.transpose(-1, -2), alpha=-1.0).mul_(R)
             grad = self.dist.contract(G.reshape(-1, n * n), data_idx).mul_(theta * (-0.5 * LN10))
-        return fit.nll, grad
+            nll = fit.nll
+            if self.prior is not None:
+                value, slope = self.prior.penalty(h)
+                nll, grad = nll + value, grad + slope
+            if g is not None:
+                trace = G.diagonal(dim1=-2, dim2=-1).sum(-1) / (1.0 + lam)
+                slope_g = 0.5 * LN10 * lam * trace
+                if self.prior is not None:
+                    value, slope = nugget_penalty(g)
+                    nll, slope_g = nll + value, slope_g + slope
+                grad = torch.cat([grad, slope_g.unsqueeze(-1)], -1)
+        return nll, grad
 
 
 def lhs_box(n_points: int, lower: Tensor, upper: Tensor, seed: int) -> Tensor:
@@ -259,7 +343,10 @@ def maximise(
     # smooth optimum, where all θ_k are small, is rarely near a random candidate
     line = torch.linspace(0.0, 1.0, ISOTROPIC, dtype=lower.dtype, device=lower.device).unsqueeze(-1)
     iso = lower + line * (upper - lower)
-    iso[:, problem.d :] = upper[problem.d :]
+    if problem.dist.p is None:
+        iso[:, problem.d : 2 * problem.d] = upper[problem.d : 2 * problem.d]
+    if problem.nugget:  # the nugget at the middle of its range
+        iso[:, -1] = 0.5 * (lower[-1] + upper[-1])
     cand = torch.cat([iso, lhs_box(candidates, lower, upper, seed)])
     C = cand.shape[0]
     screen = coarse.values(cand.unsqueeze(1).expand(-1, B, -1).reshape(-1, P), data_idx.repeat(C)).reshape(C, B)

@@ -12,6 +12,7 @@ The fitted model is an
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from torch import Tensor
 
 from mfopt import Dataset, FittedSurrogate, ModelFittingError, Surrogate
 from mfopt_surrogates._kriging_core import DTYPE, resolve_device
-from mfopt_surrogates._likelihood import GLS, Distances, Problem, maximise
+from mfopt_surrogates._likelihood import GLS, Distances, LogThetaPrior, Problem, maximise
 from mfopt_surrogates.gp_model import AR1GP, AR1Params
 
 #: log10 θ of the Kriging (and Co-Kriging level-0) correlation, inputs scaled to ``[0, 1]^d``.
@@ -30,6 +31,12 @@ from mfopt_surrogates.gp_model import AR1GP, AR1Params
 #: ``θ >= 1e-6`` in standardised units).
 H_BOUNDS = (-6.0, 5.0)
 P_BOUNDS = (0.1, 2.0)
+#: log10 of the learned nugget ratio λ (noise variance / process variance).
+NUGGET_BOUNDS = (-8.0, 1.0)
+#: log10 σ² (scaled outputs) when a fixed noise variance stops σ² from being concentrated out.
+SIGMA2_BOUNDS = (-8.0, 3.0)
+#: Values of the ``theta_prior`` option.
+PRIORS = ("none", "dimension-scaled")
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,17 @@ def check_data(X: Tensor, y: Tensor, what: str, minimum: int = 2) -> None:
         raise ModelFittingError(f"{what}: training data contain NaN or infinite values")
 
 
+@dataclass(frozen=True)
+class CorrelationFit:
+    """The maximiser of the (penalised) concentrated likelihood of a batch: ``h``, ``p``
+    (``B x d``), the nugget ratio ``λ`` (``B``, zeros without one) and the GLS fit there."""
+
+    h: Tensor
+    p: Tensor
+    nugget: Tensor
+    gls: GLS
+
+
 def fit_correlation(
     Xs: Tensor,
     ys: Tensor,
@@ -79,24 +97,59 @@ def fit_correlation(
     maxiter: int,
     h_bounds: tuple[float, float] = H_BOUNDS,
 ) -> tuple[Tensor, Tensor, GLS]:
+    """The maximum-likelihood ``h``, ``p`` (``B x d``) and GLS fit (see :func:`maximise_correlation`)."""
+    fit = maximise_correlation(Xs, ys, p, n_starts, seed, maxiter, h_bounds)
+    return fit.h, fit.p, fit.gls
+
+
+def maximise_correlation(
+    Xs: Tensor,
+    ys: Tensor,
+    p: float | None,
+    n_starts: int,
+    seed: int,
+    maxiter: int,
+    h_bounds: tuple[float, float] = H_BOUNDS,
+    prior: LogThetaPrior | None = None,
+    nugget: bool = False,
+    noise_variance: Tensor | None = None,
+) -> CorrelationFit:
     """Maximise the concentrated likelihood of ``ys`` (``B x n``) at ``Xs`` (``B x n x d``, scaled).
 
-    ``p``: fixed exponent, or None to learn one per dimension. Returns ``h``, ``p`` (``B x d``) and
-    the generalised-least-squares fit (likelihood, mean, ``σ²``) at the optimum.
+    ``p``: fixed exponent, or None to learn one per dimension; ``prior``: MAP under this prior on
+    ``ln θ``; ``nugget``: learn a noise-to-process variance ratio ``λ`` (correlation ``R + λ I``);
+    ``noise_variance``: a fixed noise variance per dataset (``B``, scaled units; ``σ²`` is then a
+    parameter, see :mod:`mfopt_surrogates._likelihood`).
     """
     B, n, d = Xs.shape
-    lower, upper = hp_box(d, p is None, h_bounds, Xs.device)
-    problem = Problem(Distances.of(Xs, p), ys, ys.new_ones(B, n, 1), d)
+    last = NUGGET_BOUNDS if nugget else SIGMA2_BOUNDS if noise_variance is not None else None
+    lower, upper = hp_box(d, p is None, h_bounds, Xs.device, last)
+    problem = Problem(
+        Distances.of(Xs, p), ys, ys.new_ones(B, n, 1), d, prior=prior, nugget=nugget, noise_variance=noise_variance
+    )
     best, _ = maximise(problem, lower, upper, n_starts, seed, maxiter)
     with torch.no_grad():
         fit = problem.nll(best, torch.arange(B, device=Xs.device))
     h, pp = split_hp(best, d, p)
-    return h, pp, fit
+    if nugget:
+        lam = torch.pow(10.0, best[:, -1])
+    elif noise_variance is not None:
+        lam = noise_variance / fit.sigma2
+    else:
+        lam = best.new_zeros(B)
+    return CorrelationFit(h, pp, lam, fit)
 
 
-def hp_box(d: int, learn_p: bool, h_bounds: tuple[float, float], device: torch.device) -> tuple[Tensor, Tensor]:
-    lo = [h_bounds[0]] * d + ([P_BOUNDS[0]] * d if learn_p else [])
-    hi = [h_bounds[1]] * d + ([P_BOUNDS[1]] * d if learn_p else [])
+def hp_box(
+    d: int,
+    learn_p: bool,
+    h_bounds: tuple[float, float],
+    device: torch.device,
+    last: tuple[float, float] | None = None,
+) -> tuple[Tensor, Tensor]:
+    """Bounds of ``[h, p (when learned), last (a nugget's or σ²'s log10, when given)]``."""
+    lo = [h_bounds[0]] * d + ([P_BOUNDS[0]] * d if learn_p else []) + ([last[0]] if last else [])
+    hi = [h_bounds[1]] * d + ([P_BOUNDS[1]] * d if learn_p else []) + ([last[1]] if last else [])
     return torch.tensor(lo, dtype=DTYPE, device=device), torch.tensor(hi, dtype=DTYPE, device=device)
 
 
@@ -118,13 +171,32 @@ def parse_p(p: float | str) -> float | None:
     return float(p)
 
 
+def parse_noise(noise: str | float) -> str | float:
+    """``"none"``, ``"learn"`` or a fixed noise variance ``>= 0`` (a float)."""
+    if isinstance(noise, str):
+        if noise not in ("none", "learn"):
+            raise ValueError(f"noise must be 'none', 'learn' or a variance >= 0, got {noise!r}")
+        return noise
+    if isinstance(noise, bool) or not (float(noise) >= 0.0 and math.isfinite(float(noise))):
+        raise ValueError(f"noise must be 'none', 'learn' or a finite variance >= 0, got {noise!r}")
+    return float(noise)
+
+
 class Kriging(Surrogate):
     """Single-fidelity ordinary Kriging on the dataset's target fidelity.
 
     Options: ``p`` (2.0 = Gaussian, the default; a fixed number in ``[0.1, 2]``; ``"learn"``),
     ``n_starts`` (optimiser starts, default 8), ``maxiter`` (L-BFGS iterations per start,
     1000; each start stops on its own convergence),
-    ``mean_uncertainty`` (add Jones' constant-mean term to the variance; default False).
+    ``mean_uncertainty`` (add Jones' constant-mean term to the variance; default False),
+    ``theta_prior`` (``"none"``: maximum likelihood, the paper's model and the default;
+    ``"dimension-scaled"``: MAP under BoTorch's default log-normal length-scale prior, see
+    :meth:`LogThetaPrior.dimension_scaled` -- what the optimisation loop uses, see
+    :data:`LOOP_OPTIONS`), ``noise`` (``"none"``: exact interpolation, the default;
+    ``"learn"``: a homoscedastic noise term, its ratio to the process variance estimated in the
+    concentrated likelihood; a number ``>= 0``: a fixed noise variance in the objective's units).
+    Predictions at new points are of the latent (noise-free) function; the fitted info reports
+    ``noise_variance`` (original units) and ``nugget`` (its ratio to ``sigma2``).
     """
 
     multi_fidelity = False
@@ -137,6 +209,8 @@ class Kriging(Surrogate):
         n_starts: int = 8,
         maxiter: int = 1000,
         mean_uncertainty: bool = False,
+        theta_prior: str = "none",
+        noise: str | float = "none",
     ) -> None:
         self.device = resolve_device(device)
         self.seed = int(seed)
@@ -145,6 +219,10 @@ class Kriging(Surrogate):
             raise ValueError("n_starts and maxiter must be positive integers")
         self.n_starts, self.maxiter = int(n_starts), int(maxiter)
         self.mean_uncertainty = bool(mean_uncertainty)
+        if theta_prior not in PRIORS:
+            raise ValueError(f"theta_prior must be one of {list(PRIORS)}, got {theta_prior!r}")
+        self.theta_prior = theta_prior
+        self.noise = parse_noise(noise)
 
     def fit(self, data: Dataset) -> FittedSurrogate:
         return self.fit_batch([data])[0]
@@ -163,8 +241,14 @@ class Kriging(Surrogate):
         scaling = Scaling.of(data, self.device)
         Xs = scaling.inputs(torch.stack([X for X, _ in tensors]))
         ys = scaling.outputs(torch.stack([y for _, y in tensors]))
-        h, p, fit = fit_correlation(Xs, ys, self.p, self.n_starts, self.seed, self.maxiter)
-        nll, sigma2 = fit.nll, fit.sigma2
+        prior = LogThetaPrior.dimension_scaled(Xs.shape[-1]) if self.theta_prior == "dimension-scaled" else None
+        fixed = self.noise / scaling.scale**2 if isinstance(self.noise, float) else None
+        fitted = maximise_correlation(
+            Xs, ys, self.p, self.n_starts, self.seed, self.maxiter, prior=prior, nugget=self.noise == "learn",
+            noise_variance=fixed,
+        )  # fmt: skip
+        h, p, nll, sigma2 = fitted.h, fitted.p, fitted.gls.nll, fitted.gls.sigma2
+        noise = fitted.nugget * sigma2
         params = AR1Params(h.unsqueeze(-2), p.unsqueeze(-2), sigma2.unsqueeze(-1), h.new_zeros(len(data), 0))
         train_s = torch.zeros(ys.shape, dtype=torch.long, device=self.device)
         model = AR1GP(
@@ -177,6 +261,7 @@ class Kriging(Surrogate):
             scaling.offset,
             scaling.scale,
             mean_uncertainty=self.mean_uncertainty,
+            noise=noise.unsqueeze(-1) if self.noise != "none" else None,
         )
         seconds = (time.perf_counter() - start) / len(data)
         out = []
@@ -189,6 +274,9 @@ class Kriging(Surrogate):
                 "sigma2": float(sigma2[i] * scaling.scale[i] ** 2),
                 "mu": float(scaling.offset[i] + scaling.scale[i] * model.mu[i]),
                 "neg_log_likelihood": float(nll[i]),
+                "theta_prior": self.theta_prior,
+                "noise_variance": float(noise[i] * scaling.scale[i] ** 2),
+                "nugget": float(fitted.nugget[i]),
                 "jitter": float(model.jitter[i]),
                 "device": str(self.device),
             }
