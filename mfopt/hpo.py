@@ -184,6 +184,7 @@ def create_study(
     seed: int = 0,
     detector: str = "guideline",
     name: str = "hpo",
+    noisy: bool = False,
 ) -> HPOStudy:
     """A new study over named ``parameters`` (``SearchSpace``, name -> ``Float``/``Int``/
     ``Categorical``, or name -> problem.toml table), or the one already in ``storage``.
@@ -193,6 +194,9 @@ def create_study(
     ``max_evaluations``, ``target``, ``wall_time``, ``patience``). ``design``: initial points per
     fidelity (default: 2 d + 2 cheap and d + 1 target points). With several fidelities the gated
     strategy fuses the cheap ones with Co-Kriging while ``detector`` judges that they help.
+    ``noisy``: the objective is noisy (a validation loss of a seeded-differently training...): the
+    Kriging model learns a homoscedastic noise term (``[surrogate] noise = "learn"``) instead of
+    interpolating every value exactly (docs/hpo.md says which models this reaches).
     """
     space = _space(parameters)
     levels = _fidelities(fidelities)
@@ -206,6 +210,8 @@ def create_study(
         "design": {"samples": samples, "seed": seed},
         "run": {"seed": seed},
     }
+    if noisy:
+        config["surrogate"] = {"name": "kriging", "noise": "learn"}
     if len(ordered) > 1:
         config |= {"multi_surrogate": {"name": "cokriging"}, "detector": {"name": detector},
                    "acquisition": {"name": "augmented-ei"}}  # fmt: skip
