@@ -10,14 +10,16 @@ concurrent evaluations, in threads or processes, never share a file) and runs, a
 
 Problem 10 (MINCOST_UNCONSTRAINED) has 5 variables in physical units (bounds :data:`SOLAR_BOUNDS`).
 Fidelities: ``low`` (level and ``-fid`` = ``low_fidelity``, default 0.5; cost = ``low_fidelity``) and
-``high`` (``-fid=1``, cost 1); ``[problem.costs]`` overrides the costs. Output ``1e+20`` with exit 0 is
-a hidden-constraint failure, exit status 1 is an error: for a single point (the loop evaluates one
-point per call) both raise :class:`~mfopt.EvaluationError` with the reason; in a batch the failed
-points come back NaN (the loop records them as failed). A run that exceeds ``timeout`` is killed
-and recorded as failed with an error starting ``failed-timeout``: valid points with thin
-insulation can run for minutes, so a timeout says nothing about the point's quality, and the
-strategies do not impute it at the worst value (``[run].impute_failures`` applies to the other
-failures only).
+``high`` (``-fid=1``, cost 1); ``[problem.costs]`` overrides the costs. With a list,
+``low_fidelity = [0.1, 0.5]``, there is one cheap fidelity per level, named ``fid<level>``
+(``fid0.1``, ``fid0.5``), each with level, ``-fid`` and default cost equal to that number.
+Output ``1e+20`` with exit 0 is a hidden-constraint failure, exit status 1 is an error: for a
+single point (the loop evaluates one point per call) both raise :class:`~mfopt.EvaluationError`
+with the reason; in a batch the failed points come back NaN (the loop records them as failed).
+A run that exceeds ``timeout`` is killed and recorded as failed with an error starting
+``failed-timeout``: valid points with thin insulation can run for minutes, so a timeout says
+nothing about the point's quality, and the strategies do not impute it at the worst value
+(``[run].impute_failures`` applies to the other failures only).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -65,16 +68,30 @@ class SolarProblem(Problem):
     has_gradients = False
     optimum = None  # best known 42.416671 (SOLAR problem 10), not a proven optimum
 
-    def __init__(self, executable: str, low_fidelity: float = 0.5, timeout: float = 600.0, name: str = "solar"):
-        if not 0.0 < low_fidelity < 1.0:
-            raise ValueError(f"low_fidelity must lie in (0, 1), got {low_fidelity}")
+    def __init__(
+        self,
+        executable: str,
+        low_fidelity: float | Sequence[float] = 0.5,
+        timeout: float = 600.0,
+        name: str = "solar",
+    ):
+        levels = [low_fidelity] if isinstance(low_fidelity, int | float) else list(low_fidelity)
+        if not levels or len(set(levels)) != len(levels):
+            raise ValueError(f"low_fidelity must be one level or distinct levels, got {low_fidelity}")
+        for level in levels:
+            if isinstance(level, bool) or not isinstance(level, int | float) or not 0.0 < level < 1.0:
+                raise ValueError(f"low_fidelity must lie in (0, 1), got {level}")
         if not timeout > 0:
             raise ValueError(f"timeout must be positive, got {timeout}")
         self.name = name
         self.executable = executable
         self.timeout = float(timeout)
         self.bounds = torch.tensor(SOLAR_BOUNDS, dtype=DTYPE)
-        self.fidelities = (Fidelity("low", low_fidelity, low_fidelity), Fidelity("high", 1.0, 1.0))
+        if isinstance(low_fidelity, int | float):
+            cheap = [Fidelity("low", float(low_fidelity), float(low_fidelity))]
+        else:  # several cheap levels: named by their -fid value, lowest first
+            cheap = [Fidelity(f"fid{level:g}", float(level), float(level)) for level in sorted(levels)]
+        self.fidelities = (*cheap, Fidelity("high", 1.0, 1.0))
 
     def run_point(self, x: list[float], fid: float) -> float:
         """One SOLAR run; EvaluationError on a hidden constraint, an error exit, a timeout or bad output."""
@@ -115,8 +132,11 @@ class SolarProblem(Problem):
         return torch.tensor(values, dtype=DTYPE)
 
 
-def make_solar(executable: str | None = None, low_fidelity: float = 0.5, timeout: float = 600.0) -> SolarProblem:
-    """Factory for ``[problem] name = "solar"`` (options: executable, low_fidelity, timeout)."""
+def make_solar(
+    executable: str | None = None, low_fidelity: float | list[float] = 0.5, timeout: float = 600.0
+) -> SolarProblem:
+    """Factory for ``[problem] name = "solar"`` (options: executable, low_fidelity (one level, or a
+    list of levels for several cheap sources), timeout)."""
     return SolarProblem(find_executable(executable), low_fidelity, timeout)
 
 
