@@ -1,17 +1,12 @@
-"""The study: a run store, ask/tell, budget accounting, stopping conditions and the executor loop.
+"""The study: a run store, ask/tell, budget accounting and stopping conditions.
 
 The study knows no model. What to evaluate next comes from its :class:`~mfopt.strategy.Strategy`
-(``[strategy]``, default ``gated``), which receives a frozen :class:`~mfopt.state.StudyState`.
-``Study.ask()`` returns candidates already recorded in the run store as pending;
-``Study.tell()`` records an outcome. ``Study.run()`` drives the executor:
+(``[strategy]``, default: the one a plugin declares), which receives a frozen
+:class:`~mfopt.state.StudyState`. ``Study.ask()`` returns candidates already recorded in the run
+store as pending; ``Study.tell()`` records an outcome. ``Study.run()`` drives the configured
+executor through :func:`mfopt.executor_loop.run_study` (every worker kept busy, each evaluation
+recorded as it completes). Here:
 
-- every worker stays busy: as soon as one evaluation finishes it is recorded in the store and
-  the next point goes out. With several workers the study proposes one point ahead while all
-  are busy, conditioned on every pending one, so a worker that frees gets it at once and two
-  workers are idle together only when two evaluations finish within one proposal's time. (With
-  ``[executor] asynchronous = false`` it waits for every evaluation of a proposal instead.)
-  Points proposed ahead are evaluated even when a stopping condition holds meanwhile: they are
-  already recorded and paid for;
 - the initial design goes out as individual evaluations, each recorded as it completes, so a
   kill loses only what was in flight; ``--resume`` runs those again;
 - a point whose evaluation was in flight at :data:`MAX_ATTEMPTS` crashes in a row (the process
@@ -26,24 +21,22 @@ from __future__ import annotations
 import hashlib
 import math
 import numbers
-import signal
-import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from contextlib import contextmanager, suppress
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
+from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 
-from mfopt.components import build_executor, build_problem, check_study
+from mfopt.components import build_problem, check_study
 from mfopt.config import StudyConfig, parse_config, plugin_defaults
 from mfopt.data import Candidate, Dataset, Decision, Fidelity, Observation, Status
 from mfopt.errors import ConfigError, MfoptError, PluginError
-from mfopt.evaluation import evaluate_candidate, value_error
+from mfopt.evaluation import value_error
 from mfopt.plugin.manager import PluginManager, get_plugin_manager
 from mfopt.problem import Problem
 from mfopt.result import StudyResult, summarize
@@ -67,23 +60,6 @@ def iteration_seed(seed: int, iteration: int) -> int:
     """A reproducible per-iteration seed (so a resumed run proposes as the original would)."""
     digest = hashlib.sha256(f"{seed}:{iteration}".encode()).digest()
     return int.from_bytes(digest[:4], "little")
-
-
-@contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM ends the run like Ctrl-C (status ``interrupted``, resumable) while inside."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 class Study:
@@ -192,7 +168,7 @@ class Study:
                     f"(a point is tried at most {MAX_ATTEMPTS} times)"
                 )
                 self._outstanding[candidate.id or 0] = candidate
-                self._record([self._failed(candidate, error)])
+                self.record([self.failed(candidate, error)])
             else:
                 self._queue.append(candidate)
 
@@ -217,24 +193,44 @@ class Study:
     def snapshot(self) -> StudyState:
         """A frozen :class:`StudyState` of this instant (what strategies and observers see)."""
         slots = self.config.budget.max_evaluations
-        return StudyState(
-            study_id=self.study_id,
-            config=self.config,
-            problem=self.problem.name,
-            bounds=self.problem.bounds,
-            fidelities=self.fidelities,
+        return self._state(
             observations=tuple(self.dataset.observations),
             pending=tuple(self.store.pending()),
             cost_committed=self.cost_committed,
             remaining_budget=self.remaining_budget,
             evaluations_left=math.inf if slots is None else slots - self.store.count(),
             iteration=self._iteration,
-            seed=iteration_seed(self.config.run.seed, self._iteration),
-            run_seed=self.config.run.seed,
-            device=self.config.run.device,
             elapsed=self.elapsed,
             stop_reason=self._stop,
+        )
+
+    def snapshot_before_store(self) -> StudyState:
+        """The state of a study with nothing recorded yet (what :meth:`Strategy.design` sees)."""
+        budget = self.config.budget
+        return self._state(
+            observations=(),
+            pending=(),
+            cost_committed=0.0,
+            remaining_budget=math.inf if budget.total is None else budget.total,
+            evaluations_left=math.inf if budget.max_evaluations is None else budget.max_evaluations,
+            iteration=0,
+            elapsed=0.0,
+        )
+
+    def _state(self, *, iteration: int, **now: Any) -> StudyState:
+        """A :class:`StudyState` of this study's fixed parts and ``now``'s changing ones."""
+        return StudyState(
+            study_id=self.study_id,
+            config=self.config,
+            problem=self.problem.name,
+            bounds=self.problem.bounds,
+            fidelities=self.fidelities,
+            iteration=iteration,
+            seed=iteration_seed(self.config.run.seed, iteration),
+            run_seed=self.config.run.seed,
+            device=self.config.run.device,
             run_dir=str(self.run_dir) if self.run_dir else None,
+            **now,
         )
 
     def best(self) -> Observation | None:
@@ -263,28 +259,6 @@ class Study:
             )
         return design
 
-    def snapshot_before_store(self) -> StudyState:
-        """The state of a study with nothing recorded yet (what :meth:`Strategy.design` sees)."""
-        budget = self.config.budget
-        return StudyState(
-            study_id=self.study_id,
-            config=self.config,
-            problem=self.problem.name,
-            bounds=self.problem.bounds,
-            fidelities=self.fidelities,
-            observations=(),
-            pending=(),
-            cost_committed=0.0,
-            remaining_budget=math.inf if budget.total is None else budget.total,
-            evaluations_left=math.inf if budget.max_evaluations is None else budget.max_evaluations,
-            iteration=0,
-            seed=iteration_seed(self.config.run.seed, 0),
-            run_seed=self.config.run.seed,
-            device=self.config.run.device,
-            elapsed=0.0,
-            run_dir=str(self.run_dir) if self.run_dir else None,
-        )
-
     # ask / tell ---------------------------------------------------------------------------
     def ask(self) -> list[Candidate]:
         """Candidates to evaluate next, recorded as pending; an empty list means the study is over
@@ -295,7 +269,7 @@ class Study:
             batch = [] if self.stop_reason() else self._propose()
         if not batch:
             if not self._outstanding:
-                self._close_run("finished")
+                self.close_run("finished")
             return []
         self._hand_out(batch)
         return [replace(c, study=self.study_id) for c in batch]
@@ -392,22 +366,24 @@ class Study:
         if error is None:
             error = "no value" if number is None else value_error(number)
         if error is not None:
-            obs = self._failed(known, error, duration)
+            obs = self.failed(known, error, duration)
         else:
             obs = Observation(
                 known.x, known.fidelity, number, Status.OK, self.costs[known.fidelity], grad, None, known.id,
                 known.iteration, duration, known.params,
             )  # fmt: skip
-        self._record([obs])
+        self.record([obs])
         return obs
 
-    def _failed(self, candidate: Candidate, error: str, duration: float = 0.0) -> Observation:
+    def failed(self, candidate: Candidate, error: str, duration: float = 0.0) -> Observation:
+        """A failed evaluation of ``candidate`` with ``error`` (not recorded yet)."""
         return Observation(
             candidate.x, candidate.fidelity, None, Status.FAILED, self.costs[candidate.fidelity], None, error,
             candidate.id, candidate.iteration, duration, candidate.params,
         )  # fmt: skip
 
-    def _record(self, observations: Sequence[Observation]) -> None:
+    def record(self, observations: Sequence[Observation]) -> None:
+        """Record finished evaluations in the store and the dataset, then tell the observers."""
         self.store.complete(observations)
         self.store.set_meta({"elapsed": self.elapsed})  # wall time survives a killed run
         for o in observations:
@@ -421,7 +397,8 @@ class Study:
         self.pm.after_propose(self.snapshot(), recorded, decisions)
         return recorded
 
-    def _close_run(self, status: str) -> None:
+    def close_run(self, status: str) -> None:
+        """Mark the run ``status`` (``finished``, ``interrupted``) with its stop reason."""
         self._stop = self.stop_reason() or status
         self.store.set_meta({"status": status, "elapsed": self.elapsed, "stop_reason": self._stop})
 
@@ -486,8 +463,9 @@ class Study:
         return kept
 
     # running ------------------------------------------------------------------------------
-    def _take(self, propose: bool) -> Candidate | None:
-        """The next candidate to submit: queued ones first, else (if ``propose``) a new proposal."""
+    def take(self, propose: bool) -> Candidate | None:
+        """The next candidate to submit, handed out (pending): queued ones first, else (if
+        ``propose`` and no stopping condition holds) a new proposal. None: nothing to submit."""
         if not self._queue:
             if not propose or self.stop_reason():
                 return None
@@ -498,59 +476,24 @@ class Study:
         self._hand_out([candidate])
         return candidate
 
+    def propose_ahead(self) -> None:
+        """Propose now, conditioned on every pending point, for the next worker that frees (no-op
+        when candidates are queued or a stopping condition holds)."""
+        if not self._queue and not self.stop_reason():
+            self._queue = self._propose()
+
     def run(self, executor: Executor | None = None) -> StudyResult:
-        """Run to a stopping condition with the configured executor; returns the result.
+        """Run to a stopping condition with the configured executor; returns the result
+        (:func:`mfopt.executor_loop.run_study`).
 
         :param executor: an executor to use instead of ``[executor]`` (it stays open: its owner
             shuts it down, so one warm pool can serve several studies).
 
         KeyboardInterrupt (and SIGTERM) marks the run ``interrupted`` (resumable) and propagates.
         """
-        self.store.set_meta({"status": "running"})
-        self.pm.study_start(self.snapshot())
-        owned = executor is None
-        if executor is None:
-            executor = build_executor(self.config, self.pm, self.source)
-        workers = max(1, int(getattr(executor, "max_workers", 1) or 1))
-        asynchronous = self.config.executor.asynchronous
-        lookahead = asynchronous and workers > 1
-        needs_gradients = self.strategy.needs_gradients
-        in_flight: dict[Future[Observation], Candidate] = {}
-        status = "interrupted"
-        try:
-            with _terminate_as_interrupt():
-                while True:
-                    while len(in_flight) < workers:
-                        candidate = self._take(propose=asynchronous or not in_flight)
-                        if candidate is None:
-                            break
-                        future = executor.submit(evaluate_candidate, self.problem, candidate, needs_gradients)
-                        in_flight[future] = candidate
-                    if not in_flight:
-                        break
-                    if lookahead and not self._queue and not self.stop_reason():
-                        self._queue = self._propose()  # ready for the next free worker
-                    done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                    for future in sorted(done, key=lambda f: in_flight[f].id or 0):
-                        candidate = in_flight.pop(future)
-                        self._record([self._outcome(future, candidate)])
-            status = "finished"
-        finally:
-            if owned:
-                executor.shutdown(wait=status == "finished", cancel_futures=True)
-            else:
-                for future in in_flight:
-                    future.cancel()
-            self._close_run(status)
-        result = self.result()
-        self.pm.study_end(self.snapshot(), result)
-        return result
+        from mfopt.executor_loop import run_study
 
-    def _outcome(self, future: Future[Observation], candidate: Candidate) -> Observation:
-        try:
-            return future.result()
-        except Exception as exc:  # the executor itself failed (pickling, a dead worker)
-            return self._failed(candidate, f"executor: {type(exc).__name__}: {exc}")
+        return run_study(self, executor)
 
     def result(self) -> StudyResult:
         return summarize(

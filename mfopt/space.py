@@ -48,7 +48,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -83,83 +83,105 @@ def _integer(value: Any, what: str) -> int:
     return value
 
 
+class _Scale:
+    """What :class:`Float` and :class:`Int` share: a range ``[low, high]`` searched on a linear or
+    a log scale. Subclasses say how a value is read (:meth:`_read`), the smallest ``low`` a log
+    scale allows (:attr:`_LOG_MIN`) and the interval the box covers (:meth:`_interval`)."""
+
+    low: float
+    high: float
+    log: bool
+    _KIND: ClassVar[str]
+    _LOG_MIN: ClassVar[str]  # the condition on ``low`` for a log scale, as the error states it
+
+    @staticmethod
+    def _read(value: Any, what: str) -> float:
+        raise NotImplementedError
+
+    def _log_allowed(self, low: float) -> bool:
+        raise NotImplementedError
+
+    def _interval(self) -> tuple[float, float]:
+        return self.low, self.high
+
+    def __post_init__(self) -> None:
+        low, high = self._read(self.low, "low"), self._read(self.high, "high")
+        if not low < high:
+            raise ValueError(f"low = {low} must be below high = {high}")
+        if self.log and not self._log_allowed(low):
+            raise ValueError(f"a log-scale {self._KIND} needs {self._LOG_MIN}, got {low}")
+        object.__setattr__(self, "low", low)
+        object.__setattr__(self, "high", high)
+
+    @property
+    def width(self) -> int:
+        return 1
+
+    def box(self) -> list[tuple[float, float]]:
+        lo, hi = self._interval()
+        return [(math.log(lo), math.log(hi))] if self.log else [(lo, hi)]
+
+    def encode(self, value: Any) -> list[float]:
+        v = self._read(value, "the value")
+        if not self.low <= v <= self.high:
+            raise ValueError(f"{v} is outside [{self.low}, {self.high}]")
+        return [math.log(v) if self.log else float(v)]
+
+    def _unscaled(self, column: Sequence[float]) -> float:
+        """A model's column back on the value's own scale (not yet rounded or clipped)."""
+        return math.exp(column[0]) if self.log else float(column[0])
+
+    def to_config(self) -> dict[str, Any]:
+        return {"type": self._KIND, "low": self.low, "high": self.high, "log": self.log}
+
+
 @dataclass(frozen=True)
-class Float:
+class Float(_Scale):
     """A real parameter in ``[low, high]``; ``log=True`` searches ``ln v`` (needs ``low > 0``)."""
 
     low: float
     high: float
     log: bool = False
+    _KIND: ClassVar[str] = "float"
+    _LOG_MIN: ClassVar[str] = "low > 0"
 
-    def __post_init__(self) -> None:
-        low, high = _number(self.low, "low"), _number(self.high, "high")
-        if not low < high:
-            raise ValueError(f"low = {low} must be below high = {high}")
-        if self.log and low <= 0:
-            raise ValueError(f"a log-scale float needs low > 0, got {low}")
-        object.__setattr__(self, "low", low)
-        object.__setattr__(self, "high", high)
+    @staticmethod
+    def _read(value: Any, what: str) -> float:
+        return _number(value, what)
 
-    @property
-    def width(self) -> int:
-        return 1
-
-    def box(self) -> list[tuple[float, float]]:
-        return [(math.log(self.low), math.log(self.high))] if self.log else [(self.low, self.high)]
-
-    def encode(self, value: Any) -> list[float]:
-        v = _number(value, "the value")
-        if not self.low <= v <= self.high:
-            raise ValueError(f"{v} is outside [{self.low}, {self.high}]")
-        return [math.log(v) if self.log else v]
+    def _log_allowed(self, low: float) -> bool:
+        return low > 0
 
     def decode(self, column: Sequence[float]) -> float:
-        if not self.log:
-            return min(max(float(column[0]), self.low), self.high)
-        v = float(f"{math.exp(column[0]):.{LOG_DIGITS}g}")
+        v = self._unscaled(column)
+        if self.log:
+            v = float(f"{v:.{LOG_DIGITS}g}")
         return min(max(v, self.low), self.high)
-
-    def to_config(self) -> dict[str, Any]:
-        return {"type": "float", "low": self.low, "high": self.high, "log": self.log}
 
 
 @dataclass(frozen=True)
-class Int:
-    """An integer parameter in ``[low, high]``; ``log=True`` searches ``ln v`` (needs ``low >= 1``)."""
+class Int(_Scale):
+    """An integer parameter in ``[low, high]``; ``log=True`` searches ``ln v`` (needs ``low >= 1``).
+    The box gives every integer an equally wide interval: ``[low - 0.5, high + 0.5]``."""
 
     low: int
     high: int
     log: bool = False
+    _KIND: ClassVar[str] = "int"
+    _LOG_MIN: ClassVar[str] = "low >= 1"
 
-    def __post_init__(self) -> None:
-        low, high = _integer(self.low, "low"), _integer(self.high, "high")
-        if not low < high:
-            raise ValueError(f"low = {low} must be below high = {high}")
-        if self.log and low < 1:
-            raise ValueError(f"a log-scale int needs low >= 1, got {low}")
-        object.__setattr__(self, "low", low)
-        object.__setattr__(self, "high", high)
+    @staticmethod
+    def _read(value: Any, what: str) -> int:
+        return _integer(value, what)
 
-    @property
-    def width(self) -> int:
-        return 1
+    def _log_allowed(self, low: float) -> bool:
+        return low >= 1
 
-    def box(self) -> list[tuple[float, float]]:
-        lo, hi = self.low - 0.5, self.high + 0.5
-        return [(math.log(lo), math.log(hi))] if self.log else [(lo, hi)]
-
-    def encode(self, value: Any) -> list[float]:
-        v = _integer(value, "the value")
-        if not self.low <= v <= self.high:
-            raise ValueError(f"{v} is outside [{self.low}, {self.high}]")
-        return [math.log(v) if self.log else float(v)]
+    def _interval(self) -> tuple[float, float]:
+        return self.low - 0.5, self.high + 0.5
 
     def decode(self, column: Sequence[float]) -> int:
-        v = math.exp(column[0]) if self.log else float(column[0])
-        return min(max(math.floor(v + 0.5), self.low), self.high)
-
-    def to_config(self) -> dict[str, Any]:
-        return {"type": "int", "low": self.low, "high": self.high, "log": self.log}
+        return min(max(math.floor(self._unscaled(column) + 0.5), self.low), self.high)
 
 
 @dataclass(frozen=True)
