@@ -267,7 +267,7 @@ samples = { high = 3 }
 
 def test_two_mfopt_processes_on_one_run_directory(tmp_path: Path) -> None:
     (tmp_path / "iso_slow_objective.py").write_text(
-        "import time\n\ndef f(x, fidelity):\n    time.sleep(0.7)\n    return float((x[0] - 0.3) ** 2)\n"
+        "import time\n\ndef f(x, fidelity):\n    time.sleep(2.0)\n    return float((x[0] - 0.3) ** 2)\n"
     )
     config = tmp_path / "problem.toml"
     config.write_text(SLOW_PROBLEM)
