@@ -425,10 +425,12 @@ class Study:
         candidates = [self._validated(c, iteration) for c in proposal.candidates]
         kept = self._affordable(candidates)
         self.store.add_iteration(iteration, proposal.model or name, list(proposal.fidelities), dict(proposal.info))
-        self._iteration += 1
-        if not kept:
+        if not kept:  # the stored decisions reach the observers too, with this proposal's iteration
             self._stop = "budget" if candidates else "strategy"
+            self.pm.after_propose(self.snapshot(), [], proposal.decisions)
+            self._iteration += 1
             return []
+        self._iteration += 1
         return self._record_candidates(kept, proposal.decisions)
 
     def _validated(self, c: Candidate, iteration: int) -> Candidate:

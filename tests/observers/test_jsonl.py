@@ -14,6 +14,8 @@ from tests.conftest import EXAMPLES
 def _config(trail: Path) -> dict:
     data = tomllib.loads((EXAMPLES / "forrester.toml").read_text())
     data["observers"] = {"jsonl": str(trail)}
+    # a closed gate proposes only high-fidelity points: with 0.5 left, the last one cannot be paid for
+    data.update(budget={"total": 5.6}, strategy={"name": "gated"}, detector={"name": "never"})
     return data
 
 
@@ -40,12 +42,12 @@ def test_a_study_writes_one_line_per_evaluation_and_decision(tmp_path: Path) -> 
     by_id = {o.id: o for o in observations}
     for e in evaluations:
         assert e["value"] == by_id[e["id"]].value and e["fidelity"] == by_id[e["id"]].fidelity
-    # the hook fires for recorded proposals: a last proposal the budget cannot pay for is stored
-    # with its decisions but never reaches an observer (Study._propose returns before the hook)
-    proposed = {o.iteration for o in observations}
-    stored = [(r.iteration, r.decision.source, r.decision.rule) for r in decisions if r.iteration in proposed]
+    # every stored decision reaches the observers, also those of a last proposal the budget cannot pay for
+    stored = [(r.iteration, r.decision.source, r.decision.rule) for r in decisions]
     seen = [(line["iteration"], line["source"], line["rule"]) for line in lines if line["event"] == "decision"]
     assert sorted(seen) == sorted(stored) and len(seen) > 0
+    unpaid = {r.iteration for r in decisions} - {o.iteration for o in observations}
+    assert unpaid == {max(r.iteration for r in decisions)}, "the run should end on a proposal it cannot pay for"
     assert events.count("candidate") == len(observations)
     assert {line["study_id"] for line in lines} == {study.study_id}
     end = lines[-1]
