@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mfopt import Study, get_plugin_manager
+from mfopt import ConfigError, Study, get_plugin_manager
 from mfopt.testing import check_executor
 from tests.core.helpers import hf_problem, slow_forrester
 
@@ -22,7 +22,9 @@ def test_dask_local_cluster_contract() -> None:
 
 
 def test_bad_executor_options_are_rejected() -> None:
-    with pytest.raises(Exception, match="workers must be at least 1"):
+    with pytest.raises(
+        ConfigError, match=r"p\.toml: \[executor\]\.workers: executor 'process': .*greater than or equal to 1 \(found 0"
+    ):
         get_plugin_manager().executors.create("process", where="p.toml: [executor]", workers=0)
 
 
