@@ -29,7 +29,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from mfopt.data import DTYPE, Decision
+from mfopt.data import Decision
 from mfopt.surrogate import FittedSurrogate
 
 #: per-point clip of the log-score advantage, in nats
@@ -91,11 +91,11 @@ def loo_target(fitted: FittedSurrogate) -> list[tuple[Tensor, float, Prediction]
     n = y.shape[0]
     C = L @ L.transpose(-1, -2)
     # the mean's regressors: one constant per level of the chain (ones for Kriging)
-    F = model.regressors(s).to(DTYPE) if hasattr(model, "regressors") else torch.ones(n, 1, dtype=DTYPE)
+    F = model.regressors(s).to(C) if hasattr(model, "regressors") else C.new_ones(n, 1)
     F = F.reshape(n, -1)
     F = F[:, F.abs().sum(0) > 0]  # a level with no training point has no mean to estimate
     k = F.shape[1]
-    M = torch.zeros(n + k, n + k, dtype=DTYPE)
+    M = C.new_zeros(n + k, n + k)  # on the model's device (the GPU when it was fitted there)
     M[:n, :n] = C
     M[:n, n:] = F
     M[n:, :n] = F.T
