@@ -6,6 +6,10 @@ repetitions (they share designs and one batched fit; fewer when their models wou
 most ``window`` tasks are in flight (so a killed run loses little and the progress bar moves);
 the parent process alone writes the results file. Instances whose repetitions and models are all
 stored are skipped; a partly stored instance runs only its missing repetitions.
+
+A run may be given a time limit (a lent machine, a batch job's wall time): no task is submitted
+after it, and at the limit the run stops waiting for the tasks in flight; they are abandoned (the
+caller shuts the executor down without waiting) and run again on resume.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class RunSummary:
     completed: int
     rows: int
     seconds: float
+    abandoned: int = 0  # instances in flight (or not started) when the time limit was reached
 
 
 #: Called after every finished task with (instances done this run, instances to do this run).
@@ -78,11 +83,14 @@ def run_study(
     executor: Executor,
     window: int = 2,
     progress: ProgressCallback | None = None,
+    deadline: float | None = None,
 ) -> tuple[int, int]:
     """Run ``tasks`` on ``executor`` (``window`` in flight), storing each task's rows as it finishes.
 
     Returns ``(instances completed, rows stored)``. A task's failure stops the run after storing what
-    finished (the exception propagates; re-running resumes).
+    finished (the exception propagates; re-running resumes). ``deadline`` (a ``time.perf_counter()``
+    value): no task is submitted after it, and the run returns at it, leaving the tasks in flight
+    (cancelled where they have not started).
     """
     pending = list(reversed(tasks))
     running: dict[Future, TaskSpec] = {}
@@ -90,10 +98,13 @@ def run_study(
     completed = rows = 0
     try:
         while pending or running:
+            left = None if deadline is None else deadline - time.perf_counter()
+            if left is not None and left <= 0:
+                break
             while pending and len(running) < max(1, window):
                 spec = pending.pop()
                 running[executor.submit(run_task, spec)] = spec
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            finished, _ = wait(running, timeout=left, return_when=FIRST_COMPLETED)
             for future in finished:
                 rows += store.add(future.result())
                 completed += len(running.pop(future).pairs)
@@ -117,12 +128,17 @@ def timed_run(
     progress: ProgressCallback | None = None,
     on_plan: Callable[[int], None] | None = None,
     group: int = GROUP,
+    time_limit: float | None = None,
 ) -> RunSummary:
-    """Plan, run and summarise; ``on_plan(n_instances_to_run)`` is called before the first task starts."""
+    """Plan, run and summarise; ``on_plan(n_instances_to_run)`` is called before the first task starts;
+    ``time_limit``: seconds from the start after which the run stops (see the module docstring)."""
     start = time.perf_counter()
     tasks = plan(instances, store, reps, models, seed, device, group)
     todo = sum(len(t.pairs) for t in tasks)
     if on_plan is not None:
         on_plan(todo)
-    completed, rows = run_study(tasks, store, executor, window, progress)
-    return RunSummary(len(instances), len(instances) - todo, completed, rows, time.perf_counter() - start)
+    deadline = None if time_limit is None else start + time_limit
+    completed, rows = run_study(tasks, store, executor, window, progress, deadline)
+    return RunSummary(
+        len(instances), len(instances) - todo, completed, rows, time.perf_counter() - start, todo - completed
+    )

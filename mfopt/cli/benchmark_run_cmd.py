@@ -31,6 +31,11 @@ def run_command(
     group: int = typer.Option(
         8, "--group", help="Instances of one dimension and budget per task (shared designs, one batched fit)."
     ),
+    time_limit: float | None = typer.Option(
+        None,
+        "--time-limit",
+        help="Minutes: start no task after this, then stop, abandoning the tasks in flight (re-run to resume).",
+    ),
 ) -> None:
     """Fit every model on every instance and repetition of SUITE; store one row per (instance, rep, model)."""
     from rich.console import Console
@@ -49,6 +54,8 @@ def run_command(
         raise ConfigError(f"--reps must be at least 1, got {reps}")
     if group < 1:
         raise ConfigError(f"--group must be at least 1, got {group}")
+    if time_limit is not None and time_limit <= 0:
+        raise ConfigError(f"--time-limit must be positive (minutes), got {time_limit}")
     if executor not in EXECUTORS:
         raise ConfigError(f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}")
     if address is not None and executor != "dask":
@@ -88,16 +95,22 @@ def run_command(
             progress.update(task_id, completed=done, rate=f"{rate:.2f}/min")
 
         pool = pm.executors.create(executor, where="--executor", **options)
+        limit = None if time_limit is None else time_limit * 60.0
+        finished = False
         try:
             with progress:
                 summary = timed_run(
                     instances, store, pool, reps, names, seed, device, window=max(1, workers) if executor != "serial"
-                    else 1, progress=on_progress, on_plan=on_plan, group=group,
+                    else 1, progress=on_progress, on_plan=on_plan, group=group, time_limit=limit,
                 )  # fmt: skip
+            finished = summary.abandoned == 0
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            # at the time limit, the workers are terminated: their tasks are run again on resume
+            pool.shutdown(wait=finished, cancel_futures=True)
         total_rows = store.count()
     rate = summary.completed / summary.seconds * 60.0 if summary.seconds > 0 else 0.0
+    if summary.abandoned:
+        typer.echo(f"time limit reached: {summary.abandoned} instances not finished (re-run the command to resume)")
     typer.echo(
         f"{summary.completed} instances run ({summary.rows} rows) in {summary.seconds:.1f} s "
         f"({rate:.2f} instances/min); {summary.skipped} skipped as already stored; {total_rows} rows in {out}"

@@ -67,3 +67,24 @@ def test_killed_run_resumes_without_redoing_finished_rows(tmp_path: Path) -> Non
     skipped = len(before) // 6
     assert f"{skipped} skipped as already stored" in done.stdout
     assert f"{6 - skipped} instances run" in done.stdout
+
+
+def test_time_limit_stops_the_run_and_a_rerun_finishes_it(tmp_path: Path) -> None:
+    """``--time-limit``: no task starts after the limit, the command exits 0 with what it stored, and
+    the same command without the limit runs only the rest."""
+    suite = tmp_path / "suite.txt"
+    suite.write_text(SUITE)
+    db = tmp_path / "results.sqlite"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    limited = subprocess.run(
+        [*_command(suite, db), "--time-limit", "0.001"], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert limited.returncode == 0, limited.stdout + limited.stderr
+    before = _stored(db)
+    assert len(before) < 36 and len(before) % 12 == 0
+    assert f"time limit reached: {6 - len(before) // 6} instances not finished" in limited.stdout
+    done = subprocess.run(_command(suite, db), env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = _stored(db)
+    assert len(after) == 36
+    assert {k: after[k] for k in before} == before
