@@ -130,6 +130,8 @@ def multistart(
     ok = torch.isfinite(values)
     if not bool(ok.any()):
         return None
+    # the search runs where the model lives (its values come back on the GPU for a CUDA model)
+    raw, bounds = raw.to(values.device), bounds.to(values.device)
     order = torch.where(ok, values, torch.full_like(values, -math.inf)).argsort(descending=True, stable=True)
     order = order[: min(num_restarts, int(ok.sum()))]
     starts, start_values = raw[order], values[order]

@@ -517,8 +517,10 @@ class RobustStrategy(Strategy):
         bounds = state.bounds
         if model.fidelity_column:
             acq = FixedFeatureAcquisitionFunction(acq, d + 1, [d], [model.target_level])
-        torch.manual_seed(state.seed)
         try:
+            with torch.no_grad():  # the search runs where the model lives (a CUDA model: on the GPU)
+                bounds = bounds.to(acq(bounds[:1].unsqueeze(0)).device)
+            torch.manual_seed(state.seed)
             best, _ = optimize_acqf(acq, bounds=bounds, q=1, num_restarts=4, raw_samples=256)
         except Exception:
             return None
