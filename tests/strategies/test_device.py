@@ -37,7 +37,8 @@ def _fitted() -> tuple[RobustStrategy, dict[str, object]]:
     }
     strategy = build_strategy(parse_config(config), problem, get_plugin_manager(), "<test>")
     assert isinstance(strategy, RobustStrategy)
-    state = make_state(problem, strategy, evaluate(problem, strategy.design(make_state(problem, strategy, iteration=0))))
+    design = strategy.design(make_state(problem, strategy, iteration=0))
+    state = make_state(problem, strategy, evaluate(problem, design))
     fits = strategy._fit_all(state.dataset(), [])
     return strategy, {"kriging": fits.shadow, "cokriging": fits.fused["low"]}
 
