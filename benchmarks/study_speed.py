@@ -11,9 +11,10 @@ wall-clock rate is printed.
 
 The full-suite estimate fits ``cpu = c · d^a · n_l^b`` (least squares in logs) separately to the
 designs' and to the rest's CPU seconds (scaled to 40 repetitions) and sums over the suite's 4380
-instances as the runner groups them (per dimension and budget, ``ceil(pairs / group size)`` tasks
-each computing the designs once), divided by 2 cores: an extrapolation far outside the panel for
-d > 10 and n_l > 80.
+instances: the rest per instance; the designs once per dimension and ``n_l`` in each of the 2
+worker processes (a design's maximin hypercube is cached per ``(d, n_l, seed)`` and shared by the
+budgets of that ``n_l``, :func:`mfopt.benchmark.protocol.cheap_level`; its subset per ``n_h`` is
+cheap), divided by 2 cores: an extrapolation far outside the panel for d > 10 and n_l > 80.
 
     OMP_NUM_THREADS=1 python benchmarks/study_speed.py --reps 10
 """
@@ -21,7 +22,6 @@ d > 10 and n_l > 80.
 from __future__ import annotations
 
 import argparse
-import math
 import resource
 import tempfile
 import time
@@ -31,14 +31,16 @@ from pathlib import Path
 import numpy as np
 
 from mfopt.benchmark.problems import load_problem
-from mfopt.benchmark.protocol import unit_design
+from mfopt.benchmark.protocol import cheap_level, unit_design
 from mfopt.benchmark.results import ResultsStore
-from mfopt.benchmark.runner import group_size, run_study
+from mfopt.benchmark.runner import run_study
 from mfopt.benchmark.suites import LITERATURE_PAIRS, budgets
 from mfopt.benchmark.task import TaskSpec, run_task
 from mfopt.plugin.manager import get_plugin_manager
 
 MODELS = ("kriging", "cokriging")
+#: Worker processes of the 2-core estimate (each computes a design's cheap level once).
+WORKERS = 2
 #: (pairs of one dimension, n_h, n_l, d)
 PANEL: tuple[tuple[tuple[str, ...], int, int, int], ...] = (
     (("SongToalForretal0.50", "ShiCurrinSin"), 2, 4, 1),
@@ -66,6 +68,7 @@ def serial_cpu(reps: int) -> tuple[list[float], list[float], float]:
     start = time.perf_counter()
     for spec in tasks(reps):
         unit_design.cache_clear()
+        cheap_level.cache_clear()
         cpu = time.process_time()
         for r in spec.reps:
             unit_design(spec.dim, spec.n_low, spec.n_high, spec.seed + r)
@@ -104,10 +107,10 @@ def extrapolate(design40: list[float], rest40: list[float]) -> tuple[float, np.n
     pairs_per_dim = Counter(load_problem(pm, pair).dim for pair in LITERATURE_PAIRS)
     total = 0.0
     for d, m in pairs_per_dim.items():
-        for nh, nl in budgets(d, "paper"):
-            x = np.array([1.0, np.log(d), np.log(nl)])
-            n_tasks = math.ceil(m / group_size(nh, nl, 40))
-            total += n_tasks * float(np.exp(cd @ x)) + m * float(np.exp(cr @ x))
+        for n_low in {nl for _, nl in budgets(d, "paper")}:
+            total += WORKERS * float(np.exp(cd @ np.array([1.0, np.log(d), np.log(n_low)])))
+        for _, nl in budgets(d, "paper"):
+            total += m * float(np.exp(cr @ np.array([1.0, np.log(d), np.log(nl)])))
     return total / 3600.0, cd, cr
 
 
@@ -142,7 +145,7 @@ def main() -> None:
     hours, cd, cr = extrapolate([s * scale for s in designs], [s * scale for s in per_pair])
     print(
         f"full paper-literature suite (4380 instances, 40 reps): designs "
-        f"{np.exp(cd[0]):.3g} d^{cd[1]:.2f} n_l^{cd[2]:.2f} s per task, rest "
+        f"{np.exp(cd[0]):.3g} d^{cd[1]:.2f} n_l^{cd[2]:.2f} s per (d, n_l) and worker, rest "
         f"{np.exp(cr[0]):.3g} d^{cr[1]:.2f} n_l^{cr[2]:.2f} s per instance -> {hours:.1f} CPU hours,"
         f" {hours / 2:.1f} h on 2 cores (extrapolated)"
     )
