@@ -375,6 +375,43 @@ class Study:
         self.record([obs])
         return obs
 
+    def add_evaluation(
+        self,
+        point: Mapping[str, Any] | Sequence[float],
+        fidelity: str,
+        value: float | None = None,
+        *,
+        error: str | None = None,
+        duration: float = 0.0,
+        iteration: int = 0,
+    ) -> Observation:
+        """Record an evaluation this study did not hand out (made by another tool, or in an earlier
+        process that left no run store) and return its observation.
+
+        ``point``: the named parameters (a mapping) or the encoded vector. It is stored like an
+        asked candidate told at once (store, dataset, observers). A point of the initial design
+        still to be asked at the same fidelity is dropped from the design, so a study rebuilt from
+        outside evaluations with the same seed does not evaluate its design twice.
+        """
+        if fidelity not in self.costs:
+            raise MfoptError(f"unknown fidelity {fidelity!r}; this study has {sorted(self.costs)}")
+        if error is None and value is None:
+            raise MfoptError("add_evaluation() needs a value, or error='reason'")
+        try:
+            if isinstance(point, Mapping):
+                vector = self.space.encode(point)
+            else:
+                vector = self.space.snap([_real(v, "coordinate") for v in point])
+        except ValueError as exc:
+            raise MfoptError(f"add_evaluation(): {exc}") from None
+        x = tuple(vector.tolist())
+        if self._design is not None:
+            kept = [c for c in self._design if (tuple(self.space.snap(c.x).tolist()), c.fidelity) != (x, fidelity)]
+            self._design = kept or None
+        (recorded,) = self._record_candidates([Candidate(x, fidelity, None, iteration)], [])
+        self._hand_out([recorded])
+        return self.tell(recorded, value, error=error, duration=duration)
+
     def failed(self, candidate: Candidate, error: str, duration: float = 0.0) -> Observation:
         """A failed evaluation of ``candidate`` with ``error`` (not recorded yet)."""
         return Observation(
