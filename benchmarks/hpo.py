@@ -217,16 +217,17 @@ def run_all(
     return len(todo)
 
 
-def load(results: Path, budget: float) -> dict[str, dict[str, list[Trace]]]:
-    """task -> method -> one trace per seed (ordered by seed)."""
+def load(results: Path, budget: float, seeds: Sequence[int] | None = None) -> dict[str, dict[str, list[Trace]]]:
+    """task -> method -> one trace per seed (ordered by seed); only ``seeds`` when given."""
     db = _connect(results)
     rows = db.execute(
-        "SELECT task, method, trace FROM results WHERE budget = ? ORDER BY task, method, seed", (budget,)
+        "SELECT task, method, seed, trace FROM results WHERE budget = ? ORDER BY task, method, seed", (budget,)
     ).fetchall()
     db.close()
     out: dict[str, dict[str, list[Trace]]] = {}
-    for task, method, trace in rows:
-        out.setdefault(task, {}).setdefault(method, []).append([tuple(e) for e in json.loads(trace)])
+    for task, method, seed, trace in rows:
+        if seeds is None or seed in seeds:
+            out.setdefault(task, {}).setdefault(method, []).append([tuple(e) for e in json.loads(trace)])
     return out
 
 
@@ -324,7 +325,7 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("command", choices=("run", "table"))
     parser.add_argument("--tasks", default=",".join(TASKS))
     parser.add_argument("--methods", default=",".join(METHODS))
-    parser.add_argument("--seeds", type=int, default=10, help="seeds 0 .. N-1")
+    parser.add_argument("--seeds", type=int, default=10, help="seeds first .. first + N - 1 (run and table)")
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--budget", type=float, default=20.0, help="in full trainings")
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "hpo.sqlite")
@@ -333,11 +334,11 @@ def main(argv: list[str] | None = None) -> str:
     methods = args.methods.split(",")
     if unknown := set(methods) - set(RUNNERS):
         parser.error(f"unknown method(s) {sorted(unknown)}; choose from {', '.join(METHODS)}")
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     if args.command == "run":
         tasks = [TASKS[t] for t in args.tasks.split(",")]
-        seeds = range(args.first_seed, args.first_seed + args.seeds)
-        run_all(tasks, methods, list(seeds), args.budget, args.results, progress=sys.stderr.isatty())
-    text, summaries = table(load(args.results, args.budget), args.budget)
+        run_all(tasks, methods, seeds, args.budget, args.results, progress=sys.stderr.isatty())
+    text, summaries = table(load(args.results, args.budget, seeds), args.budget)
     print(text)
     for path in plot(summaries, args.budget, args.plots):
         print(f"plot: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")

@@ -76,6 +76,10 @@ def test_tiny_benchmark_stores_rows_resumes_and_tabulates(tmp_path: Path) -> Non
     assert all(line.split()[1] == "2" for line in lines[2:6])  # seeds per method
     assert lines[6].endswith(f"{s['ratio_peers']:.2f}") and lines[7].endswith(f"{s['ratio_random']:.2f}")
     assert [p.name for p in bench.plot(summaries, BUDGET, tmp_path / "plots")] == ["hpo_toy.png"]
+    only_seed_1 = bench.load(results, BUDGET, seeds=[1])["toy"]  # the table of a subset of the seeds
+    assert {m: [json.loads(json.dumps(t)) for t in ts] for m, ts in only_seed_1.items()} == {
+        m: [ts[1]] for m, ts in traces.items()
+    }
 
 
 def _best_by(trace: list[list[float]], cost: float) -> float:
