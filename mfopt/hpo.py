@@ -117,22 +117,12 @@ class HPOStudy:
     ) -> Observation:  # fmt: skip
         """Record an evaluation this study did not hand out: one made in an earlier process that
         left no run store (the Optuna sampler rebuilds its state from an Optuna storage this way),
-        or by another tool. A point of the initial design still to be asked is dropped from it
-        (the design of a study made with the same seed is the same points), so a rebuilt study
-        does not evaluate its design twice."""
+        or by another tool (:meth:`mfopt.Study.add_evaluation`). A point of the initial design
+        still to be asked is dropped from it (the design of a study made with the same seed is the
+        same points), so a rebuilt study does not evaluate its design twice."""
         if failed is None and value is None:
             raise MfoptError("add() needs a value, or failed='reason'")
-        if fidelity not in self.study.costs:
-            raise MfoptError(f"unknown fidelity {fidelity!r}; this study has {sorted(self.study.costs)}")
-        x = tuple(self.space.encode(params).tolist())
-        study = self.study
-        # Study has no public "record an outside evaluation" yet: use its recording steps
-        if study._design is not None:
-            kept = [c for c in study._design if (tuple(self.space.snap(c.x).tolist()), c.fidelity) != (x, fidelity)]
-            study._design = kept or None
-        (recorded,) = study._record_candidates([Candidate(x, fidelity, None, iteration)], [])
-        study._hand_out([recorded])
-        return study.tell(recorded, value, error=failed, duration=duration)
+        return self.study.add_evaluation(params, fidelity, value, error=failed, duration=duration, iteration=iteration)
 
     @property
     def best(self) -> dict[str, Any] | None:
