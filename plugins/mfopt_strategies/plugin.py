@@ -17,4 +17,9 @@ def mfopt_register_strategies(registry: Registry) -> None:
         default=True,
         description="detector gate per cheap source -> multi- or single-fidelity surrogate -> acquisition (default)",
     )
-    registry.register("robust", "mfopt_strategies.robust:make_robust", description=ROBUST)
+    registry.register(
+        "robust",
+        "mfopt_strategies.robust:make_robust",
+        options="mfopt_strategies.options:RobustOptions",
+        description=ROBUST,
+    )

@@ -14,7 +14,11 @@ Every iteration, for each cheap source separately (``K > 2`` fidelities included
    cost spent since the design below a floor (``hf_share_weak`` while the evidence is weak,
    ``hf_share_strong`` once it is strong: at least 3 prequential points and |score| >= 0.5), the
    next point is a target evaluation at the minimiser of the better model's target posterior
-   mean (the acquisition at the target when that point is already evaluated).
+   mean (the acquisition at the target when that point is already evaluated). On top, a cap on
+   the budget: the cheap sources may take at most ``cheap_cap_weak`` of the budget left after
+   the design (``cheap_cap_strong`` once an open source's evidence is strong and positive), the
+   cheap design's extension included, so at least the rest stays for target evaluations
+   whatever the evidence says.
 3. **The shadow decides**: the model with the better evidence so far (the best open source's
    co-kriging, or the high-fidelity-only model) gives the forced points and the final
    confirmation; with every source closed the proposal is exactly the high-fidelity-only loop
@@ -36,6 +40,7 @@ record).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -86,13 +91,10 @@ class RobustStrategy(Strategy):
         hf_share_strong: float = 0.25,
         hf_acquisition: str = "logei",
         confirm: bool = True,
+        cheap_cap_weak: float = 0.15,
+        cheap_cap_strong: float = 0.3,
     ) -> None:
-        where = f"{context.source}: [strategy]"
-        if max_cheap_run < 1:
-            raise ConfigError(f"{where}.max_cheap_run: must be at least 1, got {max_cheap_run}")
-        for key, share in (("hf_share_weak", hf_share_weak), ("hf_share_strong", hf_share_strong)):
-            if not 0.0 <= share <= 1.0:
-                raise ConfigError(f"{where}.{key}: a share in [0, 1], got {share}")
+        where = f"{context.source}: [strategy]"  # the options were validated by RobustOptions
         config = context.config
         parts = build_components(config, context.plugin_manager, context.source, context.problem)
         self.config = config
@@ -113,6 +115,8 @@ class RobustStrategy(Strategy):
         self.hf_share_weak = hf_share_weak
         self.hf_share_strong = hf_share_strong
         self.confirm = confirm
+        self.cheap_cap_weak = cheap_cap_weak
+        self.cheap_cap_strong = cheap_cap_strong
         fidelities = normalise_levels(context.problem.fidelities)
         self._fidelities = fidelities if self.multi_surrogate is not None else (fidelities[-1],)
         if self.surrogate.needs_gradients or (
@@ -324,6 +328,10 @@ class RobustStrategy(Strategy):
         share = hf_cost / spent if spent > 0 else 1.0
         weak = any(not evidence[n].strong for n in open_sources)
         floor = self.hf_share_weak if weak else self.hf_share_strong
+        proven = any(evidence[n].strong and evidence[n].score > 0 for n in open_sources)
+        cap_share = self.cheap_cap_strong if proven else self.cheap_cap_weak
+        # the budget after the design: what has been committed since, plus what is left
+        cap = cap_share * (spent + state.remaining_budget)
         best_source = max(evidence, key=lambda n: evidence[n].score) if evidence else None
         better_name = best_source if best_source is not None and evidence[best_source].score > 0 else SHADOW
         better = fits.shadow if better_name == SHADOW else fits.fused.get(better_name)
@@ -332,12 +340,15 @@ class RobustStrategy(Strategy):
                 "evidence": {n: {**e.numbers(), "reason": e.sentence()} for n, e in evidence.items()},
                 "hf_share": share,
                 "hf_share_floor": floor,
+                "cheap_cap_share": cap_share,
+                "cheap_cost": cheap_cost,
+                "cheap_cap": cap,
                 "cheap_run": run,
                 "better_model": better_name,
             }
         )
         candidates, rule, model_label = self._choose(
-            state, dataset, fits, evidence, open_sources, share, floor, run, better, better_name, info
+            state, dataset, fits, evidence, open_sources, floor, cap, run, better, better_name, info
         )
         info["rule"] = rule
         names = [f.name for f in self.fidelities if f.name in open_sources or f == self.target]
@@ -352,12 +363,21 @@ class RobustStrategy(Strategy):
             ]
         spend = (
             f"target share of the cost spent since the design {share:.2f} (floor {floor:.2f}), "
-            f"{run} cheap-only iterations in a row"
+            f"cheap cost since the design {cheap_cost:.3g} (cap {cap:.3g}: {cap_share:.2f} of the budget after "
+            f"the design), {run} cheap-only iterations in a row"
         )
         decisions = [
             Decision(
                 e.open,
-                {**e.features, **e.numbers(), "hf_share": share, "hf_share_floor": floor, "cheap_run": float(run)},
+                {
+                    **e.features,
+                    **e.numbers(),
+                    "hf_share": share,
+                    "hf_share_floor": floor,
+                    "cheap_cost": cheap_cost,
+                    "cheap_cap": cap,
+                    "cheap_run": float(run),
+                },
                 f"robust: {rule}",
                 f"{e.sentence()} {spend}. Rule applied: {rule}.",
                 n,
@@ -375,8 +395,8 @@ class RobustStrategy(Strategy):
         fits: Fits,
         evidence: dict[str, SourceEvidence],
         open_sources: list[str],
-        share: float,
         floor: float,
+        cap: float,
         run: int,
         better: FittedSurrogate | None,
         better_name: str,
@@ -410,13 +430,18 @@ class RobustStrategy(Strategy):
             model, data = self._believe(self.surrogate, fits.shadow, dataset.restrict([target.name]), state)
             cands = self._run_acquisition(self.hf_acquisition, model, data, state, (target,))
             return cands, "every source closed: the high-fidelity-only loop", sf_label
+        spent_hf, spent_cheap, _ = self._spending(state)
         for name in open_sources:
             f = state.fidelity(name)
             have = len(dataset.successful(name)) + sum(1 for c in state.pending if c.fidelity == name)
             want = self.design_sizes()[name]
-            if have < want and run == 0:
-                X = self._extension(dataset, name, want - have, state)
-                rule = f"gate opened for {name!r}: its cheap design extended to {want} points"
+            room = int((cap - spent_cheap) / f.cost + 1e-9) if math.isfinite(cap) else want - have
+            m = min(want - have, room)
+            if m > 0 and run == 0:
+                X = self._extension(dataset, name, m, state)
+                rule = f"gate opened for {name!r}: its cheap design extended to {have + m} points"
+                if m < want - have:
+                    rule += f" (of {want}: the cap on cheap spending, {cap:.3g} cost units, allows no more)"
                 return [Candidate(x, f.name, None, state.iteration) for x in X], rule, mf_label
         if len(open_sources) == 1:
             fused = fits.fused[open_sources[0]]
@@ -442,15 +467,17 @@ class RobustStrategy(Strategy):
                 return cands, rule + " (it has predicted the target better so far)", sf_label
             return cands, "gate open: the acquisition chose the target", mf_label
         cheap_cost = sum(state.fidelity(c.fidelity).cost for c in cheap)
-        spent_hf, spent_cheap, _ = self._spending(state)
         new_share = spent_hf / (spent_hf + spent_cheap + cheap_cost) if spent_hf + spent_cheap + cheap_cost > 0 else 1.0
-        if run < self.max_cheap_run and new_share >= floor:
+        within_cap = spent_cheap + cheap_cost <= cap + 1e-9
+        if run < self.max_cheap_run and new_share >= floor and within_cap:
             return cands, "gate open: the acquisition chose a cheap source", mf_label
-        why = (
-            f"{run} cheap-only iterations in a row (limit {self.max_cheap_run})"
-            if run >= self.max_cheap_run
-            else f"a cheap point would bring the target share to {new_share:.2f} < floor {floor:.2f}"
-        )
+        if run >= self.max_cheap_run:
+            why = f"{run} cheap-only iterations in a row (limit {self.max_cheap_run})"
+        elif not within_cap:
+            total = spent_cheap + cheap_cost
+            why = f"a cheap point would bring the cheap cost since the design to {total:.3g} > cap {cap:.3g}"
+        else:
+            why = f"a cheap point would bring the target share to {new_share:.2f} < floor {floor:.2f}"
         forced_model = better if better is not None else model
         x = self._mean_minimiser(forced_model, state)
         if x is not None and not self._taken(x, state):
@@ -556,5 +583,5 @@ class RobustStrategy(Strategy):
 
 def make_robust(context: StrategyContext, **options: Any) -> RobustStrategy:
     """The robust strategy (options: ``max_cheap_run``, ``hf_share_weak``, ``hf_share_strong``,
-    ``hf_acquisition``, ``confirm``)."""
+    ``hf_acquisition``, ``confirm``, ``cheap_cap_weak``, ``cheap_cap_strong``)."""
     return RobustStrategy(context, **options)

@@ -5,9 +5,11 @@ the contract suite."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import torch
 from mfopt_strategies.evidence import loo_target, neighbourhood_sizes, prior_vote
 from mfopt_strategies.robust import RobustStrategy
@@ -15,6 +17,7 @@ from torch import Tensor
 
 from mfopt import Candidate, Decision, Fidelity, FunctionProblem, Study, get_plugin_manager, parse_config
 from mfopt.data import Dataset, Observation, Status
+from mfopt.errors import ConfigError
 from mfopt.strategy import build_strategy
 from mfopt.testing import check_strategy, make_state
 from mfopt.testing.strategies import evaluate
@@ -233,3 +236,54 @@ def test_the_last_affordable_target_evaluation_confirms_the_better_models_mean_m
     assert abs(x - 0.7572) < 0.02 and proposal.info["recommendation"]["x"] == [x]
     best_design = min(o.value for o in obs if o.fidelity == "high" and o.value is not None)
     assert float(forrester(torch.tensor([[x]]))[0]) < best_design  # the confirmation improves on the design
+
+
+def test_the_cap_on_cheap_spending_forces_a_target_point_and_trims_the_cheap_design() -> None:
+    """Whatever the evidence says, the cheap sources take at most ``cheap_cap_weak`` of the budget
+    left after the design: a cheap proposal past the cap becomes a target evaluation, and the cheap
+    design's extension is cut to what the cap pays for."""
+    fids = [Fidelity("low", 0.5, 0.1), Fidelity("high", 1.0, 1.0)]
+    problem = FunctionProblem("helpful", [[0.0], [1.0]], {"low": scaled, "high": forrester}, fids, -6.0207)
+    options = {"name": "robust", "max_cheap_run": 10, "hf_share_weak": 0.0, "hf_share_strong": 0.0}
+    config = _config({"budget": {"total": 8.0}, "strategy": {**options, "cheap_cap_weak": 0.1}})
+    strategy = _robust(config, problem)
+    design = strategy.design(make_state(problem, strategy, iteration=0))  # 4 paired points: 4.4 units
+    cheap = [Candidate((x,), "low", None, it) for it, x in ((1, 0.3), (1, 0.8), (2, 0.45), (3, 0.15))]
+    state = make_state(
+        problem, strategy, evaluate(problem, [*design, *cheap]), config=parse_config(config), iteration=4
+    )
+    proposal = strategy.propose(state)
+    assert math.isclose(proposal.info["cheap_cap"], 0.1 * 3.6)  # 10 % of the 3.6 units after the design
+    assert [c.fidelity for c in proposal.candidates] == ["high"]
+    assert "> cap 0.36" in proposal.info["rule"], proposal.info["rule"]
+    assert proposal.decisions[0].features["cheap_cap"] == proposal.info["cheap_cap"]
+    # at the first decision the cheap design (12 points wanted) grows only by what 20 % of 3.6 pays for
+    wide = _config({"budget": {"total": 8.0}, "design": {"samples": {"low": 12, "high": 4}, "seed": 1}})
+    wide["strategy"] = {**options, "cheap_cap_weak": 0.2}
+    strategy = _robust(wide, problem)
+    state = make_state(problem, strategy, evaluate(problem, design), config=parse_config(wide), iteration=1)
+    proposal = strategy.propose(state)
+    assert proposal.info["rule"].startswith("gate opened for 'low'"), proposal.info["rule"]
+    assert [c.fidelity for c in proposal.candidates] == ["low"] * 7  # int(0.72 / 0.1) of the 8 missing
+    assert "(of 12: the cap on cheap spending" in proposal.info["rule"]
+
+
+def test_robust_options_are_checked_by_its_option_model(tmp_path: Path) -> None:
+    """A bad ``[strategy]`` option is one ``ConfigError`` naming the section and the key, raised
+    before the run store exists; the registry lists the model's options."""
+    problem = bifidelity_problem()
+    cases = {
+        "hf_share_weak": (1.5, "[strategy].hf_share_weak"),
+        "max_cheap_run": (0, "[strategy].max_cheap_run"),
+        "cheap_cap_weak": (0.5, "cheap_cap_strong (0.3) is below cheap_cap_weak (0.5)"),
+        "cap": (0.1, "unknown option 'cap'"),
+    }
+    for key, (value, message) in cases.items():
+        config = _config({"strategy": {"name": "robust", key: value}})
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            Study(config, run_dir=tmp_path / key, problem=problem)
+        assert not (tmp_path / key).exists()
+    model = get_plugin_manager().strategies.get("robust").options_model()
+    assert model is not None and {"cheap_cap_weak", "cheap_cap_strong", "hf_acquisition"} <= set(model.model_fields)
+    strategy = _robust(_config({"strategy": {"name": "robust", "cheap_cap_strong": 0.4}}), problem)
+    assert (strategy.cheap_cap_weak, strategy.cheap_cap_strong) == (0.15, 0.4)

@@ -1,0 +1,34 @@
+"""The options of the first-party strategies (``[strategy]`` keys besides ``name``), validated by
+mfopt's registry before a study creates its run store. Torch-free."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+#: a fraction of a cost, in [0, 1]
+Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+
+
+class RobustOptions(BaseModel):
+    """``[strategy] name = "robust"`` (docs/gate.md)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    max_cheap_run: int = Field(3, ge=1, description="consecutive cheap-only iterations before a target point")
+    hf_share_weak: Share = Field(0.5, description="floor on the target's cost share, weak evidence")
+    hf_share_strong: Share = Field(0.25, description="floor on the target's cost share, strong evidence")
+    hf_acquisition: str = Field("logei", min_length=1, description="acquisition of the high-fidelity-only model")
+    confirm: bool = Field(True, description="the last affordable target evaluation confirms the better model")
+    cheap_cap_weak: Share = Field(0.15, description="cap on the cheap share of the post-design budget")
+    cheap_cap_strong: Share = Field(0.3, description="the same cap once the evidence is strong and positive")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RobustOptions:
+        if self.cheap_cap_strong < self.cheap_cap_weak:
+            raise ValueError(
+                f"cheap_cap_strong ({self.cheap_cap_strong}) is below cheap_cap_weak ({self.cheap_cap_weak}): "
+                "strong evidence must not allow less cheap spending than weak evidence"
+            )
+        return self
