@@ -329,11 +329,14 @@ class ScopedRegistry:
 def _option_error(exc: Any, model: type[BaseModel], where: str, what: str) -> str:
     """The first error of a pydantic ValidationError as one line naming the section and the key."""
     error = exc.errors()[0]
-    key = str(error.get("loc", ("?",))[0])  # the option (later parts name a union member)
-    if error.get("type") == "extra_forbidden":
+    loc = error.get("loc") or ()
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    if not loc:  # a check across options: its message names the key
+        return f"{where}: {what}: {message}".removeprefix(": ")
+    key = str(loc[0])  # the option (later parts name a union member)
+    if error.get("type") == "extra_forbidden" and len(loc) == 1:
         accepted = ", ".join(model.model_fields) or "none"
         return f"{where}: {what}: unknown option {key!r} (accepted: {accepted})".removeprefix(": ")
-    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
     field = model.model_fields.get(key)
     expected = f"; expected {field.description}" if field is not None and field.description else ""
     location = f"{where}.{key}" if where else key

@@ -39,10 +39,18 @@ class _Recorder:
     resolvers: list[tuple[Callable[[str], Any], str]] = field(default_factory=list)
 
     def register(
-        self, name: str, factory: Callable[..., Any], *, description: str = "", key: str | None = None, **info: Any
+        self,
+        name: str,
+        factory: Callable[..., Any],
+        *,
+        description: str = "",
+        key: str | None = None,
+        options: str | None = None,
+        **info: Any,
     ) -> None:
         self.factories[name] = factory
-        self.entries.append({"name": name, "description": description, "info": info})
+        model = {"options": options} if options is not None else {}  # "module:Name", imported when used
+        self.entries.append({"name": name, "description": description, **model, "info": info})
 
     def register_resolver(self, resolver: Callable[[str], Any], *, description: str = "") -> None:
         self.resolvers.append((resolver, description))
@@ -108,7 +116,9 @@ def register(registry: ScopedRegistry) -> None:
     stored = table()
     for entry in stored["names"]:
         factory = CatalogFactory(entry["module"], entry["name"])
-        registry.register(entry["name"], factory, description=entry["description"], **entry["info"])
+        registry.register(
+            entry["name"], factory, description=entry["description"], options=entry.get("options"), **entry["info"]
+        )
     for r in stored["resolvers"]:
         registry.register_resolver(CatalogResolver(r["module"], r["index"]), description=r["description"])
 

@@ -81,7 +81,8 @@ def _run_in_own_group(
 
 
 class CommandProblem(Problem):
-    """A problem evaluated by running a program once per point."""
+    """A problem evaluated by running a program once per point. The options come checked
+    (:class:`mfopt_problems.options.CommandOptions`); the factory finds the program."""
 
     has_gradients = False
 
@@ -96,16 +97,6 @@ class CommandProblem(Problem):
         env: dict[str, str] | None = None,
         optimum: float | None = None,
     ) -> None:
-        if not isinstance(command, list) or not command or not all(isinstance(a, str) for a in command):
-            raise ValueError(f"command must be a non-empty array of strings, got {command!r}")
-        if not any("{input}" in a or "{x}" in a for a in command[1:]):
-            raise ValueError("command must pass the point: use '{input}' (a file) or '{x}' (the values)")
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        if env is not None and (
-            not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())
-        ):
-            raise ValueError(f"env must be a table of string values, got {env!r}")
         workdir = Path(cwd).resolve() if cwd else Path.cwd()
         if not workdir.is_dir():
             raise ValueError(f"cwd = {cwd!r} is not a directory")

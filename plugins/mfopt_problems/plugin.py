@@ -22,10 +22,12 @@ def mfopt_register_problems(registry: ScopedRegistry) -> None:
         "mfopt_problems.python_problem:PythonProblem",
         description="a user Python function: python = 'package.module:function', lower, upper, [fidelities]",
         key="python",
+        options="mfopt_problems.options:PythonOptions",
     )
     registry.register(
         "command",
         "mfopt_problems.command_problem:CommandProblem",
         description="an external program: command = ['./sim', '{input}', '{fidelity}'], lower, upper, [fidelities]",
         key="command",
+        options="mfopt_problems.options:CommandOptions",
     )

@@ -65,7 +65,8 @@ def load_callable(spec: str, key: str = "python") -> Callable[..., Any]:
 
 
 class PythonProblem(Problem):
-    """A problem evaluated by a user Python function, one point per call."""
+    """A problem evaluated by a user Python function, one point per call. The options come checked
+    (:class:`mfopt_problems.options.PythonOptions`); the factory imports the function."""
 
     def __init__(
         self,
@@ -78,15 +79,10 @@ class PythonProblem(Problem):
         parameters: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         if parameters is not None:
-            if lower is not None or upper is not None:
-                raise ValueError("give either parameters or lower/upper, not both")
-            if gradient is not None:
-                raise ValueError("gradient is not available with named parameters")
             self._space = SearchSpace.from_config(parameters)
             self.bounds = self._space.bounds
-        elif lower is None or upper is None:
-            raise ValueError("give lower and upper (a box of floats) or parameters (named parameters)")
         else:
+            assert lower is not None and upper is not None  # PythonOptions: parameters or a box
             self.bounds = parse_box(lower, upper)
         self.fidelities = parse_fidelities(fidelities)
         self.python, self.gradient_spec = python, gradient

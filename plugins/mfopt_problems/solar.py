@@ -63,7 +63,8 @@ def find_executable(executable: str | None = None) -> str:
 
 
 class SolarProblem(Problem):
-    """SOLAR problem 10 at two fidelities; evaluations are subprocess runs (no gradients)."""
+    """SOLAR problem 10 at two fidelities; evaluations are subprocess runs (no gradients).
+    The options come checked (:class:`mfopt_problems.options.SolarOptions`)."""
 
     has_gradients = False
     optimum = None  # best known 42.416671 (SOLAR problem 10), not a proven optimum
@@ -75,14 +76,6 @@ class SolarProblem(Problem):
         timeout: float = 600.0,
         name: str = "solar",
     ):
-        levels = [low_fidelity] if isinstance(low_fidelity, int | float) else list(low_fidelity)
-        if not levels or len(set(levels)) != len(levels):
-            raise ValueError(f"low_fidelity must be one level or distinct levels, got {low_fidelity}")
-        for level in levels:
-            if isinstance(level, bool) or not isinstance(level, int | float) or not 0.0 < level < 1.0:
-                raise ValueError(f"low_fidelity must lie in (0, 1), got {level}")
-        if not timeout > 0:
-            raise ValueError(f"timeout must be positive, got {timeout}")
         self.name = name
         self.executable = executable
         self.timeout = float(timeout)
@@ -90,7 +83,7 @@ class SolarProblem(Problem):
         if isinstance(low_fidelity, int | float):
             cheap = [Fidelity("low", float(low_fidelity), float(low_fidelity))]
         else:  # several cheap levels: named by their -fid value, lowest first
-            cheap = [Fidelity(f"fid{level:g}", float(level), float(level)) for level in sorted(levels)]
+            cheap = [Fidelity(f"fid{level:g}", float(level), float(level)) for level in sorted(low_fidelity)]
         self.fidelities = (*cheap, Fidelity("high", 1.0, 1.0))
 
     def run_point(self, x: list[float], fid: float) -> float:
@@ -155,6 +148,7 @@ def register(registry: Registry) -> None:
         "solar",
         make_solar,
         description="SOLAR problem 10 via an installed executable (options: executable, low_fidelity, timeout)",
+        options="mfopt_problems.options:SolarOptions",
         family="SOLAR",
         **info,
     )
@@ -163,6 +157,7 @@ def register(registry: Registry) -> None:
             f"SOLAR{level:.2f}",
             partial(make_solar_pair, level),
             description=f"SOLAR problem 10, HF fidelity 1, LF fidelity {level:.2f} (needs a solar executable)",
+            options="mfopt_problems.options:SolarPairOptions",
             family="SOLAR<a>",
             **info,
         )

@@ -37,7 +37,8 @@ def test_an_option_model_matches_its_factory(family: str, name: str) -> None:
         for p in inspect.signature(entry.load()).parameters.values()
         if p.name not in INJECTED and p.kind is not p.VAR_KEYWORD
     }
-    assert {k: f.default for k, f in model.model_fields.items()} == parameters
+    required = inspect.Parameter.empty
+    assert {k: required if f.is_required() else f.default for k, f in model.model_fields.items()} == parameters
 
 
 def test_options_are_validated_with_the_section_and_key() -> None:

@@ -72,6 +72,22 @@ def test_missing_executable_is_a_config_error(monkeypatch: pytest.MonkeyPatch, t
         get_plugin_manager().problems.create("solar", executable=FAKE, low_fidelity=1.5)
 
 
+@pytest.mark.parametrize(
+    ("name", "options", "message"),
+    [
+        ("solar", {"low_fidelity": [0.2, 0.2]}, r"p.toml: \[problem\].low_fidelity: .*distinct levels"),
+        ("solar", {"low_fidelity": 1.5}, r"\[problem\].low_fidelity: .*must lie in \(0, 1\)"),
+        ("solar", {"timeout": 0}, r"\[problem\].timeout: .*greater than 0"),
+        ("solar", {"fidelity": 0.5}, r"unknown option 'fidelity' \(accepted: executable, timeout, low_fidelity\)"),
+        ("SOLAR0.50", {"low_fidelity": 0.2}, "unknown option 'low_fidelity' \\(accepted: executable, timeout\\)"),
+        ("SOLAR0.50", {"timeout": "10"}, r"\[problem\].timeout: "),
+    ],
+)
+def test_solar_option_errors_name_the_key(name: str, options: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        get_plugin_manager().problems.create(name, where="p.toml: [problem]", executable=FAKE, **options)
+
+
 def test_timeout(tmp_path: Path) -> None:
     slow = tmp_path / "slow_solar"
     slow.write_text("#!/bin/sh\nsleep 5\necho 1\n")

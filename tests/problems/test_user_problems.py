@@ -92,15 +92,21 @@ def test_python_failures_become_evaluation_errors(user_module: str) -> None:
         ({"python": "nomodule_xyz:f", "lower": [0], "upper": [1]}, "cannot import"),
         ({"python": "math:nothing", "lower": [0], "upper": [1]}, "no callable"),
         ({"python": "math", "lower": [0], "upper": [1]}, "package.module:function"),
-        ({"python": "math:sqrt", "lower": [0, 0], "upper": [1]}, "lower has 2 values but upper has 1"),
-        ({"python": "math:sqrt", "lower": [1], "upper": [0]}, r"lower\[0\] = 1 must be below upper\[0\]"),
-        ({"python": "math:sqrt", "lower": ["a"], "upper": [1]}, r"lower\[0\] must be a finite number"),
+        ({"python": "math:sqrt", "lower": [0, 0], "upper": [1]}, r"upper: .*lower has 2 values but upper has 1"),
+        ({"python": "math:sqrt", "lower": [1], "upper": [0]}, r"upper: .*lower\[0\] = 1 must be below upper\[0\]"),
+        ({"python": "math:sqrt", "lower": ["a"], "upper": [1]}, r"\[problem\].lower: .*Input should be a valid number"),
         ({"python": "math:sqrt", "lower": [0], "upper": [1], "fidelities": [{"name": "a"}]},
-         "needs a name and a level"),
+         r"\[problem\].fidelities: .*Field required"),
         ({"python": "math:sqrt", "lower": [0], "upper": [1], "fidelities": [{"name": "a", "level": -3}]},
-         "level must be a positive number"),
+         r"\[problem\].fidelities: .*greater than 0"),
         ({"python": "math:sqrt", "lower": [0], "upper": [1], "fidelities": [{"name": "a", "level": 1, "x": 1}]},
-         "unknown keys"),
+         r"\[problem\].fidelities: .*Extra inputs are not permitted"),
+        ({"python": "math:sqrt", "lower": [0], "upper": [1], "bounds": [0, 1]},
+         r"p.toml: \[problem\]: problem 'python': unknown option 'bounds' \(accepted: python, lower"),
+        ({"python": "math:sqrt", "lower": [0]}, "give lower and upper"),
+        ({"python": "math:sqrt", "lower": [0], "upper": [1], "parameters": {"a": {"type": "int", "low": 1, "high": 3}}},
+         "parameters: give either parameters or lower/upper"),
+        ({"python": "math:sqrt", "lower": [0], "upper": [1], "timeout": 3}, "unknown option 'timeout'"),
     ],
 )  # fmt: skip
 def test_python_option_errors_name_the_key(options: dict[str, object], message: str) -> None:
@@ -188,12 +194,15 @@ def test_command_failures(script: Path) -> None:
         ({"command": ["./missing_sim", "{input}"], "lower": [0], "upper": [1]}, "not an executable file"),
         ({"command": ["no_such_program_xyz", "{input}"], "lower": [0], "upper": [1]}, "not on PATH"),
         ({"command": ["python3", "{input}"], "lower": [0], "upper": [1], "timeout": -1}, "timeout"),
-        ({"command": ["python3", "{input}"], "lower": [0], "upper": [1], "env": {"A": 1}}, "env"),
+        ({"command": ["python3", "{input}"], "lower": [0], "upper": [1], "env": {"A": 1}}, r"\[problem\].env: "),
+        ({"command": ["python3", "{input}"], "lower": [0], "upper": [1], "timeout": True}, r"\[problem\].timeout: "),
+        ({"command": ["python3", "{input}"], "lower": [0], "upper": [1], "python": "m:f"}, "unknown option 'python'"),
+        ({"command": ["python3", "{input}"], "lower": [0]}, r"\[problem\].upper: .*Field required"),
     ],
 )
 def test_command_option_errors(options: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        get_plugin_manager().problems.create("command", **options)
+        get_plugin_manager().problems.create("command", where="p.toml: [problem]", **options)
 
 
 def test_example_problem_toml_builds_and_evaluates(monkeypatch: pytest.MonkeyPatch) -> None:
