@@ -63,20 +63,23 @@ def _projected(x: Tensor, g: Tensor, lower: Tensor, upper: Tensor) -> tuple[Tens
 def _direction(pg: Tensor, free: Tensor, S: Tensor, Y: Tensor, rho: Tensor) -> Tensor:
     """``-H pg`` by the L-BFGS two-loop recursion (history ``S``, ``Y``: ``m x H x P``, newest last)."""
     q = pg.clone()
-    Sf, Yf = S * free.unsqueeze(1), Y * free.unsqueeze(1)
-    H = S.shape[1]
+    # one view per history slot (unbind) instead of an indexing op per slot and step
+    Sf = (S * free.unsqueeze(1)).unbind(1)
+    Yf = (Y * free.unsqueeze(1)).unbind(1)
+    rhos = rho.unbind(1)
+    H = len(Sf)
     alphas = []
     for i in range(H - 1, -1, -1):
-        a = rho[:, i] * (Sf[:, i] * q).sum(-1)
-        q = q - a.unsqueeze(-1) * Yf[:, i]
+        a = rhos[i] * (Sf[i] * q).sum(-1)
+        q = q - a.unsqueeze(-1) * Yf[i]
         alphas.append(a)
-    yy = (Yf[:, -1] * Yf[:, -1]).sum(-1)
-    sy = (Sf[:, -1] * Yf[:, -1]).sum(-1)
-    gamma = torch.where((rho[:, -1] > 0) & (yy > 0) & (sy > 0), sy / yy.clamp_min(1e-300), torch.ones_like(yy))
+    yy = (Yf[-1] * Yf[-1]).sum(-1)
+    sy = (Sf[-1] * Yf[-1]).sum(-1)
+    gamma = torch.where((rhos[-1] > 0) & (yy > 0) & (sy > 0), sy / yy.clamp_min(1e-300), torch.ones_like(yy))
     r = gamma.unsqueeze(-1) * q
     for i, a in zip(range(H), reversed(alphas), strict=True):
-        b = rho[:, i] * (Yf[:, i] * r).sum(-1)
-        r = r + (a - b).unsqueeze(-1) * Sf[:, i]
+        b = rhos[i] * (Yf[i] * r).sum(-1)
+        r = r + (a - b).unsqueeze(-1) * Sf[i]
     d = -r * free
     descent = (d * pg).sum(-1) < 0
     return torch.where(descent.unsqueeze(-1), d, -pg)
