@@ -146,13 +146,16 @@ def chol_solve(L: Tensor, B: Tensor) -> Tensor:
     return torch.linalg.solve_triangular(L.transpose(-1, -2), z, upper=True)
 
 
-def gls(L: Tensor, y: Tensor, F: Tensor, slope_bounds: tuple[float, float] | None = None) -> GLS:
+def gls(L: Tensor, y: Tensor, F: Tensor, slope_bounds: tuple[float, float] | None = None, dof: bool = False) -> GLS:
     """Concentrated negative log-likelihood ``(n/2) ln σ² + ½ ln|R|`` with ``β``, ``σ²`` in closed form.
 
     ``L``: ``m x n x n``; ``y``: ``m x n``; ``F``: ``m x n x r`` regressors (``r`` = 1 or 2). With two
     regressors, the slope ``β_1`` is clipped to ``slope_bounds`` and ``β_0`` re-solved given it.
+    ``dof``: Le Gratiet's (2014) degrees-of-freedom form (SMT's ``MFK``): ``σ² = RSS / (n - r)`` and the
+    objective ``((n - r)/2) ln σ² + ½ ln|R|`` (the θ gradient keeps its form with this ``σ²``).
     """
     n = y.shape[-1]
+    n_eff = max(n - F.shape[-1], 1) if dof else n
     RinvF = chol_solve(L, F)
     A = F.transpose(-1, -2) @ RinvF
     c = (RinvF * y.unsqueeze(-1)).sum(-2)
@@ -166,10 +169,10 @@ def gls(L: Tensor, y: Tensor, F: Tensor, slope_bounds: tuple[float, float] | Non
         beta = torch.stack([(c[..., 0] - A[..., 0, 1] * slope) / A[..., 0, 0], slope], -1)
     resid = y - (F @ beta.unsqueeze(-1)).squeeze(-1)
     z = torch.linalg.solve_triangular(L, resid.unsqueeze(-1), upper=False)
-    sigma2 = ((z * z).sum((-1, -2)) / n).clamp_min(MIN_VARIANCE)
+    sigma2 = ((z * z).sum((-1, -2)) / n_eff).clamp_min(MIN_VARIANCE)
     alpha = torch.linalg.solve_triangular(L.transpose(-1, -2), z, upper=True).squeeze(-1)
     logdet = 2.0 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1)
-    return GLS(0.5 * n * sigma2.log() + 0.5 * logdet, beta, sigma2, alpha)
+    return GLS(0.5 * n_eff * sigma2.log() + 0.5 * logdet, beta, sigma2, alpha)
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,7 @@ class Problem:
     prior: LogThetaPrior | None = None
     nugget: bool = False
     noise_variance: Tensor | None = None
+    dof: bool = False
 
     def subset(self, size: int, seed: int) -> Problem:
         """The same likelihood on ``size`` of the ``n`` points (a seeded random choice, the same for every dataset)."""
@@ -216,10 +220,12 @@ class Problem:
                 sigma2, lam = lam, self.noise_variance[data_idx] / lam
             R = R + torch.diag_embed(lam.unsqueeze(-1).expand(-1, n))
         L, _ = safe_cholesky(R)
-        fit = gls(L, self.y[data_idx], self.F[data_idx], self.slope_bounds)
+        fit = gls(L, self.y[data_idx], self.F[data_idx], self.slope_bounds, self.dof)
         if sigma2 is not None:
-            # ½ ln|σ²(R + λI)| + rᵀ(R + λI)⁻¹r / 2σ², where gls's σ̂² = rᵀ(R + λI)⁻¹r / n
-            full = fit.nll + 0.5 * n * (sigma2.log() - fit.sigma2.log() + fit.sigma2 / sigma2)
+            # ½ ln|σ²(R + λI)| + rᵀ(R + λI)⁻¹r / 2σ², where gls's σ̂² = rᵀ(R + λI)⁻¹r / n_eff
+            # (n_eff = n, or n - r with dof: then ½ n_eff ln σ² replaces ½ n ln σ²)
+            n_eff = max(n - self.F.shape[-1], 1) if self.dof else n
+            full = fit.nll + 0.5 * n_eff * (sigma2.log() - fit.sigma2.log() + fit.sigma2 / sigma2)
             fit = replace(fit, nll=full, sigma2=sigma2)
         if self.prior is None:
             return fit
@@ -261,7 +267,7 @@ class Problem:
                 lam = torch.pow(10.0, g)
                 R.diagonal(dim1=-2, dim2=-1).add_(lam.unsqueeze(-1))
             L, _ = safe_cholesky(R)
-            fit = gls(L, self.y[data_idx], self.F[data_idx], self.slope_bounds)
+            fit = gls(L, self.y[data_idx], self.F[data_idx], self.slope_bounds, self.dof)
             a = (fit.alpha / fit.sigma2.sqrt().unsqueeze(-1)).unsqueeze(-1)
             # W = K⁻¹ - α αᵀ / σ², then G = W ∘ K, in place (D is zero on the diagonal, so the
             # nugget on K's diagonal does not reach the θ gradient; it gives tr(W) = tr(G) / (1 + λ))

@@ -3,10 +3,11 @@
 Two-stage (recursive, Le Gratiet 2014) training on scaled data (inputs ``[0, 1]^d``, outputs by
 the HF sample range, the same scaling for every level):
 
-1. Kriging on the cheapest level: ``θ_0, p_0, σ_0²``.
+1. Kriging on the cheapest level: ``θ_0, p_0, σ_0²`` (``log10 θ_0 ∈ [-6, 2.4]``, :data:`H_BOUNDS_CHEAP`).
 2. For each next level k: the difference ``b = y_k - ρ_k ŷ_{k-1}(X_k)`` by concentrated likelihood
-   over ``log10 θ_k ∈ [-6, 3]``, ``p_k`` and ``ρ_k ∈ [-1000, 1000]`` (ρ profiled out in closed
-   form, see :func:`profile_rho`); ``ŷ_{k-1}`` is the chain-so-far
+   over ``log10 θ_k ∈ [-3, 3]``, ``p_k`` and ``ρ_k ∈ [-1000, 1000]`` (ρ profiled out in closed
+   form, see :func:`fit_difference`), with Le Gratiet's (2014) degrees of freedom as in SMT ``MFK``:
+   ``σ_k² = RSS / (n_k - 2)`` and the objective ``((n_k - 2)/2) ln σ_k² + ½ ln|R_k|``; ``ŷ_{k-1}`` is the chain-so-far
    model's *prediction* at ``X_k`` (the reference code's variant: designs need not be nested) or,
    with ``use_prediction=False``, the observed ``y_{k-1}`` at the same points (Forrester's, nested).
 
@@ -35,6 +36,11 @@ from mfopt_surrogates.kriging import Kriging, Scaling, check_data, fit_correlati
 #: log10 θ of the difference model: the authors' bifiEBBmethods code uses ``[-3, 3]``; the lower end is ``-6`` as for
 #: :data:`~mfopt_surrogates.kriging.H_BOUNDS` (smooth differences in many dimensions).
 H_BOUNDS_DIFF = (-3.0, 3.0)
+#: log10 θ of the cheapest level's Kriging: Kriging's lower end; the upper end is SMT ``MFK``'s ``θ <= 20`` on
+#: standardised inputs for a uniform design (std = range / √12: 20 x 12 = 240, log10 2.4). A larger θ resolves
+#: features finer than the cheap design can see; at d = 5 such optima fit the cheap data better yet predict worse
+#: (benchmarks/speed.py section 3).
+H_BOUNDS_CHEAP = (-6.0, 2.4)
 RHO_BOUNDS = (-1000.0, 1000.0)
 
 
@@ -43,8 +49,9 @@ def fit_difference(
 ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
     """Fit ``b = ys - ρ yhat`` (``B x n``) at ``Xs`` (``B x n x d``).
 
-    ``ρ`` is profiled out exactly: for a fixed ``R``, ``ln|R|`` does not depend on ``ρ`` and ``nσ²``
-    is the generalised-least-squares residual of ``ys`` on the regressors ``[1, yhat]``, so the
+    ``ρ`` is profiled out exactly: for a fixed ``R``, ``ln|R|`` does not depend on ``ρ`` and ``RSS``
+    is the generalised-least-squares residual of ``ys`` on the regressors ``[1, yhat]`` (``σ_b² =
+    RSS/(n - 2)``, the objective weighted by ``n - 2``: Le Gratiet 2014, SMT ``MFK``), so the
     optimum is that regression's slope (clipped to ``RHO_BOUNDS``) rather than a searched-for value
     (its basin can be a needle). Returns ``h``, ``p`` (``B x d``), ``ρ``, ``σ_b²`` and the
     concentrated negative log-likelihood (``B``).
@@ -52,7 +59,7 @@ def fit_difference(
     B, _, d = Xs.shape
     lower, upper = hp_box(d, p is None, H_BOUNDS_DIFF, Xs.device)
     F = torch.stack([torch.ones_like(yhat), yhat], -1)
-    problem = Problem(Distances.of(Xs, p), ys, F, d, RHO_BOUNDS)
+    problem = Problem(Distances.of(Xs, p), ys, F, d, RHO_BOUNDS, dof=True)
     best, _ = maximise(problem, lower, upper, n_starts, seed, maxiter)
     with torch.no_grad():
         fit = problem.nll(best, torch.arange(B, device=Xs.device))
@@ -135,7 +142,7 @@ class CoKriging(Kriging):
         return out
 
     def _stage_one(self, Xs: Tensor, ys: Tensor) -> tuple[AR1Params, Tensor]:
-        h, p, fit = fit_correlation(Xs, ys, self.p, self.n_starts, self.seed, self.maxiter)
+        h, p, fit = fit_correlation(Xs, ys, self.p, self.n_starts, self.seed, self.maxiter, H_BOUNDS_CHEAP)
         sigma2 = fit.sigma2.unsqueeze(-1)
         return AR1Params(h.unsqueeze(-2), p.unsqueeze(-2), sigma2, h.new_zeros(h.shape[0], 0)), fit.nll
 

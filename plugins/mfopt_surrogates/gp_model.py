@@ -51,6 +51,20 @@ from torch import Tensor
 from mfopt_surrogates._kriging_core import correlation, floor_variances, safe_cholesky
 
 
+def broadcast_shapes(*shapes: tuple[int, ...]) -> torch.Size:
+    """``torch.broadcast_shapes`` in plain Python: torch's version imports sympy (1-4 CPU s) on its
+    first call, which every process paid at its first posterior."""
+    ndim = max((len(s) for s in shapes), default=0)
+    out = [1] * ndim
+    for shape in shapes:
+        for i, size in enumerate(shape, ndim - len(shape)):
+            if size != 1:
+                if out[i] not in (1, size):
+                    raise RuntimeError(f"shapes {[tuple(s) for s in shapes]} are not broadcastable")
+                out[i] = size
+    return torch.Size(out)
+
+
 @dataclass(frozen=True)
 class AR1Params:
     """Hyperparameters of a chain of K levels (``batch`` = the model's batch shape).
@@ -178,7 +192,7 @@ class AR1GP(Model, FantasizeMixin):
 
     @property
     def batch_shape(self) -> torch.Size:
-        return torch.broadcast_shapes(self.train_y.shape[:-1], *(b.w.shape[:-1] for b in self.blocks))
+        return broadcast_shapes(self.train_y.shape[:-1], *(b.w.shape[:-1] for b in self.blocks))
 
     def regressors(self, s: Tensor) -> Tensor:
         """``f(s) = A[s, :]`` (``... x n x K``) for chain indices ``s`` (``... x n``): the mean is ``f(s)ᵀβ``."""
@@ -216,7 +230,7 @@ class AR1GP(Model, FantasizeMixin):
         of ONE triangular solve against the (unexpanded) factor ``L``.
         """
         model_batch = self.train_y.shape[:-1]
-        T = torch.broadcast_shapes(xs.shape[:-2], model_batch)
+        T = broadcast_shapes(xs.shape[:-2], model_batch)
         q, d = xs.shape[-2], xs.shape[-1]
         xs, s = xs.expand(*T, q, d), s.expand(*T, q)
         e = len(T) - len(model_batch)
