@@ -85,8 +85,8 @@ def _integer(value: Any, what: str) -> int:
 
 class _Scale:
     """What :class:`Float` and :class:`Int` share: a range ``[low, high]`` searched on a linear or
-    a log scale. Subclasses say how a value is read (:meth:`_read`), the smallest ``low`` a log
-    scale allows (:attr:`_LOG_MIN`) and the interval the box covers (:meth:`_interval`)."""
+    a log scale (``low > 0``). Subclasses say how a value is read (:meth:`_read`), how the log
+    condition reads for them (:attr:`_LOG_MIN`) and the interval the box covers (:meth:`_interval`)."""
 
     low: float
     high: float
@@ -99,7 +99,7 @@ class _Scale:
         raise NotImplementedError
 
     def _log_allowed(self, low: float) -> bool:
-        raise NotImplementedError
+        return low > 0  # an integer ``low`` > 0 is ``low >= 1``
 
     def _interval(self) -> tuple[float, float]:
         return self.low, self.high
@@ -145,12 +145,7 @@ class Float(_Scale):
     _KIND: ClassVar[str] = "float"
     _LOG_MIN: ClassVar[str] = "low > 0"
 
-    @staticmethod
-    def _read(value: Any, what: str) -> float:
-        return _number(value, what)
-
-    def _log_allowed(self, low: float) -> bool:
-        return low > 0
+    _read = staticmethod(_number)
 
     def decode(self, column: Sequence[float]) -> float:
         v = self._unscaled(column)
@@ -170,12 +165,7 @@ class Int(_Scale):
     _KIND: ClassVar[str] = "int"
     _LOG_MIN: ClassVar[str] = "low >= 1"
 
-    @staticmethod
-    def _read(value: Any, what: str) -> int:
-        return _integer(value, what)
-
-    def _log_allowed(self, low: float) -> bool:
-        return low >= 1
+    _read = staticmethod(_integer)
 
     def _interval(self) -> tuple[float, float]:
         return self.low - 0.5, self.high + 0.5

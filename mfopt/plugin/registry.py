@@ -78,10 +78,7 @@ class Entry:
         """The factory (imported now if it was registered as ``"module:attribute"``)."""
         if not isinstance(self.factory, str):
             return self.factory
-        try:
-            factory = _import(self.factory)
-        except (Exception, SystemExit) as exc:
-            raise PluginError(f"{self.provider} cannot import {self.name!r} from {self.factory!r}: {exc}") from exc
+        factory = self._resolve(self.factory, f"{self.name!r}")
         if not callable(factory):
             raise PluginError(f"{self.provider} registered {self.name!r} as {self.factory!r}, which is not callable")
         return factory
@@ -92,14 +89,18 @@ class Entry:
             return self.options
         from pydantic import BaseModel
 
-        try:
-            model = _import(self.options)
-        except (Exception, SystemExit) as exc:
-            raise PluginError(f"{self.provider} cannot import the options of {self.name!r}: {exc}") from exc
+        model = self._resolve(self.options, f"the options of {self.name!r}")
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise PluginError(f"{self.provider} registered {self.options!r} as the options of {self.name!r}: "
                               "not a pydantic model")  # fmt: skip
         return model
+
+    def _resolve(self, ref: str, what: str) -> Any:
+        """``ref`` (``"module:Name"``) imported; a failure is a PluginError naming the plugin and ``what``."""
+        try:
+            return _import(ref)
+        except (Exception, SystemExit) as exc:
+            raise PluginError(f"{self.provider} cannot import {what} from {ref!r}: {exc}") from exc
 
 
 @dataclass(frozen=True)

@@ -105,10 +105,12 @@ class SolarPairOptions(_Options):
     timeout: FiniteFloat = Field(600.0, gt=0, description="seconds per SOLAR run")
 
 
-class SolarOptions(SolarPairOptions):
-    """``[problem] name = "solar"``: also the cheap level(s), each in (0, 1)."""
+class SolarOptions(_Options):
+    """``[problem] name = "solar"``: the executable, the cheap level(s), each in (0, 1), a time limit."""
 
+    executable: str | None = Field(None, description="a SOLAR executable (default: $MFOPT_SOLAR, then PATH)")
     low_fidelity: FiniteFloat | list[FiniteFloat] = Field(0.5, description="a level in (0, 1), or distinct levels")
+    timeout: FiniteFloat = Field(600.0, gt=0, description="seconds per SOLAR run")
 
     @field_validator("low_fidelity")
     @classmethod

@@ -78,7 +78,7 @@ def test_missing_executable_is_a_config_error(monkeypatch: pytest.MonkeyPatch, t
         ("solar", {"low_fidelity": [0.2, 0.2]}, r"p.toml: \[problem\].low_fidelity: .*distinct levels"),
         ("solar", {"low_fidelity": 1.5}, r"\[problem\].low_fidelity: .*must lie in \(0, 1\)"),
         ("solar", {"timeout": 0}, r"\[problem\].timeout: .*greater than 0"),
-        ("solar", {"fidelity": 0.5}, r"unknown option 'fidelity' \(accepted: executable, timeout, low_fidelity\)"),
+        ("solar", {"fidelity": 0.5}, r"unknown option 'fidelity' \(accepted: executable, low_fidelity, timeout\)"),
         ("SOLAR0.50", {"low_fidelity": 0.2}, "unknown option 'low_fidelity' \\(accepted: executable, timeout\\)"),
         ("SOLAR0.50", {"timeout": "10"}, r"\[problem\].timeout: "),
     ],
