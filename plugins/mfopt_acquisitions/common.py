@@ -208,6 +208,16 @@ def with_level(X: Tensor, level: float) -> Tensor:
     return torch.cat([X, column], dim=-1)
 
 
+def model_device(fitted: FittedSurrogate, bounds: Tensor) -> torch.device:
+    """Where the fitted model's tensors live (the device of its posterior mean at one point of the
+    box): the search runs there, so a model fitted on the GPU is searched on the GPU."""
+    X = bounds[:1].to(torch.float64)
+    if fitted.fidelity_column:
+        X = with_level(X, fitted.target_level)
+    with torch.no_grad():
+        return fitted.model.posterior(X.unsqueeze(0)).mean.device
+
+
 def level_bounds(bounds: Tensor, fitted: FittedSurrogate) -> Tensor:
     """The ``2 x (d+1)`` box of a multi-fidelity model's inputs (levels from lowest to target)."""
     levels = list(fitted.levels.values())

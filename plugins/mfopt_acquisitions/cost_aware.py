@@ -47,6 +47,7 @@ from mfopt_acquisitions.common import (
     cost_model,
     jittered,
     level_bounds,
+    model_device,
     multistart,
     raw_sample_count,
     target_projection,
@@ -77,6 +78,7 @@ class CostAwareMultiFidelity(Acquisition):
         """The acquisition function over the model's inputs (``d`` or ``d + 1`` columns)."""
 
     def propose(self, model: FittedSurrogate, data: Dataset, context: ProposalContext) -> list[Candidate]:
+        context = replace(context, bounds=context.bounds.to(model_device(model, context.bounds)))
         torch.manual_seed(context.seed)
         acq = self.build(model, data, context)
         dim = data.dim
@@ -223,7 +225,9 @@ class MultiFidelityMES(CostAwareMultiFidelity):
 
     def build(self, model: FittedSurrogate, data: Dataset, context: ProposalContext) -> AcquisitionFunction:
         X_h, _ = data.tensors(model.target)
-        X = torch.cat([lhs(self.candidates, context.bounds, seed=context.seed), X_h.to(context.bounds)])
+        X = torch.cat(
+            [lhs(self.candidates, context.bounds, seed=context.seed).to(context.bounds), X_h.to(context.bounds)]
+        )
         sizes: dict[str, Any] = {
             "num_mv_samples": self.num_mv_samples,
             "num_y_samples": self.num_y_samples,
