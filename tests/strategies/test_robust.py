@@ -105,7 +105,7 @@ def test_closed_form_loo_equals_the_explicit_leave_one_out_kriging_prediction() 
         keep = [j for j in range(6) if j != i]
         Ci = C[keep][:, keep]
         c = C[keep, i]
-        ones = torch.ones(5, dtype=torch.float64)
+        ones = C.new_ones(5)  # where the model lives (the GPU on a CUDA machine)
         a = torch.linalg.solve(Ci, ones)
         mu = float(a @ y[keep] / a.sum())
         w = torch.linalg.solve(Ci, c)
