@@ -41,6 +41,16 @@ def _create(registry: Registry, name: str, where: str, **options: Any) -> Any:
     return registry.create(name, where=where, **options)
 
 
+def _noise_default(registry: Registry, name: str, options: dict[str, Any], noisy: bool) -> dict[str, Any]:
+    """``options`` with ``noise = "learn"`` when the problem is declared noisy (``[problem] noisy =
+    true``), the surrogate's option model declares a ``noise`` option and the section does not set it.
+    The core names no plugin: the capability is the option the plugin declares."""
+    if not noisy or "noise" in options or name not in registry:
+        return options
+    model = registry.get(name).options_model()
+    return {**options, "noise": "learn"} if model is not None and "noise" in model.model_fields else options
+
+
 def build_problem(config: StudyConfig, pm: PluginManager, source: str) -> Problem:
     section = config.problem
     where = f"{source}: [problem]"
@@ -72,7 +82,9 @@ def build_components(config: StudyConfig, pm: PluginManager, source: str, proble
     seed = config.run.seed
     device = config.run.device
     s = config.surrogate
-    surrogate = _create(pm.surrogates, s.name, f"{source}: [surrogate]", device=device, seed=seed, **s.options)
+    noisy = config.problem is not None and config.problem.noisy
+    surrogate = _create(pm.surrogates, s.name, f"{source}: [surrogate]", device=device, seed=seed,
+                        **_noise_default(pm.surrogates, s.name, s.options, noisy))  # fmt: skip
     if getattr(surrogate, "multi_fidelity", False) and config.multi_surrogate is None and len(problem.fidelities) > 1:
         raise ConfigError(
             f"{source}: [surrogate].name: {s.name!r} is a multi-fidelity model, but without [multi_surrogate] the "
@@ -85,7 +97,8 @@ def build_components(config: StudyConfig, pm: PluginManager, source: str, proble
                 f"{source}: [multi_surrogate]: problem {problem.name!r} has a single fidelity; remove this section"
             )
         m = config.multi_surrogate
-        multi = _create(pm.surrogates, m.name, f"{source}: [multi_surrogate]", device=device, seed=seed, **m.options)
+        multi = _create(pm.surrogates, m.name, f"{source}: [multi_surrogate]", device=device, seed=seed,
+                        **_noise_default(pm.surrogates, m.name, m.options, noisy))  # fmt: skip
         if not getattr(multi, "multi_fidelity", False):
             raise ConfigError(f"{source}: [multi_surrogate].name: surrogate {m.name!r} is single-fidelity")
         d = config.detector

@@ -66,6 +66,9 @@ class ProblemSection(_PluginSection):
     name: str | None = None
     costs: dict[str, float] = Field(default_factory=dict, strict=True)
     parameters: dict[str, dict[str, Any]] | None = None
+    #: the objective is noisy: a surrogate whose option model declares ``noise`` gets ``noise = "learn"``
+    #: unless its section sets ``noise`` (mfopt.components)
+    noisy: bool = Field(False, strict=True)
 
     @property
     def options(self) -> dict[str, Any]:
