@@ -19,7 +19,7 @@ def mfopt_register_strategies(registry: Registry) -> None:
     )
     registry.register(
         "robust",
-        "mfopt_strategies.robust:make_robust",
+        "mfopt_strategies.robust:RobustStrategy",
         options="mfopt_strategies.options:RobustOptions",
         description=ROBUST,
     )

@@ -579,9 +579,3 @@ class RobustStrategy(Strategy):
             out.append(pool[i])
             chosen = torch.cat([chosen, pool[i : i + 1]])
         return [tuple(float(v) for v in (lb + u * span)) for u in out]
-
-
-def make_robust(context: StrategyContext, **options: Any) -> RobustStrategy:
-    """The robust strategy (options: ``max_cheap_run``, ``hf_share_weak``, ``hf_share_strong``,
-    ``hf_acquisition``, ``confirm``, ``cheap_cap_weak``, ``cheap_cap_strong``)."""
-    return RobustStrategy(context, **options)
