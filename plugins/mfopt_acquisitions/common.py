@@ -215,7 +215,8 @@ def model_device(fitted: FittedSurrogate, bounds: Tensor) -> torch.device:
     if fitted.fidelity_column:
         X = with_level(X, fitted.target_level)
     with torch.no_grad():
-        return fitted.model.posterior(X.unsqueeze(0)).mean.device
+        posterior: Any = fitted.model.posterior(X.unsqueeze(0))  # a Gaussian posterior: has a mean
+        return posterior.mean.device
 
 
 def level_bounds(bounds: Tensor, fitted: FittedSurrogate) -> Tensor:
