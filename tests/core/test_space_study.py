@@ -78,7 +78,7 @@ def test_python_problem_decodes_named_parameters_and_passes_the_declared_fidelit
     ("options", "message"),
     [
         ({"lower": [0], "upper": [1], "parameters": PARAMETERS}, "either parameters or lower/upper"),
-        ({"parameters": PARAMETERS, "gradient": "math:sqrt"}, "gradient is not available"),
+        ({"parameters": PARAMETERS, "gradient": "math:sqrt"}, "gradient: not available with named parameters"),
         ({}, "give lower and upper"),
         ({"parameters": {"lr": {"type": "float", "low": 1}}}, "parameters.lr: a float parameter needs"),
     ],
