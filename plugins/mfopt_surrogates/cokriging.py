@@ -31,7 +31,7 @@ from mfopt import Dataset, FittedSurrogate, ModelFittingError
 from mfopt_surrogates._kriging_core import DTYPE
 from mfopt_surrogates._likelihood import Distances, Problem, maximise
 from mfopt_surrogates.gp_model import AR1GP, AR1Params
-from mfopt_surrogates.kriging import Kriging, Scaling, check_data, fit_correlation, hp_box, split_hp
+from mfopt_surrogates.kriging import Kriging, Scaling, check_data, hp_box, maximise_correlation, split_hp
 
 #: log10 θ of the difference model: the authors' bifiEBBmethods code uses ``[-3, 3]``; the lower end is ``-6`` as for
 #: :data:`~mfopt_surrogates.kriging.H_BOUNDS` (smooth differences in many dimensions).
@@ -142,7 +142,8 @@ class CoKriging(Kriging):
         return out
 
     def _stage_one(self, Xs: Tensor, ys: Tensor) -> tuple[AR1Params, Tensor]:
-        h, p, fit = fit_correlation(Xs, ys, self.p, self.n_starts, self.seed, self.maxiter, H_BOUNDS_CHEAP)
+        cheap = maximise_correlation(Xs, ys, self.p, self.n_starts, self.seed, self.maxiter, H_BOUNDS_CHEAP)
+        h, p, fit = cheap.h, cheap.p, cheap.gls
         sigma2 = fit.sigma2.unsqueeze(-1)
         return AR1Params(h.unsqueeze(-2), p.unsqueeze(-2), sigma2, h.new_zeros(h.shape[0], 0)), fit.nll
 

@@ -88,20 +88,6 @@ class CorrelationFit:
     gls: GLS
 
 
-def fit_correlation(
-    Xs: Tensor,
-    ys: Tensor,
-    p: float | None,
-    n_starts: int,
-    seed: int,
-    maxiter: int,
-    h_bounds: tuple[float, float] = H_BOUNDS,
-) -> tuple[Tensor, Tensor, GLS]:
-    """The maximum-likelihood ``h``, ``p`` (``B x d``) and GLS fit (see :func:`maximise_correlation`)."""
-    fit = maximise_correlation(Xs, ys, p, n_starts, seed, maxiter, h_bounds)
-    return fit.h, fit.p, fit.gls
-
-
 def maximise_correlation(
     Xs: Tensor,
     ys: Tensor,
