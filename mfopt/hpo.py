@@ -20,6 +20,7 @@ trials asked but never told are handed out again first.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,9 +81,11 @@ def _asked_only(X: Tensor) -> Tensor:
 class HPOStudy:
     """A :class:`mfopt.Study` seen through named parameters (made by :func:`create_study`)."""
 
-    def __init__(self, study: Study) -> None:
+    def __init__(self, study: Study, screen: int = 0, promote: float = 0.0) -> None:
         self.study = study
+        self.screen, self.promote = screen, promote
         self._asked: list[Candidate] = []
+        self._handed: set[int] = set()
 
     @property
     def space(self) -> SearchSpace:
@@ -97,8 +100,50 @@ class HPOStudy:
     def ask(self) -> Trial | None:
         """The next trial, or None when the study is over (budget spent, target reached...)."""
         if not self._asked:
+            self._screen()
             self._asked = list(self.study.ask())
+            self._handed.update(c.id for c in self._asked if c.id is not None)
         return self._trial(self._asked.pop(0)) if self._asked else None
+
+    def _screen(self) -> None:
+        """Screening and promotion, the multi-fidelity idea Hyperband exploits: once the design's
+        cheap runs are out, the best of them (lowest value at the next-cheaper fidelity, not yet
+        at the target) are queued for the target until it holds ``screen`` points, so the first
+        full trainings are the configurations the short runs rank best rather than a
+        space-filling subset chosen before any value. Later, whenever the cheap runs since the
+        last target evaluation have cost ``promote`` target evaluations, the best cheap run not
+        yet at the target is queued for it."""
+        fidelities = self.study.problem.fidelities
+        if len(fidelities) < 2 or self.study.stop_reason() is not None:
+            return
+        cheap, target = fidelities[-2].name, fidelities[-1].name
+        pending = self.study.store.pending()
+        if any(c.fidelity != target and c.id not in self._handed for c in pending):
+            return  # the design's cheap runs (or a reopened study's queue) go out first
+        observed = self.study.dataset.observations
+        records = sorted(
+            [(o.id or 0, o.fidelity, o.x) for o in observed] + [(c.id or 0, c.fidelity, c.x) for c in pending]
+        )
+        at_target = {tuple(x) for _, f, x in records if f == target}
+        if sum(1 for _, f, _ in records if f == cheap) < self.study.config.design.samples.get(cheap, 0):
+            return  # the design's cheap runs are not all recorded yet (a study rebuilt by add())
+        wanted = self.screen - len(at_target)
+        if wanted <= 0 and self.promote > 0:
+            since = 0.0
+            for _, f, _ in reversed(records):
+                if f == target:
+                    break
+                since += self.study.costs[f]
+            wanted = 1 if since >= self.promote * self.study.costs[target] - 1e-9 else 0
+        if wanted <= 0:
+            return
+        ranked = sorted(
+            (o for o in self.study.dataset.successful(cheap) if tuple(o.x) not in at_target),
+            key=lambda o: (o.value, o.id if o.id is not None else 0),
+        )
+        best = list(dict.fromkeys(tuple(o.x) for o in ranked))[:wanted]
+        if best:
+            self.study.enqueue(best, target, iteration=max(0, self.study.store.last_iteration()))
 
     def tell(
         self, trial: Trial | int, value: float | None = None, *, failed: str | None = None, duration: float = 0.0
@@ -175,6 +220,8 @@ def create_study(
     detector: str = "guideline",
     name: str = "hpo",
     noisy: bool = False,
+    screen: int | None = None,
+    promote: float = 1.0,
 ) -> HPOStudy:
     """A new study over named ``parameters`` (``SearchSpace``, name -> ``Float``/``Int``/
     ``Categorical``, or name -> problem.toml table), or the one already in ``storage``.
@@ -182,8 +229,15 @@ def create_study(
     ``fidelities``: ``[{"name", "level", "cost"}]`` (the highest level is the target; None = one
     fidelity). ``budget``: total cost units, or a ``[budget]`` table (``total``,
     ``max_evaluations``, ``target``, ``wall_time``, ``patience``). ``design``: initial points per
-    fidelity (default: 2 d + 2 cheap and d + 1 target points). With several fidelities the gated
-    strategy fuses the cheap ones with Co-Kriging while ``detector`` judges that they help.
+    fidelity (default: 2 d + 2 at each cheap fidelity and 1 at the target; d + 1 at the target
+    with ``screen=0``; d = the encoded dimension). ``screen``: with several fidelities, the target
+    points of the initial phase in all (default max(3, ceil(d / 2))): after the design, the best
+    cheap runs are evaluated at the target until it holds that many (0: no screening).
+    ``promote``: afterwards, whenever the cheap runs since the last target evaluation have cost
+    ``promote`` target evaluations, the best cheap run not yet at the target is evaluated there
+    (0: never; docs/hpo.md). With
+    several fidelities the gated strategy fuses the cheap ones with Co-Kriging while ``detector``
+    judges that they help.
     ``noisy``: the objective is noisy (a validation loss of a seeded-differently training...): the
     Kriging model learns a homoscedastic noise term (``[surrogate] noise = "learn"``) instead of
     interpolating every value exactly (docs/hpo.md says which models this reaches).
@@ -193,8 +247,12 @@ def create_study(
     problem = FunctionProblem(name, space, {f.name: _asked_only for f in levels}, levels, differentiable=False)
     ordered = problem.fidelities
     d = space.dim
+    if screen is None:
+        screen = max(3, math.ceil(d / 2)) if len(ordered) > 1 else 0
+    if screen < 0 or not promote >= 0:
+        raise ConfigError(f"screen and promote must be >= 0, got screen={screen}, promote={promote}")
     samples = dict(design) if design is not None else {f.name: 2 * d + 2 for f in ordered[:-1]}
-    samples.setdefault(ordered[-1].name, d + 1)
+    samples.setdefault(ordered[-1].name, 1 if screen > 0 and len(ordered) > 1 else d + 1)
     config: dict[str, Any] = {
         "budget": dict(budget) if isinstance(budget, Mapping) else {"total": float(budget)},
         "design": {"samples": samples, "seed": seed},
@@ -206,4 +264,5 @@ def create_study(
         config |= {"multi_surrogate": {"name": "cokriging"}, "detector": {"name": detector},
                    "acquisition": {"name": "augmented-ei"}}  # fmt: skip
     resume = storage is not None and RunStore.exists(Path(storage))
-    return HPOStudy(Study(config, run_dir=storage, problem=problem, resume=resume, source=f"create_study({name})"))
+    study = Study(config, run_dir=storage, problem=problem, resume=resume, source=f"create_study({name})")
+    return HPOStudy(study, screen, promote)

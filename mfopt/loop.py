@@ -393,24 +393,42 @@ class Study:
         still to be asked at the same fidelity is dropped from the design, so a study rebuilt from
         outside evaluations with the same seed does not evaluate its design twice.
         """
-        if fidelity not in self.costs:
-            raise MfoptError(f"unknown fidelity {fidelity!r}; this study has {sorted(self.costs)}")
+        x = self._point(point, fidelity, "add_evaluation")
         if error is None and value is None:
             raise MfoptError("add_evaluation() needs a value, or error='reason'")
-        try:
-            if isinstance(point, Mapping):
-                vector = self.space.encode(point)
-            else:
-                vector = self.space.snap([_real(v, "coordinate") for v in point])
-        except ValueError as exc:
-            raise MfoptError(f"add_evaluation(): {exc}") from None
-        x = tuple(vector.tolist())
         if self._design is not None:
             kept = [c for c in self._design if (tuple(self.space.snap(c.x).tolist()), c.fidelity) != (x, fidelity)]
             self._design = kept or None
         (recorded,) = self._record_candidates([Candidate(x, fidelity, None, iteration)], [])
         self._hand_out([recorded])
         return self.tell(recorded, value, error=error, duration=duration)
+
+    def enqueue(
+        self, points: Sequence[Mapping[str, Any] | Sequence[float]], fidelity: str, *, iteration: int = 0
+    ) -> list[Candidate]:
+        """Record ``points`` (named parameters or encoded vectors) at ``fidelity`` as candidates
+        that the next :meth:`ask` hands out before any proposal (a caller's own choice of points,
+        as Optuna's ``enqueue_trial``: e.g. the best cheap runs re-evaluated at the target).
+        They are stored like proposals, so a reopened study hands them out again until told.
+        Points the budget (``total``, ``max_evaluations``) cannot pay for are dropped; returns
+        the recorded ones."""
+        candidates = [Candidate(self._point(p, fidelity, "enqueue"), fidelity, None, iteration) for p in points]
+        recorded = self._record_candidates(self._affordable(candidates), [])
+        self._queue.extend(recorded)
+        return recorded
+
+    def _point(self, point: Mapping[str, Any] | Sequence[float], fidelity: str, caller: str) -> tuple[float, ...]:
+        """``point`` as the study's canonical encoded vector at a known ``fidelity`` (else MfoptError)."""
+        if fidelity not in self.costs:
+            raise MfoptError(f"unknown fidelity {fidelity!r}; this study has {sorted(self.costs)}")
+        try:
+            if isinstance(point, Mapping):
+                vector = self.space.encode(point)
+            else:
+                vector = self.space.snap([_real(v, "coordinate") for v in point])
+        except ValueError as exc:
+            raise MfoptError(f"{caller}(): {exc}") from None
+        return tuple(vector.tolist())
 
     def failed(self, candidate: Candidate, error: str, duration: float = 0.0) -> Observation:
         """A failed evaluation of ``candidate`` with ``error`` (not recorded yet)."""
