@@ -33,7 +33,9 @@ tests compare the same seeds (ratios from the same run, never remembered).
 Per pair (:func:`analyse`): the simple regret of a run is its best HF value evaluated minus the
 optimum (the problem's, or for a pair without a known optimum the lowest of a 64-start L-BFGS-B
 search and every value the runs found; printed as ``opt*``). Printed: the measured group (``helps``
-when ``always``'s median final regret is below ``hf-only``'s, ``hurts`` when above, ``tie``), per
+when ``always``'s median final regret is below ``hf-only``'s, ``hurts`` when above, ``tie``; over every
+seed of the file where both ran, even when ``always`` is not among ``--strategies``; printed as
+``group:seeds``), per
 strategy the median final regret, the two-sided paired Wilcoxon p-value against ``hf-only`` over the
 seeds both ran (``scipy.stats.wilcoxon(x, y)``; ``+`` worse / ``-`` better when p < 0.05), the
 cost-saving ratio Δ = (C_hf-only − C_s) / C_hf-only (Sabanza-Gil et al. 2024), where C_s is the cost
@@ -293,6 +295,7 @@ class PairResult:
     delta: dict[str, float] = field(default_factory=dict)
     share: dict[str, float] = field(default_factory=dict)
     group: str = "?"
+    label_seeds: int = 0
     recommended: float | None = None
 
 
@@ -321,10 +324,21 @@ def half_reached(costs_by_run: Sequence[float]) -> float:
     return ordered[math.ceil(len(ordered) / 2) - 1]
 
 
-def analyse(rows: list[dict[str, Any]], pair: str, strategies: Sequence[str], optimum: float) -> PairResult:
-    """Regrets, medians, Wilcoxon vs ``hf-only``, Δ, cheap share and group of ``pair`` from ``rows``."""
+def analyse(
+    rows: list[dict[str, Any]],
+    pair: str,
+    strategies: Sequence[str],
+    optimum: float,
+    label_rows: Sequence[dict[str, Any]] = (),
+) -> PairResult:
+    """Regrets, medians, Wilcoxon vs ``hf-only``, Δ, cheap share and group of ``pair`` from ``rows``.
+
+    The group is measured on ``label_rows`` (``always`` and ``hf-only`` rows of the seeds both
+    finished, see :func:`complete_seeds`) when given, else on ``rows``: always-fuse, the most
+    expensive strategy, may have run on fewer seeds than the others."""
     mine = [r for r in rows if r["pair"] == pair and r["strategy"] in strategies]
-    optimum = min([optimum, *(r["best"] for r in mine)])
+    labels = [r for r in label_rows if r["pair"] == pair and r["strategy"] in ("always", "hf-only")]
+    optimum = min([optimum, *(r["best"] for r in [*mine, *labels])])
     regrets = {s: {r["seed"]: r["best"] - optimum for r in mine if r["strategy"] == s} for s in strategies}
     regrets = {s: v for s, v in regrets.items() if v}
     out = PairResult(pair, optimum, regrets)
@@ -341,9 +355,11 @@ def analyse(rows: list[dict[str, Any]], pair: str, strategies: Sequence[str], op
         for s in regrets:
             out.p_vs_hf[s] = paired_wilcoxon(regrets[s], regrets["hf-only"])
             out.delta[s] = (reach["hf-only"] - reach[s]) / reach["hf-only"]
-    if {"always", "hf-only"} <= set(out.median):
-        a, h = out.median["always"], out.median["hf-only"]
+    by = {k: [r["best"] - optimum for r in (labels or mine) if r["strategy"] == k] for k in ("always", "hf-only")}
+    if by["always"] and by["hf-only"]:
+        a, h = statistics.median(by["always"]), statistics.median(by["hf-only"])
         out.group = "helps" if a < h else "hurts" if a > h else "tie"
+        out.label_seeds = len(by["always"])
     recs = [r["recommended"] - optimum for r in mine if r["strategy"] == "botorch-mfkg" and "recommended" in r]
     out.recommended = statistics.median(recs) if recs else None
     return out
@@ -369,8 +385,10 @@ def done_when(results: list[PairResult], gate: str = "robust") -> list[str]:
     lines.append(f"hurts ({len(hurts)} pairs): {gate} median regret <= 1.05 x hf-only and not significantly worse: "
                  f"{len(hurts) - len(bad)}/{len(hurts)}" + (f" (fails: {', '.join(bad)})" if bad else ""))  # fmt: skip
     bad = [r.pair for r in helps if not r.delta.get(gate, -math.inf) >= 0.4 or significantly_worse(r, gate, "always")]
+    unseen = [r.pair for r in helps if "always" not in r.regrets]
     lines.append(f"helps ({len(helps)} pairs): {gate} Δ >= 0.4 and not significantly worse than always: "
-                 f"{len(helps) - len(bad)}/{len(helps)}" + (f" (fails: {', '.join(bad)})" if bad else ""))  # fmt: skip
+                 f"{len(helps) - len(bad)}/{len(helps)}" + (f" (fails: {', '.join(bad)})" if bad else "")
+                 + (f" (vs always not tested, not analysed: {', '.join(unseen)})" if unseen else ""))  # fmt: skip
     both = [r for r in results if gate in r.median and {"botorch-logei", "botorch-mfkg"} <= set(r.median)]
     good = [r for r in both if r.median[gate] <= min(r.median["botorch-logei"], r.median["botorch-mfkg"])]
     share = f"{100 * len(good) / len(both):.0f} %" if both else "-"
@@ -391,7 +409,7 @@ def _p(p: float, median: float, ref: float) -> str:
 
 def table(results: list[PairResult], strategies: Sequence[str], seeds: dict[str, int]) -> str:
     """The printed table: one line per pair, per strategy ``median regret / p / Δ / share``."""
-    head = f"{'pair':26s} {'d':>2s} {'n':>3s} {'group':5s} {'opt*':>8s}"
+    head = f"{'pair':26s} {'d':>2s} {'n':>3s} {'group':8s} {'opt*':>8s}"
     lines = [head + "".join(f" | {s:^32s}" for s in strategies) + f" | {'mfkg rec':>8s}",
              " " * len(head) + f" | {'regret':>9s} {'p':>5s} {'Δ':>6s} {'cheap':>5s}" * len(strategies)]  # fmt: skip
     for r in results:
@@ -407,7 +425,7 @@ def table(results: list[PairResult], strategies: Sequence[str], seeds: dict[str,
         rec = f"{r.recommended:8.3g}" if r.recommended is not None else f"{'-':>8s}"
         dim = seeds.get(r.pair + ":dim", 0)
         lines.append(
-            f"{r.pair[:26]:26s} {dim:2d} {seeds.get(r.pair, 0):3d} {r.group:5s} {r.optimum:8.4g}"
+            f"{r.pair[:26]:26s} {dim:2d} {seeds.get(r.pair, 0):3d} {f'{r.group}:{r.label_seeds}':8s} {r.optimum:8.4g}"
             + "".join(cells)
             + f" | {rec}"
         )
@@ -516,11 +534,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             progress.update(task, advance=1, description=f"{row['pair'][:20]} {row['strategy']} {row['seed']}")
     wall = time.perf_counter() - start
     chosen = complete_seeds([r for r in rows if r["seed"] < args.seeds], pairs, strategies)
+    labels = complete_seeds([r for r in rows if r["seed"] < args.seeds], pairs, ["always", "hf-only"])
     results, counts = [], {}
     for pair in pairs:
         if not any(r["pair"] == pair for r in chosen):
             continue
-        results.append(analyse(chosen, pair, strategies, reference_optimum(problems[pair])))
+        results.append(analyse(chosen, pair, strategies, reference_optimum(problems[pair]), labels))
         counts[pair] = len({r["seed"] for r in chosen if r["pair"] == pair})
         counts[pair + ":dim"] = problems[pair].dim
     cpu = sum(r["cpu"] for r in chosen)
