@@ -140,7 +140,8 @@ class DetectorScore:
 def score_detectors(
     instances: Sequence[InstanceResult], extra: Mapping[str, LinearDetector] | None = None
 ) -> list[DetectorScore]:
-    """Scores of every stored detector (and of each ``extra`` detector applied to the stored features)."""
+    """Scores of every stored detector (and of each ``extra`` detector applied to the stored features,
+    deferring to its fallback's stored decision inside its deferral band)."""
     names = sorted({k for inst in instances for d in inst.decisions for k in d})
     scores = {n: DetectorScore(n) for n in names}
     for label_name in extra or {}:
@@ -152,7 +153,8 @@ def score_detectors(
             for n in names:
                 scores[n].add(decisions.get(n), inst.label)
             for label_name, model in (extra or {}).items():
-                scores[label_name].add(model.use_low(inst.features[rep_index]), inst.label)
+                fallback = decisions.get(model.fallback)
+                scores[label_name].add(model.use_low(inst.features[rep_index], fallback), inst.label)
     return list(scores.values())
 
 

@@ -7,7 +7,13 @@ The file (written by ``mfopt benchmark train-detector``, read by the ``learned``
      "impute": [...],                     # value used for a NaN feature (training median)
      "mean": [...], "scale": [...],       # standardisation: z = (x - mean) / scale
      "coef": [...], "intercept": b,       # P(use the cheap source) = 1 / (1 + exp(-(b + coef·z)))
-     "threshold": 0.5, "trained_on": {...}, "cv": {...}}
+     "threshold": 0.5, "trained_on": {...}, "cv": {...},
+     "defer": [0.3, 0.7], "fallback": "guideline"}  # optional (absent: never defer)
+
+``defer``: where ``P`` lies strictly inside this band the model is not confident, and the decision
+is the ``fallback`` detector's on the same sample (the guideline: the model then only overrides
+the paper's rules where it is confident). Without a fallback decision (none given, or the
+fallback failed) the threshold decides. Files without these keys never defer.
 
 No pickle: the model is a handful of numbers that any language can evaluate.
 """
@@ -46,6 +52,8 @@ class LinearDetector:
     kind: str = "logistic-regression"
     trained_on: dict[str, Any] = field(default_factory=dict)
     cv: dict[str, Any] = field(default_factory=dict)
+    defer: list[float] = field(default_factory=list)
+    fallback: str = "guideline"
 
     def __post_init__(self) -> None:
         n = len(self.features)
@@ -56,6 +64,8 @@ class LinearDetector:
             raise ValueError("every scale must be positive")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"threshold must lie in (0, 1), got {self.threshold}")
+        if self.defer and not (len(self.defer) == 2 and 0.0 <= self.defer[0] <= self.threshold <= self.defer[1] <= 1.0):
+            raise ValueError(f"defer must be [low, high] with 0 <= low <= threshold <= high <= 1, got {self.defer}")
 
     def vector(self, features: Mapping[str, float]) -> list[float]:
         """The standardised input vector (NaN or missing features replaced by ``impute``)."""
@@ -70,8 +80,17 @@ class LinearDetector:
         logit = self.intercept + sum(c * z for c, z in zip(self.coef, self.vector(features), strict=True))
         return 1.0 / (1.0 + math.exp(-logit)) if logit > -700 else 0.0
 
-    def use_low(self, features: Mapping[str, float]) -> bool:
-        return self.probability(features) >= self.threshold
+    def defers(self, probability: float) -> bool:
+        """Whether ``probability`` lies strictly inside the deferral band (the fallback decides)."""
+        return bool(self.defer) and self.defer[0] < probability < self.defer[1]
+
+    def use_low(self, features: Mapping[str, float], fallback: bool | None = None) -> bool:
+        """Use the cheap source? ``fallback``: the :attr:`fallback` detector's decision on the same
+        sample, taken inside the deferral band (None: the threshold decides there too)."""
+        p = self.probability(features)
+        if fallback is not None and self.defers(p):
+            return fallback
+        return p >= self.threshold
 
     def contributions(self, features: Mapping[str, float]) -> dict[str, float]:
         """Each feature's term ``coef·z`` in the logit (for explaining a decision)."""

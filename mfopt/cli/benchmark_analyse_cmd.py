@@ -119,7 +119,8 @@ def train_command(
     labels: str = typer.Option("paper", "--labels", help="paper | code: the labels to learn."),
     folds: int = typer.Option(5, "--folds", help="Grouped cross-validation folds (grouped by function pair)."),
 ) -> None:
-    """Fit the logistic-regression detector on the features; report its accuracy on held-out pairs."""
+    """Fit the logistic-regression detector on the features (deferring to the guideline where it is not
+    confident); report its accuracy on held-out pairs."""
     from mfopt.benchmark.train import train
 
     instances = _instances(results, labels)
@@ -136,7 +137,8 @@ def train_command(
     )
     typer.echo(
         f"grouped {cv['folds']}-fold CV by function pair ({cv['cases_scored']} held-out cases): "
-        f"learned {_pct(cv['learned_accuracy'])}, guideline {_pct(cv['guideline_accuracy'])}, "
+        f"learned {_pct(cv['learned_accuracy'])} (without deferring to the guideline "
+        f"{_pct(cv['learned_alone_accuracy'])}), guideline {_pct(cv['guideline_accuracy'])}, "
         f"always {_pct(cv['always_accuracy'])}, never {_pct(cv['never_accuracy'])}"
     )
     typer.echo(f"wrote {out}")
