@@ -7,9 +7,11 @@ the HF sample range, the same scaling for every level):
 2. For each next level k: the difference ``b = y_k - ρ_k ŷ_{k-1}(X_k)`` by concentrated likelihood
    over ``log10 θ_k ∈ [-3, 3]``, ``p_k`` and ``ρ_k ∈ [-1000, 1000]`` (ρ profiled out in closed
    form, see :func:`fit_difference`), with Le Gratiet's (2014) degrees of freedom as in SMT ``MFK``:
-   ``σ_k² = RSS / (n_k - 2)`` and the objective ``((n_k - 2)/2) ln σ_k² + ½ ln|R_k|``; ``ŷ_{k-1}`` is the chain-so-far
-   model's *prediction* at ``X_k`` (the reference code's variant: designs need not be nested) or,
-   with ``use_prediction=False``, the observed ``y_{k-1}`` at the same points (Forrester's, nested).
+   ``σ_k² = RSS / (n_k - 2)`` and the objective ``((n_k - 2)/2) ln σ_k² + ½ ln|R_k|`` (maximum
+   likelihood, ``n_k``, on the few small samples where that objective is unbounded below:
+   :func:`dof_is_bounded`); ``ŷ_{k-1}`` is the chain-so-far model's *prediction* at ``X_k``
+   (the reference code's variant: designs need not be nested) or, with ``use_prediction=False``,
+   the observed ``y_{k-1}`` at the same points (Forrester's, nested).
 
 The result is ONE GP over ``(x, level)`` with the AR1 covariance and a constant mean per level of
 the chain (:class:`~mfopt_surrogates.gp_model.AR1GP`): ``f_0`` has mean ``β_0`` and each difference
@@ -21,8 +23,10 @@ last the fidelity level, and its posterior at the target level is the HF predict
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
@@ -31,7 +35,16 @@ from mfopt import Dataset, FittedSurrogate, ModelFittingError
 from mfopt_surrogates._kriging_core import DTYPE
 from mfopt_surrogates._likelihood import Distances, Problem, maximise
 from mfopt_surrogates.gp_model import AR1GP, AR1Params
-from mfopt_surrogates.kriging import Kriging, Scaling, check_data, hp_box, maximise_correlation, split_hp
+from mfopt_surrogates.kriging import (
+    NUGGET_BOUNDS,
+    SIGMA2_BOUNDS,
+    Kriging,
+    Scaling,
+    check_data,
+    hp_box,
+    maximise_correlation,
+    split_hp,
+)
 
 #: log10 θ of the difference model: the authors' bifiEBBmethods code uses ``[-3, 3]``; the lower end is ``-6`` as for
 #: :data:`~mfopt_surrogates.kriging.H_BOUNDS` (smooth differences in many dimensions).
@@ -44,34 +57,94 @@ H_BOUNDS_CHEAP = (-6.0, 2.4)
 RHO_BOUNDS = (-1000.0, 1000.0)
 
 
+@dataclass(frozen=True)
+class StageFit:
+    """One stage of the chain (``B`` datasets): ``h``, ``p`` (``B x d``), ``ρ`` (``B``; 0 for the cheapest
+    level), ``σ²``, the noise variance (``B``, scaled units; 0 without noise) and the stage's objective."""
+
+    h: Tensor
+    p: Tensor
+    rho: Tensor
+    sigma2: Tensor
+    noise: Tensor
+    nll: Tensor
+
+
+def dof_is_bounded(n: int, d: int, regressors: int = 2) -> bool:
+    """Whether the degrees-of-freedom objective ``((n - r)/2) ln σ² + ½ ln|R|`` of a difference
+    stage stays bounded below as every ``θ → 0`` on a generic design of ``n`` points in ``d``
+    dimensions (else the stage uses the maximum-likelihood ``n``).
+
+    As ``θ → 0`` the Gaussian correlation matrix has eigenvalues of order ``θ^k``, one per monomial
+    of degree ``k`` (``C(k + d - 1, d - 1)`` of them), filled from degree 0 up to ``n`` values, so
+    ``½ ln|R| ≈ ½ Σ k ln θ``. The residual sum of squares grows as ``θ^-K``, ``K`` the top degree --
+    unless that degree holds a single monomial: then the slope ``ρ`` can cancel it (``y - ρŷ`` an
+    exact polynomial of degree ``K - 1``). The objective behaves as ``(½ Σ k - ½(n - r) K) ln θ``
+    and is unbounded below when that coefficient is not negative: e.g. ``n = 4`` or ``5`` in one
+    dimension, where the degrees-of-freedom fit of a useless cheap source went to ``θ = 1e-3``,
+    ``σ² = 1.6e9`` and predicted every left-out target value from its cheap twin to 0.004.
+    """
+    degrees: list[int] = []
+    k = 0
+    while len(degrees) < n:
+        degrees += [k] * min(math.comb(k + d - 1, d - 1), n - len(degrees))
+        k += 1
+    top = degrees[-1]
+    K = top - 1 if degrees.count(top) <= regressors - 1 else top
+    return 0.5 * sum(degrees) - 0.5 * (n - regressors) * K < 0
+
+
 def fit_difference(
-    Xs: Tensor, ys: Tensor, yhat: Tensor, p: float | None, n_starts: int, seed: int, maxiter: int
-) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    Xs: Tensor,
+    ys: Tensor,
+    yhat: Tensor,
+    p: float | None,
+    n_starts: int,
+    seed: int,
+    maxiter: int,
+    nugget: bool = False,
+    noise_variance: Tensor | None = None,
+) -> StageFit:
     """Fit ``b = ys - ρ yhat`` (``B x n``) at ``Xs`` (``B x n x d``).
 
     ``ρ`` is profiled out exactly: for a fixed ``R``, ``ln|R|`` does not depend on ``ρ`` and ``RSS``
     is the generalised-least-squares residual of ``ys`` on the regressors ``[1, yhat]`` (``σ_b² =
-    RSS/(n - 2)``, the objective weighted by ``n - 2``: Le Gratiet 2014, SMT ``MFK``), so the
+    RSS/(n - 2)``, the objective weighted by ``n - 2``: Le Gratiet 2014, SMT ``MFK``; ``n`` where
+    :func:`dof_is_bounded` says that objective is unbounded below), so the
     optimum is that regression's slope (clipped to ``RHO_BOUNDS``) rather than a searched-for value
-    (its basin can be a needle). Returns ``h``, ``p`` (``B x d``), ``ρ``, ``σ_b²`` and the
-    concentrated negative log-likelihood (``B``).
+    (its basin can be a needle). ``nugget``: learn the stage's noise-to-process variance ratio;
+    ``noise_variance``: a fixed noise variance (``B``, scaled units), ``σ_b²`` then a parameter.
     """
-    B, _, d = Xs.shape
-    lower, upper = hp_box(d, p is None, H_BOUNDS_DIFF, Xs.device)
+    B, n, d = Xs.shape
+    last = NUGGET_BOUNDS if nugget else SIGMA2_BOUNDS if noise_variance is not None else None
+    lower, upper = hp_box(d, p is None, H_BOUNDS_DIFF, Xs.device, last)
     F = torch.stack([torch.ones_like(yhat), yhat], -1)
-    problem = Problem(Distances.of(Xs, p), ys, F, d, RHO_BOUNDS, dof=True)
+    dist = Distances.of(Xs, p)
+    problem = Problem(
+        dist, ys, F, d, RHO_BOUNDS, nugget=nugget, noise_variance=noise_variance, dof=dof_is_bounded(n, d)
+    )
     best, _ = maximise(problem, lower, upper, n_starts, seed, maxiter)
     with torch.no_grad():
         fit = problem.nll(best, torch.arange(B, device=Xs.device))
     h, pp = split_hp(best, d, p)
-    return h, pp, fit.beta[:, 1], fit.sigma2, fit.nll
+    if nugget:
+        noise = torch.pow(10.0, best[:, -1]) * fit.sigma2
+    else:
+        noise = noise_variance if noise_variance is not None else torch.zeros_like(fit.sigma2)
+    return StageFit(h, pp, fit.beta[:, 1], fit.sigma2, noise, fit.nll)
 
 
 class CoKriging(Kriging):
     """AR1 Co-Kriging over every fidelity of the dataset (ordered by level; the last is the target).
 
-    Options as :class:`~mfopt_surrogates.kriging.Kriging`, plus ``use_prediction`` (default True:
-    the difference model uses the lower level's prediction at the higher level's points).
+    Options as :class:`~mfopt_surrogates.kriging.Kriging` (but no ``theta_prior``), plus
+    ``use_prediction`` (default True: the difference model uses the lower level's prediction at
+    the higher level's points). ``noise``: ``"none"`` (every level interpolated exactly, the
+    default), ``"learn"`` (a homoscedastic noise term per level: the cheapest level's nugget in its
+    Kriging likelihood, each difference stage's in its own) or a number ``>= 0`` (a fixed noise
+    variance of every level, in the target's units). Predictions are of the latent (noise-free)
+    functions; each stage's ``ŷ_{k-1}`` is the latent mean; the fitted info reports
+    ``noise_variance`` and ``nugget`` per level.
     """
 
     multi_fidelity = True
@@ -85,8 +158,9 @@ class CoKriging(Kriging):
         maxiter: int = 1000,
         mean_uncertainty: bool = False,
         use_prediction: bool = True,
+        noise: str | float = "none",
     ) -> None:
-        super().__init__(device, seed, p, n_starts, maxiter, mean_uncertainty)
+        super().__init__(device, seed, p, n_starts, maxiter, mean_uncertainty, noise=noise)
         self.use_prediction = bool(use_prediction)
 
     def fit_batch(self, datasets: Sequence[Dataset]) -> list[FittedSurrogate]:
@@ -108,16 +182,17 @@ class CoKriging(Kriging):
         scaling = Scaling.of(datasets, self.device)
         Xs = [scaling.inputs(torch.stack([X for X, _ in lv])) for lv in per_level]
         ys = [scaling.outputs(torch.stack([y for _, y in lv])) for lv in per_level]
-        params, nll = self._stage_one(Xs[0], ys[0])
-        nlls = [nll]
+        fixed = self.noise / scaling.scale**2 if isinstance(self.noise, float) else None
+        learn = self.noise == "learn"
+        stages = [self._stage_one(Xs[0], ys[0], fixed)]
         for k in range(1, len(fids)):
-            yhat = self._lower_values(params, Xs, ys, k)
-            h, p, r, sigma2, nll = fit_difference(
-                Xs[k], ys[k], yhat, self.p, self.n_starts, self.seed + k, self.maxiter
+            yhat = self._lower_values(stages, Xs, ys, k)
+            stages.append(
+                fit_difference(Xs[k], ys[k], yhat, self.p, self.n_starts, self.seed + k, self.maxiter, learn, fixed)
             )
-            params = _append(params, h, p, sigma2, r)
-            nlls.append(nll)
-        model = _model(params, Xs, ys, scaling, tuple(f.level for f in fids), self.mean_uncertainty)
+        params = _params(stages)
+        noise = torch.stack([st.noise for st in stages], -1) if self.noise != "none" else None
+        model = _model(params, noise, Xs, ys, scaling, tuple(f.level for f in fids), self.mean_uncertainty)
         seconds = (time.perf_counter() - start) / len(datasets)
         levels = {f.name: f.level for f in fids}
         level_means = model.level_means()
@@ -131,7 +206,9 @@ class CoKriging(Kriging):
                 "p": params.p[i].tolist(),
                 "sigma2": (params.sigma2[i] * scaling.scale[i] ** 2).tolist(),
                 "rho": params.rho[i].tolist(),
-                "neg_log_likelihood": [float(v[i]) for v in nlls],
+                "neg_log_likelihood": [float(st.nll[i]) for st in stages],
+                "noise_variance": [float(st.noise[i] * scaling.scale[i] ** 2) for st in stages],
+                "nugget": [float(st.noise[i] / st.sigma2[i]) for st in stages],
                 "mu": (scaling.offset[i] + scaling.scale[i] * level_means[i]).tolist(),
                 "beta": beta[i].tolist(),
                 "jitter": float(model.jitter[i]),
@@ -141,13 +218,16 @@ class CoKriging(Kriging):
             out.append(FittedSurrogate(model.select(i), fids[-1].name, levels, True, info))
         return out
 
-    def _stage_one(self, Xs: Tensor, ys: Tensor) -> tuple[AR1Params, Tensor]:
-        cheap = maximise_correlation(Xs, ys, self.p, self.n_starts, self.seed, self.maxiter, H_BOUNDS_CHEAP)
-        h, p, fit = cheap.h, cheap.p, cheap.gls
-        sigma2 = fit.sigma2.unsqueeze(-1)
-        return AR1Params(h.unsqueeze(-2), p.unsqueeze(-2), sigma2, h.new_zeros(h.shape[0], 0)), fit.nll
+    def _stage_one(self, Xs: Tensor, ys: Tensor, fixed: Tensor | None) -> StageFit:
+        """Kriging on the cheapest level (with its nugget or fixed noise when ``noise`` asks)."""
+        cheap = maximise_correlation(
+            Xs, ys, self.p, self.n_starts, self.seed, self.maxiter, H_BOUNDS_CHEAP,
+            nugget=self.noise == "learn", noise_variance=fixed,
+        )  # fmt: skip
+        sigma2 = cheap.gls.sigma2
+        return StageFit(cheap.h, cheap.p, torch.zeros_like(sigma2), sigma2, cheap.nugget * sigma2, cheap.gls.nll)
 
-    def _lower_values(self, params: AR1Params, Xs: list[Tensor], ys: list[Tensor], k: int) -> Tensor:
+    def _lower_values(self, stages: list[StageFit], Xs: list[Tensor], ys: list[Tensor], k: int) -> Tensor:
         """``ŷ_{k-1}(X_k)`` (``B x n_k``): the chain-so-far prediction, or the observed lower values."""
         if not self.use_prediction:
             match = (Xs[k].unsqueeze(-2) - Xs[k - 1].unsqueeze(-3)).abs().amax(-1) < 1e-12
@@ -158,7 +238,8 @@ class CoKriging(Kriging):
             return (match.to(DTYPE) @ ys[k - 1].unsqueeze(-1)).squeeze(-1) / match.sum(-1)
         B, _, d = Xs[0].shape
         unit = Scaling(Xs[0].new_zeros(B, 1, d), Xs[0].new_ones(B, 1, d), Xs[0].new_zeros(B), Xs[0].new_ones(B))
-        sub = _model(params, Xs[:k], ys[:k], unit, tuple(float(j) for j in range(k)), False)
+        noise = torch.stack([st.noise for st in stages], -1) if self.noise != "none" else None
+        sub = _model(_params(stages), noise, Xs[:k], ys[:k], unit, tuple(float(j) for j in range(k)), False)
         level = torch.full((*Xs[k].shape[:-1], 1), float(k - 1), dtype=DTYPE, device=Xs[k].device)
         with torch.no_grad():
             return sub.mean(torch.cat([Xs[k], level], -1))
@@ -172,24 +253,27 @@ def _beta_original(beta: Tensor, rho: Tensor, offset: Tensor, scale: Tensor) -> 
     return torch.cat([first.unsqueeze(-1), rest], -1)
 
 
-def _append(params: AR1Params, h: Tensor, p: Tensor, sigma2: Tensor, rho: Tensor) -> AR1Params:
+def _params(stages: Sequence[StageFit]) -> AR1Params:
+    """The chain's hyperparameters from its fitted stages (the cheapest first)."""
     return AR1Params(
-        torch.cat([params.h, h.unsqueeze(-2)], -2),
-        torch.cat([params.p, p.unsqueeze(-2)], -2),
-        torch.cat([params.sigma2, sigma2.unsqueeze(-1)], -1),
-        torch.cat([params.rho, rho.unsqueeze(-1)], -1),
+        torch.stack([st.h for st in stages], -2),
+        torch.stack([st.p for st in stages], -2),
+        torch.stack([st.sigma2 for st in stages], -1),
+        torch.stack([st.rho for st in stages[1:]], -1) if len(stages) > 1 else stages[0].rho.unsqueeze(-1)[..., :0],
     )
 
 
 def _model(
     params: AR1Params,
+    noise: Tensor | None,
     Xs: list[Tensor],
     ys: list[Tensor],
     scaling: Scaling,
     chain_levels: tuple[float, ...],
     mean_uncertainty: bool,
 ) -> AR1GP:
-    """The AR1 GP on the first ``len(Xs)`` levels of ``params`` (training inputs already scaled)."""
+    """The AR1 GP on the first ``len(Xs)`` levels of ``params`` (training inputs already scaled), with
+    the per-level noise variances ``noise`` (``B x K``, scaled units) on its training diagonal."""
     K = len(Xs)
     sub = AR1Params(params.h[..., :K, :], params.p[..., :K, :], params.sigma2[..., :K], params.rho[..., : K - 1])
     s = torch.cat([torch.full(y.shape, j, dtype=torch.long, device=y.device) for j, y in enumerate(ys)], -1)
@@ -204,4 +288,5 @@ def _model(
         scaling.scale,
         chain_levels,
         mean_uncertainty=mean_uncertainty,
+        noise=None if noise is None else noise[..., :K],
     )

@@ -34,6 +34,9 @@ class CoKrigingOptions(_Options):
     maxiter: int = Field(1000, ge=1, description="L-BFGS iterations per start")
     mean_uncertainty: bool = Field(False, description="add Jones' constant-mean term to the variance")
     use_prediction: bool = Field(True, description="each level's trend from the cheaper level's prediction")
+    noise: Literal["none", "learn"] | Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = Field(
+        "none", description="'none', 'learn' (a noise term per level) or a fixed noise variance >= 0 of every level"
+    )
 
 
 class GradientRBFOptions(_Options):

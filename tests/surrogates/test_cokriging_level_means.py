@@ -69,10 +69,11 @@ def test_forrester_example_design_predicts_better_with_level_means() -> None:
     """SongToalForretal0.50 at examples/forrester.toml's design (nested LHS 5 LF + 3 HF, seed 1)."""
     new, old, info = _hf_rmse(forrester_problem(0.5), 5, 3, 1)
     assert len(info["mu"]) == len(info["beta"]) == 2
-    # measured 4.602 vs 4.603 with Le Gratiet's n - 2 degrees of freedom in the difference likelihood (4.645 vs
-    # 4.723 with the ML weighting n); with 3 HF points the error is mostly in rho (-0.39, not -4)
+    # 3 HF points: the n - 2 degrees-of-freedom objective is unbounded below there (cokriging.dof_is_bounded), so
+    # the difference stage uses the ML weighting n: measured 4.645 vs 4.723 (4.602 vs 4.603 with n - 2); with 3
+    # HF points the error is mostly in rho (-0.39, not -4)
     assert new <= old
-    assert new < 4.62
+    assert new < 4.66
 
 
 def test_level_means_hold_in_fantasies_and_batches() -> None:
