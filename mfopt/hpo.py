@@ -118,15 +118,13 @@ class HPOStudy:
             return
         cheap, target = fidelities[-2].name, fidelities[-1].name
         pending = self.study.store.pending()
-        if any(c.fidelity != target and c.id not in self._handed for c in pending):
+        if self.study.design_left or any(c.fidelity != target and c.id not in self._handed for c in pending):
             return  # the design's cheap runs (or a reopened study's queue) go out first
         observed = self.study.dataset.observations
         records = sorted(
             [(o.id or 0, o.fidelity, o.x) for o in observed] + [(c.id or 0, c.fidelity, c.x) for c in pending]
         )
         at_target = {tuple(x) for _, f, x in records if f == target}
-        if sum(1 for _, f, _ in records if f == cheap) < self.study.config.design.samples.get(cheap, 0):
-            return  # the design's cheap runs are not all recorded yet (a study rebuilt by add())
         wanted = self.screen - len(at_target)
         if wanted <= 0 and self.promote > 0:
             since = 0.0

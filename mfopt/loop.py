@@ -187,6 +187,11 @@ class Study:
         return math.inf if total is None else total - self.cost_committed
 
     @property
+    def design_left(self) -> int:
+        """Points of the initial design not handed out yet (0 once the design is out)."""
+        return len(self._design or ())
+
+    @property
     def elapsed(self) -> float:
         return self._elapsed_before + (time.monotonic() - self._clock)
 

@@ -61,12 +61,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     sampler = MfoptSampler(task.parameters, fidelities(task), budget=args.budget, seed=args.seed)
     study = optuna.create_study(sampler=sampler, storage=args.storage)
     objective = objective_for(task, args.seed)
-
-    def stop_when_spent(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        if sum(sampler.cost_by_fidelity().values()) >= args.budget - 1e-9:
-            study.stop()
-
-    study.optimize(objective, n_trials=args.n_trials, n_jobs=args.n_jobs, callbacks=[stop_when_spent])
+    study.optimize(objective, n_trials=args.n_trials, n_jobs=args.n_jobs, callbacks=[sampler.stop_when_finished])
     best = sampler.best_trial(study)
     assert best is not None
     spent = sampler.cost_by_fidelity()

@@ -26,7 +26,10 @@ declared level, e.g. epochs) and ``mfopt_decisions`` (the gate's decisions of th
 source, use_low, rule, reason). Only trials whose ``mfopt_fidelity`` is the target (the highest level) are comparable
 values of the objective: ``study.best_trial`` may be a cheap one, so select the best among target
 trials (:meth:`MfoptSampler.best_trial`). The sampler tells mfopt each finished trial (a failed or
-pruned trial is told as failed); once mfopt's budget is spent it samples at random at the target.
+pruned trial is told as failed) and asks mfopt for the next proposal at once, so that
+:attr:`MfoptSampler.finished` says when mfopt's study is over (pass
+``callbacks=[sampler.stop_when_finished]`` to stop there); trials started after that sample at
+random at the target.
 One thread owns the mfopt study, which makes ask and tell safe with ``study.optimize(n_jobs > 1)``;
 a proposal made while other trials run is conditioned on them as pending points.
 
@@ -111,7 +114,22 @@ class MfoptSampler(BaseSampler):
         self._proposals: dict[int, tuple[Trial | None, list[dict[str, Any]]]] = {}  # trial number -> proposal
         self._known: set[int] = set()  # Optuna trial numbers mfopt has seen (asked here or rebuilt)
         self._told_decisions = 0
+        self._ahead: list[tuple[Trial | None, list[dict[str, Any]]]] = []  # proposed at a tell, not yet used
+        self._finished = False
         self._fallback = RandomSampler(seed=seed)
+
+    @property
+    def finished(self) -> bool:
+        """Whether mfopt's study is over (budget spent, or nothing affordable left to propose):
+        known right after the last trial is told, so a callback can stop the Optuna study before
+        another trial starts (:meth:`stop_when_finished`)."""
+        return self._finished
+
+    def stop_when_finished(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        """An Optuna callback (``study.optimize(..., callbacks=[sampler.stop_when_finished])``):
+        stops the study once mfopt's study is over."""
+        if self._finished:
+            study.stop()
 
     def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
         return {}
@@ -127,10 +145,15 @@ class MfoptSampler(BaseSampler):
     def _prepare(self, study: optuna.Study, number: int) -> None:
         self._rebuild(study)
         self._known.add(number)
-        asked = self._study.ask()
+        self._proposals[number] = self._ahead.pop(0) if self._ahead else self._next()
+
+    def _next(self) -> tuple[Trial | None, list[dict[str, Any]]]:
+        """mfopt's next trial (None once its study is over) with the gate decisions made for it."""
+        asked = None if self._finished else self._study.ask()
+        self._finished = asked is None
         decisions = self._study.decisions[self._told_decisions :]
         self._told_decisions += len(decisions)
-        self._proposals[number] = (asked, decisions)
+        return asked, decisions
 
     def _rebuild(self, study: optuna.Study) -> None:
         """Tell mfopt the finished trials it has not seen (made by an earlier process)."""
@@ -180,6 +203,8 @@ class MfoptSampler(BaseSampler):
             self._study.tell(asked, float(values[0]))
         else:
             self._study.tell(asked, failed=f"optuna trial {number} {state.name.lower()}")
+        if not self._finished:  # propose now: a study that is over is known before the next trial starts
+            self._ahead.append(self._next())
 
     def best_trial(self, study: optuna.Study) -> FrozenTrial | None:
         """The best complete trial at the target fidelity."""

@@ -137,3 +137,32 @@ def test_add_records_an_outside_evaluation_and_drops_it_from_the_design() -> Non
             study.add(design[0].params, "e4")  # type: ignore[union-attr]
         status = study.to_dataframe().set_index("id")["status"]
         assert (status[obs.id], status[asked.id], status[failed.id]) == ("ok", "pending", "failed")
+
+
+def _loss(p: dict, level: float) -> float:
+    return (math.log10(p["lr"]) + 2) ** 2 + (p["layers"] - 2) ** 2 + abs(p["momentum"] - 0.9) + 1.0 / level
+
+
+def test_the_first_target_points_after_the_design_are_the_best_cheap_runs() -> None:
+    """Screening: design = 2 d + 2 cheap points and 1 target point (d = 6 encoded dimensions),
+    then the best cheap runs go to the target until it holds max(3, ceil(d / 2)) = 3 points."""
+    told: list[tuple[str, tuple, float]] = []
+    with create_study(_parameters(), _fidelities(), budget=30.0, seed=4) as study:
+        while sum(f == "e32" for f, _, _ in told) < 3:
+            trial = study.ask()
+            assert trial is not None
+            value = _loss(trial.params, trial.level)
+            study.tell(trial, value)
+            told.append((trial.fidelity, tuple(sorted(trial.params.items())), value))
+    assert [f for f, _, _ in told] == ["e4"] * 14 + ["e32"] * 3
+    design_target = told[14][1]
+    ranked = sorted((v, p) for f, p, v in told[:14] if p != design_target)
+    assert [p for _, p, _ in told[15:]] == [p for _, p in ranked[:2]]
+
+
+def test_screen_zero_keeps_the_space_filling_design_and_bad_options_are_refused() -> None:
+    with create_study(_parameters(), _fidelities(), budget=30.0, seed=4, screen=0) as study:
+        design = [study.ask() for _ in range(14 + 7)]
+        assert [t.fidelity for t in design if t is not None] == ["e4"] * 14 + ["e32"] * 7
+    with pytest.raises(MfoptError, match="screen and promote must be >= 0"):
+        create_study(_parameters(), _fidelities(), budget=30.0, promote=-1.0)

@@ -78,11 +78,7 @@ def objective(trial):
     high = (6 * x - 2) ** 2 * math.sin(12 * x - 4)
     return high if level == 1.0 else 0.5 * high + 10 * (x - 0.5) - 5
 
-def spent(study, trial):
-    if sum(sampler.cost_by_fidelity().values()) >= 6.0 - 1e-9:
-        study.stop()
-
-study.optimize(objective, n_trials=100, callbacks=[spent])
+study.optimize(objective, n_trials=100, callbacks=[sampler.stop_when_finished])
 with open(log, "a") as out:
     out.write(json.dumps(sampler.cost_by_fidelity()) + "\\n")
 """
