@@ -191,8 +191,8 @@ class CoKriging(Kriging):
                 fit_difference(Xs[k], ys[k], yhat, self.p, self.n_starts, self.seed + k, self.maxiter, learn, fixed)
             )
         params = _params(stages)
-        noise = torch.stack([st.noise for st in stages], -1) if self.noise != "none" else None
-        model = _model(params, noise, Xs, ys, scaling, tuple(f.level for f in fids), self.mean_uncertainty)
+        chain = tuple(f.level for f in fids)
+        model = _model(params, self._noise(stages), Xs, ys, scaling, chain, self.mean_uncertainty)
         seconds = (time.perf_counter() - start) / len(datasets)
         levels = {f.name: f.level for f in fids}
         level_means = model.level_means()
@@ -218,6 +218,10 @@ class CoKriging(Kriging):
             out.append(FittedSurrogate(model.select(i), fids[-1].name, levels, True, info))
         return out
 
+    def _noise(self, stages: Sequence[StageFit]) -> Tensor | None:
+        """The noise variance of each fitted level (``B x K``, scaled units), None for exact interpolation."""
+        return torch.stack([st.noise for st in stages], -1) if self.noise != "none" else None
+
     def _stage_one(self, Xs: Tensor, ys: Tensor, fixed: Tensor | None) -> StageFit:
         """Kriging on the cheapest level (with its nugget or fixed noise when ``noise`` asks)."""
         cheap = maximise_correlation(
@@ -238,8 +242,8 @@ class CoKriging(Kriging):
             return (match.to(DTYPE) @ ys[k - 1].unsqueeze(-1)).squeeze(-1) / match.sum(-1)
         B, _, d = Xs[0].shape
         unit = Scaling(Xs[0].new_zeros(B, 1, d), Xs[0].new_ones(B, 1, d), Xs[0].new_zeros(B), Xs[0].new_ones(B))
-        noise = torch.stack([st.noise for st in stages], -1) if self.noise != "none" else None
-        sub = _model(_params(stages), noise, Xs[:k], ys[:k], unit, tuple(float(j) for j in range(k)), False)
+        chain = tuple(float(j) for j in range(k))
+        sub = _model(_params(stages), self._noise(stages), Xs[:k], ys[:k], unit, chain, False)
         level = torch.full((*Xs[k].shape[:-1], 1), float(k - 1), dtype=DTYPE, device=Xs[k].device)
         with torch.no_grad():
             return sub.mean(torch.cat([Xs[k], level], -1))
@@ -255,11 +259,13 @@ def _beta_original(beta: Tensor, rho: Tensor, offset: Tensor, scale: Tensor) -> 
 
 def _params(stages: Sequence[StageFit]) -> AR1Params:
     """The chain's hyperparameters from its fitted stages (the cheapest first)."""
+    first = stages[0].rho
+    rho = torch.stack([st.rho for st in stages[1:]], -1) if len(stages) > 1 else first.new_zeros(len(first), 0)
     return AR1Params(
         torch.stack([st.h for st in stages], -2),
         torch.stack([st.p for st in stages], -2),
         torch.stack([st.sigma2 for st in stages], -1),
-        torch.stack([st.rho for st in stages[1:]], -1) if len(stages) > 1 else stages[0].rho.unsqueeze(-1)[..., :0],
+        rho,
     )
 
 
