@@ -13,8 +13,9 @@ Every iteration, for each cheap source separately (``K > 2`` fidelities included
    that evaluated only cheap points, or when a cheap point would bring the target's share of the
    cost spent since the design below a floor (``hf_share_weak`` while the evidence is weak,
    ``hf_share_strong`` once it is strong: at least 3 prequential points and |score| >= 0.5), the
-   next point is a target evaluation at the minimiser of the better model's target posterior
-   mean (the acquisition at the target when that point is already evaluated). On top, a cap on
+   next point is a target evaluation chosen by ``hf_acquisition`` (LogEI) at the target on the
+   better model (it refines the incumbent's basin, where a posterior-mean minimiser hops between
+   near-equal minima). On top, a cap on
    the budget: the cheap sources may take at most ``cheap_cap_weak`` of the budget left after
    the design (``cheap_cap_strong`` once an open source's evidence is strong and positive), the
    cheap design's extension included, so at least the rest stays for target evaluations
@@ -478,14 +479,12 @@ class RobustStrategy(Strategy):
             why = f"a cheap point would bring the cheap cost since the design to {total:.3g} > cap {cap:.3g}"
         else:
             why = f"a cheap point would bring the target share to {new_share:.2f} < floor {floor:.2f}"
-        forced_model = better if better is not None else model
-        x = self._mean_minimiser(forced_model, state)
-        if x is not None and not self._taken(x, state):
-            return (
-                [Candidate(x, target.name, None, state.iteration)],
-                f"spending control ({why}): a target evaluation at the {better_name} model's mean minimiser",
-                mf_label,
-            )
+        # the target point comes from the target acquisition on the better model: it refines the
+        # incumbent's basin where a mean minimiser would hop between near-equal minima
+        if better_name == SHADOW and fits.shadow is not None:
+            shadow, hf_data = self._believe(self.surrogate, fits.shadow, dataset.restrict([target.name]), state)
+            cands = self._run_acquisition(self.hf_acquisition, shadow, hf_data, state, (target,))
+            return cands, f"spending control ({why}): the target acquisition on the shadow model", sf_label
         cands = self._run_acquisition(self.hf_acquisition, model, data, state, (target,))
         return cands, f"spending control ({why}): the target acquisition on the fused model", mf_label
 

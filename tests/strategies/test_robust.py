@@ -151,8 +151,9 @@ def test_the_gate_closes_on_a_harmful_source_and_stays_near_hf_only(tmp_path: Pa
 
 def test_spending_control_forces_a_target_point_after_k_cheap_iterations() -> None:
     """A helpful cheap source (half the target: co-kriging represents it exactly), gate open: after
-    three cheap-only iterations the next proposal is a target evaluation at the fused model's
-    mean minimiser, whatever the acquisition prefers, and the stored decision says so."""
+    three cheap-only iterations the next proposal is a target evaluation chosen by the target
+    acquisition on the fused model (the better one here), whatever the multi-fidelity acquisition
+    prefers, and the stored decision says so."""
     fids = [Fidelity("low", 0.5, 0.1), Fidelity("high", 1.0, 1.0)]
     problem = FunctionProblem("helpful", [[0.0], [1.0]], {"low": scaled, "high": forrester}, fids, -6.0207)
     config = _config({"strategy": {"name": "robust", "max_cheap_run": 3}})
@@ -166,6 +167,7 @@ def test_spending_control_forces_a_target_point_after_k_cheap_iterations() -> No
     assert proposal.info["cheap_run"] == 3
     assert proposal.decisions[0].use_low and proposal.decisions[0].detector == "robust"
     assert proposal.info["rule"].startswith("spending control (3 cheap-only iterations in a row")
+    assert proposal.info["rule"].endswith("the target acquisition on the fused model")
     assert "Rule applied: spending control" in proposal.decisions[0].reason
     x = proposal.candidates[0].x[0]
     assert abs(x - 0.7572) < 0.02  # the minimiser of f_h, which the fused model knows from the cheap data
