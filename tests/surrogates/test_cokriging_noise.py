@@ -167,3 +167,20 @@ def test_a_noisy_problem_selects_learned_noise_for_co_kriging(noisy: bool, secti
     }
     parts = build_components(parse_config(raw, "p.toml"), get_plugin_manager(), "p.toml")
     assert isinstance(parts.multi_surrogate, CoKriging) and parts.multi_surrogate.noise == expected
+
+
+def test_a_three_level_chain_learns_a_noise_term_per_level() -> None:
+    """Levels ``0.5 f + 3``, ``0.8 f - 1`` and ``f`` (Forrester) on nested 30/20/10 points, noise sd 0.3 on each."""
+    X0, X1, X2 = nested_design(BOUNDS, [30, 20, 10], seed=1)
+    gen = torch.Generator().manual_seed(1)
+    fids = (Fidelity("a", 0.2, 0.01), Fidelity("b", 0.5, 0.1), HIGH)
+    levels = ((X0, "a", 0.5, 3.0), (X1, "b", 0.8, -1.0), (X2, "high", 1.0, 0.0))
+    obs = []
+    for X, name, a, b in levels:
+        y = a * forrester(X) + b + 0.3 * torch.randn(len(X), generator=gen, dtype=D64)
+        obs += [Observation((float(x),), name, float(v)) for x, v in zip(X[:, 0], y, strict=True)]
+    data = Dataset(BOUNDS, fids, obs)
+    noisy = CoKriging(device="cpu", noise="learn").fit(data)
+    assert len(noisy.info["noise_variance"]) == 3 and len(noisy.info["rho"]) == 2
+    assert all(0.03 < v < 0.3 for v in noisy.info["noise_variance"])  # true 0.09 (measured 0.10, 0.067, 0.14)
+    assert _rmse(noisy) < 0.5 * _rmse(CoKriging(device="cpu").fit(data))
