@@ -237,8 +237,9 @@ def create_study(
     several fidelities the gated strategy fuses the cheap ones with Co-Kriging while ``detector``
     judges that they help.
     ``noisy``: the objective is noisy (a validation loss of a seeded-differently training...): the
-    Kriging model learns a homoscedastic noise term (``[surrogate] noise = "learn"``) instead of
-    interpolating every value exactly (docs/hpo.md says which models this reaches).
+    Kriging model and, with several fidelities, the Co-Kriging model learn a homoscedastic noise
+    term (``noise = "learn"``: Co-Kriging one per level) instead of interpolating every value
+    exactly.
     """
     space = _space(parameters)
     levels = _fidelities(fidelities)
@@ -259,7 +260,8 @@ def create_study(
     if noisy:
         config["surrogate"] = {"name": "kriging", "noise": "learn"}
     if len(ordered) > 1:
-        config |= {"multi_surrogate": {"name": "cokriging"}, "detector": {"name": detector},
+        fused = {"name": "cokriging", "noise": "learn"} if noisy else {"name": "cokriging"}
+        config |= {"multi_surrogate": fused, "detector": {"name": detector},
                    "acquisition": {"name": "augmented-ei"}}  # fmt: skip
     resume = storage is not None and RunStore.exists(Path(storage))
     study = Study(config, run_dir=storage, problem=problem, resume=resume, source=f"create_study({name})")
