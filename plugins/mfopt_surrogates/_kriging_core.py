@@ -61,22 +61,36 @@ def safe_cholesky(C: Tensor) -> tuple[Tensor, Tensor]:
     """Cholesky factor of ``C`` (``... x n x n``) adding a jitter only to the matrices that fail.
 
     The jitter is relative to the mean diagonal. Returns ``(L, jitter)``, ``jitter`` of shape
-    ``...`` (0 where none was needed; the last value tried where even that failed).
+    ``...`` (0 where none was needed; the last value tried where even that failed). Without
+    autograd only the matrices that failed are factorised again; with it the whole batch is (a
+    failed factor must not reach the backward pass, where it would turn the gradients into NaN).
     """
     L, info = torch.linalg.cholesky_ex(C)
     jitter = torch.zeros(C.shape[:-2], dtype=C.dtype, device=C.device)
     failed = info > 0
     if not bool(failed.any()):
         return L, jitter
-    scale = C.diagonal(dim1=-2, dim2=-1).mean(-1).abs().clamp_min(1e-300)
-    eye = torch.eye(C.shape[-1], dtype=C.dtype, device=C.device)
+    n = C.shape[-1]
+    eye = torch.eye(n, dtype=C.dtype, device=C.device)
+    if C.requires_grad:
+        scale = C.diagonal(dim1=-2, dim2=-1).mean(-1).abs().clamp_min(1e-300)
+        for value in JITTERS:
+            jitter = torch.where(failed, torch.full_like(jitter, value), jitter)
+            L, info = torch.linalg.cholesky_ex(C + (jitter * scale)[..., None, None] * eye)
+            failed = info > 0
+            if not bool(failed.any()):
+                break
+        return L, jitter
+    flat_C, flat_L, flat_jitter = C.reshape(-1, n, n), L.reshape(-1, n, n), jitter.reshape(-1)
+    scale = flat_C.diagonal(dim1=-2, dim2=-1).mean(-1).abs().clamp_min(1e-300)
+    idx = failed.reshape(-1).nonzero().squeeze(-1)
     for value in JITTERS:
-        jitter = torch.where(failed, torch.full_like(jitter, value), jitter)
-        L, info = torch.linalg.cholesky_ex(C + (jitter * scale)[..., None, None] * eye)
-        failed = info > 0
-        if not bool(failed.any()):
+        retried, info = torch.linalg.cholesky_ex(flat_C[idx] + (value * scale[idx])[:, None, None] * eye)
+        flat_L[idx], flat_jitter[idx] = retried, value
+        idx = idx[info > 0]
+        if idx.numel() == 0:
             break
-    return L, jitter
+    return flat_L.reshape(L.shape), flat_jitter.reshape(jitter.shape)
 
 
 def gls_mean(L: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:

@@ -52,9 +52,14 @@ ISOTROPIC = 32
 SUBSET = 200
 #: The best ends of the subset search refined on all points.
 REFINE = 2
+#: Ends of the subset search closer than this in every parameter are one optimum (refined once).
+DISTINCT = 1e-3
 #: Objective values closer than this to the best are ties (the smaller θ wins, see :func:`maximise`).
 TIE = 1e-6
 LN10 = math.log(10.0)
+#: Exponents of the correlation are floored here (``exp(-700) ≈ 1e-304``, far below round-off in
+#: any Cholesky factor): below it ``exp`` underflows through subnormals, 5 to 10 times slower.
+MIN_EXPONENT = -700.0
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,14 @@ class Distances:
         if self.D.shape[0] == 1:
             return G @ self.D[0].transpose(0, 1)
         return torch.bmm(self.D[data_idx], G.unsqueeze(-1)).squeeze(-1)
+
+
+def correlation_of(exponent: Tensor) -> Tensor:
+    """``exp(exponent)`` with the exponent floored at ``MIN_EXPONENT``, in place unless autograd
+    tracks it (the exponent is a fresh tensor nobody else holds)."""
+    if exponent.requires_grad:
+        return exponent.clamp_min(MIN_EXPONENT).exp()
+    return exponent.clamp_min_(MIN_EXPONENT).exp_()
 
 
 @dataclass(frozen=True)
@@ -212,7 +225,7 @@ class Problem:
         ``sigma2`` is the parameter ``σ²``)."""
         h, p, g = self.split(params)
         n = self.dist.n
-        R = self.dist.exponent(-torch.pow(10.0, h), p, data_idx).exp().reshape(-1, n, n)
+        R = correlation_of(self.dist.exponent(-torch.pow(10.0, h), p, data_idx)).reshape(-1, n, n)
         sigma2 = None
         if g is not None:
             lam = torch.pow(10.0, g)
@@ -262,7 +275,7 @@ class Problem:
             h, _, g = self.split(params)
             n = self.dist.n
             theta = torch.pow(10.0, h)
-            R = self.dist.exponent(-theta, None, data_idx).exp_().reshape(-1, n, n)
+            R = correlation_of(self.dist.exponent(-theta, None, data_idx)).reshape(-1, n, n)
             if g is not None:
                 lam = torch.pow(10.0, g)
                 R.diagonal(dim1=-2, dim2=-1).add_(lam.unsqueeze(-1))
@@ -316,6 +329,28 @@ def _best(ends: Tensor, values: Tensor, d: int, k: int) -> tuple[Tensor, Tensor]
     return ends.gather(0, order.unsqueeze(-1).expand(-1, -1, P)), values.gather(0, order)
 
 
+def _distinct_best(ends: Tensor, values: Tensor, d: int, k: int) -> Tensor:
+    """The ``k`` best ends per dataset (ranked as by :func:`_best`) that differ from every better
+    one by more than ``DISTINCT`` in some parameter (starts that ended together are refined once).
+
+    ``k x B x P``; a dataset with fewer distinct ends repeats its best one, except when ``B`` is 1,
+    where the result has only the distinct ends.
+    """
+    ranked, _ = _best(ends, values, d, ends.shape[0])
+    columns = []
+    for b in range(ranked.shape[1]):
+        chosen = [ranked[0, b]]
+        for end in ranked[1:, b]:
+            if len(chosen) == k:
+                break
+            if all(float((end - c).abs().amax()) > DISTINCT for c in chosen):
+                chosen.append(end)
+        if ranked.shape[1] > 1:
+            chosen += [chosen[0]] * (k - len(chosen))
+        columns.append(torch.stack(chosen))
+    return torch.stack(columns, 1)
+
+
 def maximise(
     problem: Problem,
     lower: Tensor,
@@ -324,18 +359,21 @@ def maximise(
     seed: int,
     maxiter: int,
     candidates: int = CANDIDATES,
+    start_box: tuple[Tensor, Tensor] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Maximise the likelihood of each of the ``B`` datasets: returns parameters ``B x P`` and nll ``B``.
 
-    ``candidates`` Latin-hypercube points are screened; the best ``n_starts`` of each dataset start
+    ``candidates`` Latin-hypercube points (in ``start_box``, a sub-box of the bounds; the bounds
+    when None) are screened; the best ``n_starts`` of each dataset start
     the batched L-BFGS (:func:`~mfopt_surrogates._optim.minimise`), each start of each dataset its
     own problem with its own convergence. Every dataset screens the same candidates (they depend on
     ``seed`` only), so a dataset fitted alone follows the same paths as inside a batch.
 
     Above ``SUBSET`` points this search runs on a fixed random subset of ``SUBSET`` points (the
     likelihood surface of a large sample is smooth and its optimum moves little), and only its
-    ``REFINE`` best ends are refined on all points: a fit costs a few full-size iterations rather
-    than ``candidates + n_starts x iterations`` of them.
+    ``REFINE`` best distinct ends are refined on all points, with the best isotropic candidate screened on
+    all points: a fit costs a few full-size iterations rather than ``candidates + n_starts x
+    iterations`` of them.
 
     Likelihoods are often flat (every large θ interpolates equally well): among the ends within
     ``TIE`` of the best, the smallest ``Σ log10 θ`` wins, so the result does not hinge on where a
@@ -353,7 +391,7 @@ def maximise(
         iso[:, problem.d : 2 * problem.d] = upper[problem.d : 2 * problem.d]
     if problem.nugget:  # the nugget at the middle of its range
         iso[:, -1] = 0.5 * (lower[-1] + upper[-1])
-    cand = torch.cat([iso, lhs_box(candidates, lower, upper, seed)])
+    cand = torch.cat([iso, lhs_box(candidates, *(start_box or (lower, upper)), seed)])
     C = cand.shape[0]
     screen = coarse.values(cand.unsqueeze(1).expand(-1, B, -1).reshape(-1, P), data_idx.repeat(C)).reshape(C, B)
     screen = torch.where(torch.isfinite(screen), screen, torch.full_like(screen, float("inf")))
@@ -365,6 +403,12 @@ def maximise(
     starts = cand.unsqueeze(1).expand(-1, B, -1).gather(0, order.unsqueeze(-1).expand(-1, -1, P))
     ends, values = _local(coarse, starts, lower, upper, maxiter)
     if coarse is not problem:
-        ends, values = _local(problem, _best(ends, values, problem.d, REFINE)[0], lower, upper, maxiter)
+        # besides the best ends of the subset search, the best isotropic candidate on ALL points: a
+        # smooth optimum that only the whole sample supports (a polynomial reproduced by a flat
+        # correlation) can be invisible on the subset
+        full = problem.values(iso.unsqueeze(1).expand(-1, B, -1).reshape(-1, P), data_idx.repeat(ISOTROPIC))
+        full = torch.where(torch.isfinite(full), full, torch.full_like(full, float("inf"))).reshape(ISOTROPIC, B)
+        refine = torch.cat([_distinct_best(ends, values, problem.d, REFINE), iso[full.argmin(0)].unsqueeze(0)])
+        ends, values = _local(problem, refine, lower, upper, maxiter)
     best, value = _best(ends, values, problem.d, 1)
     return best.squeeze(0), value.squeeze(0)

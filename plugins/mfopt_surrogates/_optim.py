@@ -96,12 +96,17 @@ def minimise(
     history: int = 10,
     plateau: int = 25,
     plateau_tol: float = 1e-4,
+    xtol: float = 1e-6,
 ) -> Result:
     """Minimise the ``M`` problems of ``fg`` from ``x0`` (``M x P``) in the box ``[lower, upper]`` (``P``).
 
     ``ftol`` is relative (``(f_k - f_{k+1}) <= ftol * max(|f_k|, |f_{k+1}|, 1)``) and applies to each
     row on its own: no row's test sees another row's value. ``plateau`` (iterations, 0 = off) and
-    ``plateau_tol`` (absolute decrease of ``f``) set the plateau test, also per row.
+    ``plateau_tol`` (absolute decrease of ``f``) set the plateau test, also per row. A line search
+    gives up (as after ``MAX_BACKTRACKS``) once its step would move no variable by more than
+    ``xtol``: near a likelihood optimum at the edge of numerical positive definiteness, round-off
+    makes ``f`` jitter by hundredths of a nat between points 1e-8 apart, and the backtracking
+    would otherwise spend all its evaluations there.
     """
     M, P = x0.shape
     x = torch.minimum(torch.maximum(x0, lower), upper).clone()
@@ -127,6 +132,7 @@ def minimise(
         t = torch.where(first[idx], (1.0 / d.abs().amax(-1).clamp_min(1.0)), torch.ones_like(fa))
         x_new, f_new, g_new = xa.clone(), fa.clone(), ga.clone()
         searching = ~small
+        accepted = torch.zeros_like(small)
         for _ in range(MAX_BACKTRACKS):
             s_idx = searching.nonzero().squeeze(-1)
             if s_idx.numel() == 0:
@@ -138,12 +144,15 @@ def minimise(
             ok_idx = s_idx[ok]
             x_new[ok_idx], f_new[ok_idx], g_new[ok_idx] = trial[ok], ft[ok], gt[ok]
             searching[ok_idx] = False
+            accepted[ok_idx] = True
             # the minimiser of the quadratic through f(0), f'(0) and f(t), kept within [0.1 t, 0.5 t]
             rise = ft - fa[s_idx] - slope
             ratio = torch.where(rise > 0, -slope / (2.0 * rise).clamp_min(1e-300), torch.full_like(rise, 0.5))
             ratio = torch.nan_to_num(ratio, nan=0.5).clamp(0.1, 0.5)
             t[s_idx[~ok]] *= ratio[~ok]
-        failed = searching  # no acceptable step within MAX_BACKTRACKS halvings
+            # a step that would move no variable by more than ``xtol`` ends the search as failed
+            searching &= (t.unsqueeze(-1) * d).abs().amax(-1) > xtol
+        failed = ~small & ~accepted  # no acceptable step
         step = x_new - xa
         moved = ~small & ~failed
         decrease = fa - f_new
