@@ -9,12 +9,20 @@ budgets), after an untimed warm-up task. Each task runs in this process; its CPU
 test-set scores), per instance. With ``--pool`` the panel also runs on a 2-process pool and the
 wall-clock rate is printed.
 
-The full-suite estimate fits ``cpu = c · d^a · n_l^b`` (least squares in logs) separately to the
-designs' and to the rest's CPU seconds (scaled to 40 repetitions) and sums over the suite's 4380
-instances: the rest per instance; the designs once per dimension and ``n_l`` in each of the 2
-worker processes (a design's maximin hypercube is cached per ``(d, n_l, seed)`` and shared by the
-budgets of that ``n_l``, :func:`mfopt.benchmark.protocol.cheap_level`; its subset per ``n_h`` is
-cheap), divided by 2 cores: an extrapolation far outside the panel for d > 10 and n_l > 80.
+Kriging's share (its batched fit over one pair's repetitions and its predictions on their test
+sets) is timed on its own per task: a task computes it once per distinct target sample
+(:func:`mfopt.benchmark.protocol.distinct_fits`: pairs with the same target function share it).
+
+The full-suite estimate fits ``cpu = c · d^a · n^b`` (least squares in logs) separately to the
+designs (``n = n_l``), to the rest without Kriging (per instance, ``n = n_l``) and to Kriging (per
+distinct target in a task, ``n = n_h``), all scaled to 40 repetitions, and sums over the tasks the
+runner plans for the suite's 4380 instances (:func:`mfopt.benchmark.runner.plan`, groups of 8):
+the rest per instance, Kriging once per distinct target of a task (targets told apart by their
+values at 7 points), the designs once per dimension and ``n_l`` in each of the 2 worker processes
+(a design's maximin hypercube is cached per ``(d, n_l, seed)`` and shared by the budgets of that
+``n_l``, :func:`mfopt.benchmark.protocol.cheap_level`; its subset per ``n_h`` is cheap), divided by
+2 cores: an extrapolation far outside the panel for d > 10 and n_l > 80. It also prints the
+estimate without the shared Kriging fits (every pair its own), for comparison.
 
     OMP_NUM_THREADS=1 python benchmarks/study_speed.py --reps 10
 """
@@ -25,18 +33,19 @@ import argparse
 import resource
 import tempfile
 import time
-from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from mfopt.benchmark.problems import load_problem
-from mfopt.benchmark.protocol import cheap_level, unit_design
+from mfopt.benchmark.protocol import cheap_level, holdout_set, predict_mean, training_data, unit_design
 from mfopt.benchmark.results import ResultsStore
-from mfopt.benchmark.runner import run_study
-from mfopt.benchmark.suites import LITERATURE_PAIRS, budgets
+from mfopt.benchmark.runner import plan, run_study
+from mfopt.benchmark.suites import LITERATURE_PAIRS, budgets, expand, suite_pairs
 from mfopt.benchmark.task import TaskSpec, run_task
-from mfopt.plugin.manager import get_plugin_manager
+from mfopt.design import lhs
+from mfopt.plugin.manager import PluginManager, get_plugin_manager
 
 MODELS = ("kriging", "cokriging")
 #: Worker processes of the 2-core estimate (each computes a design's cheap level once).
@@ -61,10 +70,33 @@ def tasks(reps: int) -> list[TaskSpec]:
     return [TaskSpec(pairs, nh, nl, d, tuple(range(1, reps + 1)), MODELS, 0, "cpu") for pairs, nh, nl, d in PANEL]
 
 
-def serial_cpu(reps: int) -> tuple[list[float], list[float], float]:
-    """Per task: CPU seconds of its designs and of the rest; and the panel's wall time."""
+@dataclass
+class PanelCPU:
+    """CPU seconds per panel task: designs, the rest (both models), and Kriging on one pair's repetitions."""
+
+    designs: list[float]
+    rest: list[float]
+    kriging: list[float]
+    wall: float
+
+
+def kriging_cpu(pm: PluginManager, spec: TaskSpec) -> float:
+    """CPU seconds of Kriging's batched fit on the repetitions of the task's first pair and its
+    predictions on their test sets (the work a task does once per distinct target)."""
+    problem = load_problem(pm, spec.pairs[0])
+    data = [training_data(problem, spec.n_high, spec.n_low, spec.seed + r) for r in spec.reps]
+    tests = [holdout_set(problem, spec.seed + r)[0] for r in spec.reps]
+    cpu = time.process_time()
+    fits = pm.surrogates.create("kriging", where="compare", device="cpu", seed=spec.seed).fit_batch(data)
+    for fitted, X_test in zip(fits, tests, strict=True):
+        predict_mean(fitted, X_test)
+    return time.process_time() - cpu
+
+
+def serial_cpu(reps: int) -> PanelCPU:
+    """Run the panel serially, timing each task's CPU, then Kriging's part of each task on its own."""
     run_task(WARM_UP)
-    designs, rest = [], []
+    out = PanelCPU([], [], [], 0.0)
     start = time.perf_counter()
     for spec in tasks(reps):
         unit_design.cache_clear()
@@ -74,9 +106,19 @@ def serial_cpu(reps: int) -> tuple[list[float], list[float], float]:
             unit_design(spec.dim, spec.n_low, spec.n_high, spec.seed + r)
         mid = time.process_time()
         run_task(spec)
-        designs.append(mid - cpu)
-        rest.append(time.process_time() - mid)
-    return designs, rest, time.perf_counter() - start
+        out.designs.append(mid - cpu)
+        out.rest.append(time.process_time() - mid)
+    out.wall = time.perf_counter() - start
+    pm = get_plugin_manager()
+    out.kriging = [kriging_cpu(pm, spec) for spec in tasks(reps)]
+    return out
+
+
+def target_id(pm: PluginManager, pair: str) -> tuple[int, bytes, bytes]:
+    """Tells targets apart: dimension, bounds and the target's values at 7 fixed points."""
+    problem = load_problem(pm, pair)
+    values = problem.evaluate(lhs(7, problem.bounds, seed=3), problem.target.name)
+    return problem.dim, problem.bounds.numpy().tobytes(), values.numpy().tobytes()
 
 
 def children_cpu() -> float:
@@ -94,24 +136,57 @@ def process_run(reps: int, folder: Path) -> tuple[float, float]:
     return time.perf_counter() - start, children_cpu() - before
 
 
-def power_law(seconds: list[float]) -> np.ndarray:
-    A = np.array([[1.0, np.log(d), np.log(nl)] for _, _, nl, d in PANEL])
+def power_law(seconds: list[float], sizes: list[int]) -> np.ndarray:
+    """``log c, a, b`` of ``seconds = c · d^a · size^b`` over the panel (least squares in logs)."""
+    A = np.array([[1.0, np.log(d), np.log(n)] for (_, _, _, d), n in zip(PANEL, sizes, strict=True)])
     coef, *_ = np.linalg.lstsq(A, np.log(np.maximum(seconds, 1e-6)), rcond=None)
     return coef
 
 
-def extrapolate(design40: list[float], rest40: list[float]) -> tuple[float, np.ndarray, np.ndarray]:
-    """CPU hours of the full literature suite, grouped as the runner groups it, and both fits."""
-    cd, cr = power_law(design40), power_law(rest40)
+def law(coef: np.ndarray, d: int, n: int) -> float:
+    return float(np.exp(coef @ np.array([1.0, np.log(d), np.log(n)])))
+
+
+@dataclass
+class Estimate:
+    """CPU hours of the suite (with and without shared Kriging fits) and the three fitted laws."""
+
+    hours: float
+    hours_unshared: float
+    designs: np.ndarray
+    other: np.ndarray
+    kriging: np.ndarray
+    pairs_per_distinct: float
+
+
+def extrapolate(design40: list[float], other40: list[float], kriging40: list[float]) -> Estimate:
+    """CPU hours of the full literature suite, planned as the runner plans it (see the module docstring).
+
+    ``other40``: the rest without Kriging per instance; ``kriging40``: Kriging per distinct target."""
+    cd = power_law(design40, [nl for *_, nl, _ in PANEL])
+    co = power_law(other40, [nl for *_, nl, _ in PANEL])
+    ck = power_law(kriging40, [nh for _, nh, _, _ in PANEL])
     pm = get_plugin_manager()
-    pairs_per_dim = Counter(load_problem(pm, pair).dim for pair in LITERATURE_PAIRS)
-    total = 0.0
-    for d, m in pairs_per_dim.items():
-        for n_low in {nl for _, nl in budgets(d, "paper")}:
-            total += WORKERS * float(np.exp(cd @ np.array([1.0, np.log(d), np.log(n_low)])))
-        for _, nl in budgets(d, "paper"):
-            total += m * float(np.exp(cr @ np.array([1.0, np.log(d), np.log(nl)])))
-    return total / 3600.0, cd, cr
+    dims = {pair: load_problem(pm, pair).dim for pair in LITERATURE_PAIRS}
+    targets = {pair: target_id(pm, pair) for pair in LITERATURE_PAIRS}
+    instances = expand(suite_pairs("paper-literature"), dims, "paper")
+    with tempfile.TemporaryDirectory() as tmp, ResultsStore(Path(tmp) / "plan.sqlite") as store:
+        planned = plan(instances, store, 40, MODELS, 0, "cpu")
+    designs = sum(WORKERS * law(cd, d, nl) for d in set(dims.values()) for nl in {nl for _, nl in budgets(d, "paper")})
+    shared = unshared = designs
+    distinct = 0
+    for spec in planned:
+        other = len(spec.pairs) * law(co, spec.dim, spec.n_low)
+        kriging = law(ck, spec.dim, spec.n_high)
+        n_targets = len({targets[pair] for pair in spec.pairs})
+        distinct += n_targets
+        shared += other + n_targets * kriging
+        unshared += other + len(spec.pairs) * kriging
+    return Estimate(shared / 3600, unshared / 3600, cd, co, ck, len(instances) / distinct)
+
+
+def fmt_law(coef: np.ndarray, size: str) -> str:
+    return f"{np.exp(coef[0]):.3g} d^{coef[1]:.2f} {size}^{coef[2]:.2f}"
 
 
 def main() -> None:
@@ -119,18 +194,26 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=10, help="repetitions per instance (results scaled to 40)")
     parser.add_argument("--pool", action="store_true", help="also run the panel on a 2-process pool (wall clock)")
     args = parser.parse_args()
-    designs, rest, serial_wall = serial_cpu(args.reps)
+    cpu = serial_cpu(args.reps)
     n = sum(len(p) for p, *_ in PANEL)
     scale = 40 / args.reps
+    pm = get_plugin_manager()
     print(
         f"panel: {len(PANEL)} tasks of 2 pairs = {n} instances (d = 1..10), {args.reps} repetitions, "
         f"{', '.join(MODELS)}"
     )
-    for (pairs, nh, nl, _), ds, rs in zip(PANEL, designs, rest, strict=True):
+    kriging, other = [], []
+    for (pairs, nh, nl, _), ds, rs, k in zip(PANEL, cpu.designs, cpu.rest, cpu.kriging, strict=True):
         label = f"{'+'.join(pairs)} nh={nh} nl={nl}"
-        print(f"  {label:<52} designs {ds:6.2f}  rest {rs:6.2f} CPU s ({rs / len(pairs):6.2f} per instance)")
-    total = sum(designs) + sum(rest)
-    print(f"serial : {total:.1f} CPU s ({sum(designs):.1f} designs), wall {serial_wall:.1f} s")
+        n_targets = len({target_id(pm, pair) for pair in pairs})
+        kriging.append(k * scale)
+        other.append(max(rs - n_targets * k, 1e-3) / len(pairs) * scale)
+        print(
+            f"  {label:<52} designs {ds:6.2f}  rest {rs:6.2f} CPU s ({rs / len(pairs):6.2f} per instance; "
+            f"Kriging {k:5.2f} per target, {n_targets} target(s))"
+        )
+    total = sum(cpu.designs) + sum(cpu.rest)
+    print(f"serial : {total:.1f} CPU s ({sum(cpu.designs):.1f} designs), wall {cpu.wall:.1f} s")
     if args.pool:
         with tempfile.TemporaryDirectory() as tmp:
             pool_wall, pool_cpu = process_run(args.reps, Path(tmp))
@@ -141,13 +224,14 @@ def main() -> None:
     ideal = n / (total / 2) * 60
     print(f"2 idle cores (CPU-bound, serial CPU / 2): {ideal:.2f} instances/min at {args.reps} repetitions, "
           f"{ideal / scale:.2f} at 40")  # fmt: skip
-    per_pair = [r / len(p) for r, (p, *_) in zip(rest, PANEL, strict=True)]
-    hours, cd, cr = extrapolate([s * scale for s in designs], [s * scale for s in per_pair])
+    est = extrapolate([s * scale for s in cpu.designs], other, kriging)
     print(
-        f"full paper-literature suite (4380 instances, 40 reps): designs "
-        f"{np.exp(cd[0]):.3g} d^{cd[1]:.2f} n_l^{cd[2]:.2f} s per (d, n_l) and worker, rest "
-        f"{np.exp(cr[0]):.3g} d^{cr[1]:.2f} n_l^{cr[2]:.2f} s per instance -> {hours:.1f} CPU hours,"
-        f" {hours / 2:.1f} h on 2 cores (extrapolated)"
+        f"full paper-literature suite (4380 instances, 40 reps, tasks as planned): designs "
+        f"{fmt_law(est.designs, 'n_l')} s per (d, n_l) and worker, rest without Kriging "
+        f"{fmt_law(est.other, 'n_l')} s per instance, Kriging {fmt_law(est.kriging, 'n_h')} s per distinct "
+        f"target ({est.pairs_per_distinct:.2f} instances per distinct target in a task) -> {est.hours:.1f} CPU "
+        f"hours, {est.hours / 2:.1f} h on 2 cores (extrapolated; without shared Kriging fits "
+        f"{est.hours_unshared:.1f} CPU hours, {est.hours_unshared / 2:.1f} h)"
     )
 
 
