@@ -356,10 +356,13 @@ def hf_only_gap(
 
 
 def _option(item: str) -> tuple[str, Any]:
-    """``KEY=VALUE`` -> ``(KEY, VALUE)``, the value a number when it reads as one."""
+    """``KEY=VALUE`` -> ``(KEY, VALUE)``, the value a boolean for ``true``/``false`` (as TOML writes
+    them), a number when it reads as one, else the string."""
     key, sep, value = item.partition("=")
     if not sep:
         raise SystemExit(f"--kriging {item!r}: expected KEY=VALUE")
+    if value in ("true", "false"):
+        return key, value == "true"
     try:
         return key, float(value)
     except ValueError:

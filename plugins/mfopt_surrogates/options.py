@@ -18,7 +18,7 @@ class _Options(BaseModel):
 
 
 class KrigingOptions(_Options):
-    p: float | Literal["learn"] = Field(2.0, ge=0.1, le=2.0, description=_P)
+    p: Annotated[float, Field(ge=0.1, le=2.0)] | Literal["learn"] = Field(2.0, description=_P)
     n_starts: int = Field(8, ge=1, description="optimiser starts")
     maxiter: int = Field(1000, ge=1, description="L-BFGS iterations per start")
     mean_uncertainty: bool = Field(False, description="add Jones' constant-mean term to the variance")
@@ -29,7 +29,7 @@ class KrigingOptions(_Options):
 
 
 class CoKrigingOptions(_Options):
-    p: float | Literal["learn"] = Field(2.0, ge=0.1, le=2.0, description=_P)
+    p: Annotated[float, Field(ge=0.1, le=2.0)] | Literal["learn"] = Field(2.0, description=_P)
     n_starts: int = Field(8, ge=1, description="optimiser starts")
     maxiter: int = Field(1000, ge=1, description="L-BFGS iterations per start")
     mean_uncertainty: bool = Field(False, description="add Jones' constant-mean term to the variance")
