@@ -428,8 +428,7 @@ class RobustStrategy(Strategy):
                     "no model could be fitted: a space-filling target point",
                     sf_label,
                 )
-            model, data = self._believe(self.surrogate, fits.shadow, dataset.restrict([target.name]), state)
-            cands = self._run_acquisition(self.hf_acquisition, model, data, state, (target,))
+            cands = self._shadow_target_point(fits.shadow, dataset, state)
             return cands, "every source closed: the high-fidelity-only loop", sf_label
         spent_hf, spent_cheap, _ = self._spending(state)
         for name in open_sources:
@@ -462,8 +461,7 @@ class RobustStrategy(Strategy):
         cheap = [c for c in cands if c.fidelity != target.name]
         if not cheap:
             if better_name == SHADOW and fits.shadow is not None:
-                shadow, hf_data = self._believe(self.surrogate, fits.shadow, dataset.restrict([target.name]), state)
-                cands = self._run_acquisition(self.hf_acquisition, shadow, hf_data, state, (target,))
+                cands = self._shadow_target_point(fits.shadow, dataset, state)
                 rule = "gate open, the acquisition chose the target: the target point comes from the shadow model"
                 return cands, rule + " (it has predicted the target better so far)", sf_label
             return cands, "gate open: the acquisition chose the target", mf_label
@@ -482,11 +480,16 @@ class RobustStrategy(Strategy):
         # the target point comes from the target acquisition on the better model: it refines the
         # incumbent's basin where a mean minimiser would hop between near-equal minima
         if better_name == SHADOW and fits.shadow is not None:
-            shadow, hf_data = self._believe(self.surrogate, fits.shadow, dataset.restrict([target.name]), state)
-            cands = self._run_acquisition(self.hf_acquisition, shadow, hf_data, state, (target,))
+            cands = self._shadow_target_point(fits.shadow, dataset, state)
             return cands, f"spending control ({why}): the target acquisition on the shadow model", sf_label
         cands = self._run_acquisition(self.hf_acquisition, model, data, state, (target,))
         return cands, f"spending control ({why}): the target acquisition on the fused model", mf_label
+
+    def _shadow_target_point(self, shadow: FittedSurrogate, dataset: Dataset, state: StudyState) -> list[Candidate]:
+        """The high-fidelity-only loop's proposal: ``hf_acquisition`` at the target on the shadow
+        model (pending target points believed at its mean)."""
+        model, data = self._believe(self.surrogate, shadow, dataset.restrict([self.target.name]), state)
+        return self._run_acquisition(self.hf_acquisition, model, data, state, (self.target,))
 
     def _run_acquisition(
         self,
