@@ -36,8 +36,6 @@ from mfopt_surrogates._kriging_core import DTYPE
 from mfopt_surrogates._likelihood import Distances, Problem, maximise
 from mfopt_surrogates.gp_model import AR1GP, AR1Params
 from mfopt_surrogates.kriging import (
-    NUGGET_BOUNDS,
-    SIGMA2_BOUNDS,
     Kriging,
     Scaling,
     check_data,
@@ -116,8 +114,7 @@ def fit_difference(
     ``noise_variance``: a fixed noise variance (``B``, scaled units), ``σ_b²`` then a parameter.
     """
     B, n, d = Xs.shape
-    last = NUGGET_BOUNDS if nugget else SIGMA2_BOUNDS if noise_variance is not None else None
-    lower, upper = hp_box(d, p is None, H_BOUNDS_DIFF, Xs.device, last)
+    lower, upper = hp_box(d, p is None, H_BOUNDS_DIFF, Xs.device, nugget, noise_variance is not None)
     F = torch.stack([torch.ones_like(yhat), yhat], -1)
     dist = Distances.of(Xs, p)
     problem = Problem(
@@ -182,7 +179,7 @@ class CoKriging(Kriging):
         scaling = Scaling.of(datasets, self.device)
         Xs = [scaling.inputs(torch.stack([X for X, _ in lv])) for lv in per_level]
         ys = [scaling.outputs(torch.stack([y for _, y in lv])) for lv in per_level]
-        fixed = self.noise / scaling.scale**2 if isinstance(self.noise, float) else None
+        fixed = self._fixed_noise(scaling)
         learn = self.noise == "learn"
         stages = [self._stage_one(Xs[0], ys[0], fixed)]
         for k in range(1, len(fids)):

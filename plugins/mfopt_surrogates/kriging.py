@@ -116,8 +116,7 @@ def maximise_correlation(
     Latin-hypercube candidates in :func:`start_box` rather than in the whole box.
     """
     B, n, d = Xs.shape
-    last = NUGGET_BOUNDS if nugget else SIGMA2_BOUNDS if noise_variance is not None else None
-    lower, upper = hp_box(d, p is None, h_bounds, Xs.device, last)
+    lower, upper = hp_box(d, p is None, h_bounds, Xs.device, nugget, noise_variance is not None)
     problem = Problem(
         Distances.of(Xs, p), ys, ys.new_ones(B, n, 1), d, prior=prior, nugget=nugget, noise_variance=noise_variance
     )
@@ -140,9 +139,13 @@ def hp_box(
     learn_p: bool,
     h_bounds: tuple[float, float],
     device: torch.device,
-    last: tuple[float, float] | None = None,
+    nugget: bool = False,
+    fixed_noise: bool = False,
 ) -> tuple[Tensor, Tensor]:
-    """Bounds of ``[h, p (when learned), last (a nugget's or σ²'s log10, when given)]``."""
+    """Bounds of ``[h, p (when learned), last]``: ``last`` is the log10 nugget ratio when
+    ``nugget``, else log10 σ² when a ``fixed_noise`` variance stops σ² from being concentrated
+    out, else absent."""
+    last = NUGGET_BOUNDS if nugget else SIGMA2_BOUNDS if fixed_noise else None
     lo = [h_bounds[0]] * d + ([P_BOUNDS[0]] * d if learn_p else []) + ([last[0]] if last else [])
     hi = [h_bounds[1]] * d + ([P_BOUNDS[1]] * d if learn_p else []) + ([last[1]] if last else [])
     return torch.tensor(lo, dtype=DTYPE, device=device), torch.tensor(hi, dtype=DTYPE, device=device)
@@ -240,6 +243,10 @@ class Kriging(Surrogate):
     def fit(self, data: Dataset) -> FittedSurrogate:
         return self.fit_batch([data])[0]
 
+    def _fixed_noise(self, scaling: Scaling) -> Tensor | None:
+        """A fixed ``noise`` variance in each dataset's scaled output units (None otherwise)."""
+        return self.noise / scaling.scale**2 if isinstance(self.noise, float) else None
+
     def fit_batch(self, datasets: Sequence[Dataset]) -> list[FittedSurrogate]:
         """Fit equally sized datasets as one batched model in one optimiser run (else one by one)."""
         if not datasets:
@@ -255,7 +262,7 @@ class Kriging(Surrogate):
         Xs = scaling.inputs(torch.stack([X for X, _ in tensors]))
         ys = scaling.outputs(torch.stack([y for _, y in tensors]))
         prior = LogThetaPrior.dimension_scaled(Xs.shape[-1]) if self.theta_prior == "dimension-scaled" else None
-        fixed = self.noise / scaling.scale**2 if isinstance(self.noise, float) else None
+        fixed = self._fixed_noise(scaling)
         fitted = maximise_correlation(
             Xs, ys, self.p, self.n_starts, self.seed, self.maxiter, prior=prior, nugget=self.noise == "learn",
             noise_variance=fixed, focused_starts=True,
