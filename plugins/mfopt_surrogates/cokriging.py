@@ -160,6 +160,10 @@ class CoKriging(Kriging):
         super().__init__(device, seed, p, n_starts, maxiter, mean_uncertainty, noise=noise)
         self.use_prediction = bool(use_prediction)
 
+    def refit(self, data: Dataset) -> FittedSurrogate:
+        """A loop refit: a full fit for now (not Kriging's single-level warm refit)."""
+        return self.fit(data)
+
     def fit_batch(self, datasets: Sequence[Dataset]) -> list[FittedSurrogate]:
         """Fit equally sized datasets (per level) as one batched model (else one by one)."""
         if not datasets:
