@@ -84,3 +84,22 @@ def test_tiny_benchmark_stores_rows_resumes_and_tabulates(tmp_path: Path) -> Non
 
 def _best_by(trace: list[list[float]], cost: float) -> float:
     return min((v for c, level, v in trace if level == 16 and c <= cost + 1e-9), default=math.inf)
+
+
+def test_an_mfopt_variant_runs_with_its_options_and_does_not_move_the_target(tmp_path: Path) -> None:
+    results = tmp_path / "hpo.sqlite"
+    variant = "mfopt/transform=log/promote=0"
+    assert bench.run_all([TOY], ["random", "mfopt", variant], [0, 1], BUDGET, results, progress=False) == 6
+    data = bench.load(results, BUDGET)["toy"]
+    # a different create_study gives a different run (promotion off, log values to the models)
+    assert data[variant] != data["mfopt"]
+    assert bench.runner(variant) is not bench.RUNNERS["mfopt"]
+    text, summaries = bench.table({"toy": data}, BUDGET)
+    s = summaries["toy"]
+    main = {m: statistics.median(_final_best(t) for t in data[m]) for m in ("random", "mfopt")}
+    assert s["target"] == pytest.approx(max(main.values()))  # the variant's rows do not set it
+    assert any(line.split()[0] == variant for line in text.splitlines())
+    with pytest.raises(ValueError, match="unknown method 'mfopt/transform'"):
+        bench.runner("mfopt/transform")
+    with pytest.raises(SystemExit):
+        bench.main(["table", "--methods", "bohb", "--results", str(results)])
