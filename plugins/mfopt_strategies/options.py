@@ -23,6 +23,9 @@ class RobustOptions(BaseModel):
     confirm: bool = Field(True, description="the last affordable target evaluation confirms the better model")
     cheap_cap_weak: Share = Field(0.15, description="cap on the cheap share of the post-design budget")
     cheap_cap_strong: Share = Field(0.3, description="the same cap once the evidence is strong and positive")
+    steer_after: int = Field(
+        1, ge=0, description="prequential points a source needs before its fused model places target points"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> RobustOptions:

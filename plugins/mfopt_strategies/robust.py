@@ -94,6 +94,7 @@ class RobustStrategy(Strategy):
         confirm: bool = True,
         cheap_cap_weak: float = 0.15,
         cheap_cap_strong: float = 0.3,
+        steer_after: int = 1,
     ) -> None:
         where = f"{context.source}: [strategy]"  # the options were validated by RobustOptions
         config = context.config
@@ -118,6 +119,7 @@ class RobustStrategy(Strategy):
         self.confirm = confirm
         self.cheap_cap_weak = cheap_cap_weak
         self.cheap_cap_strong = cheap_cap_strong
+        self.steer_after = steer_after
         fidelities = normalise_levels(context.problem.fidelities)
         self._fidelities = fidelities if self.multi_surrogate is not None else (fidelities[-1],)
         if self.surrogate.needs_gradients or (
@@ -336,6 +338,11 @@ class RobustStrategy(Strategy):
         best_source = max(evidence, key=lambda n: evidence[n].score) if evidence else None
         better_name = best_source if best_source is not None and evidence[best_source].score > 0 else SHADOW
         better = fits.shadow if better_name == SHADOW else fits.fused.get(better_name)
+        # target points come from the fused model only once it has been scored on steer_after new
+        # target points; before that from the shadow (the HF-only loop's proposal): LOO and the prior
+        # alone are optimistic for fusion, and an unproven model must not steer the target evaluations
+        proven_fused = better_name != SHADOW and evidence[better_name].preq_points >= self.steer_after
+        steer_name = better_name if proven_fused else SHADOW
         info.update(
             {
                 "evidence": {n: {**e.numbers(), "reason": e.sentence()} for n, e in evidence.items()},
@@ -346,10 +353,11 @@ class RobustStrategy(Strategy):
                 "cheap_cap": cap,
                 "cheap_run": run,
                 "better_model": better_name,
+                "steering_model": steer_name,
             }
         )
         candidates, rule, model_label = self._choose(
-            state, dataset, fits, evidence, open_sources, floor, cap, run, better, better_name, info
+            state, dataset, fits, evidence, open_sources, floor, cap, run, better, better_name, steer_name, info
         )
         info["rule"] = rule
         names = [f.name for f in self.fidelities if f.name in open_sources or f == self.target]
@@ -401,6 +409,7 @@ class RobustStrategy(Strategy):
         run: int,
         better: FittedSurrogate | None,
         better_name: str,
+        steer_name: str,
         info: dict[str, Any],
     ) -> tuple[list[Candidate], str, str]:
         """The candidates, the rule that chose them and the model's label."""
@@ -460,10 +469,10 @@ class RobustStrategy(Strategy):
         cands = self._run_acquisition(self.acquisition, model, data, state, allowed)
         cheap = [c for c in cands if c.fidelity != target.name]
         if not cheap:
-            if better_name == SHADOW and fits.shadow is not None:
+            if steer_name == SHADOW and fits.shadow is not None:
                 cands = self._shadow_target_point(fits.shadow, dataset, state)
                 rule = "gate open, the acquisition chose the target: the target point comes from the shadow model"
-                return cands, rule + " (it has predicted the target better so far)", sf_label
+                return cands, rule + f" ({self._why_shadow(better_name)})", sf_label
             return cands, "gate open: the acquisition chose the target", mf_label
         cheap_cost = sum(state.fidelity(c.fidelity).cost for c in cheap)
         new_share = spent_hf / (spent_hf + spent_cheap + cheap_cost) if spent_hf + spent_cheap + cheap_cost > 0 else 1.0
@@ -479,11 +488,21 @@ class RobustStrategy(Strategy):
             why = f"a cheap point would bring the target share to {new_share:.2f} < floor {floor:.2f}"
         # the target point comes from the target acquisition on the better model: it refines the
         # incumbent's basin where a mean minimiser would hop between near-equal minima
-        if better_name == SHADOW and fits.shadow is not None:
+        if steer_name == SHADOW and fits.shadow is not None:
             cands = self._shadow_target_point(fits.shadow, dataset, state)
-            return cands, f"spending control ({why}): the target acquisition on the shadow model", sf_label
+            rule = f"spending control ({why}): the target acquisition on the shadow model"
+            return cands, f"{rule} ({self._why_shadow(better_name)})", sf_label
         cands = self._run_acquisition(self.hf_acquisition, model, data, state, (target,))
         return cands, f"spending control ({why}): the target acquisition on the fused model", mf_label
+
+    def _why_shadow(self, better_name: str) -> str:
+        """Why the shadow places a target point although a source is open."""
+        if better_name == SHADOW:
+            return "it has predicted the target better so far"
+        return (
+            f"the {better_name!r} model scores better but has been scored on fewer than {self.steer_after} "
+            "new target points"
+        )
 
     def _shadow_target_point(self, shadow: FittedSurrogate, dataset: Dataset, state: StudyState) -> list[Candidate]:
         """The high-fidelity-only loop's proposal: ``hf_acquisition`` at the target on the shadow

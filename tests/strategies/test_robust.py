@@ -149,29 +149,70 @@ def test_the_gate_closes_on_a_harmful_source_and_stays_near_hf_only(tmp_path: Pa
     assert all("rule" in it["info"] for it in iterations)
 
 
-def test_spending_control_forces_a_target_point_after_k_cheap_iterations() -> None:
-    """A helpful cheap source (half the target: co-kriging represents it exactly), gate open: after
-    three cheap-only iterations the next proposal is a target evaluation chosen by the target
-    acquisition on the fused model (the better one here), whatever the multi-fidelity acquisition
-    prefers, and the stored decision says so."""
+def _helpful_state(config: dict, proven: bool) -> tuple[RobustStrategy, FunctionProblem, Any, list[Observation]]:  # type: ignore[type-arg]
+    """A helpful cheap source (half the target: co-kriging represents it exactly) after the design
+    and three cheap-only iterations; with ``proven``, one target point evaluated after the design
+    (iteration 1) has scored both models."""
     fids = [Fidelity("low", 0.5, 0.1), Fidelity("high", 1.0, 1.0)]
     problem = FunctionProblem("helpful", [[0.0], [1.0]], {"low": scaled, "high": forrester}, fids, -6.0207)
-    config = _config({"strategy": {"name": "robust", "max_cheap_run": 3}})
     strategy = _robust(config, problem)
     design = strategy.design(make_state(problem, strategy, iteration=0))
-    cheap = [Candidate((x,), "low", None, it) for it, x in ((1, 0.3), (1, 0.8), (2, 0.45), (3, 0.15))]
-    obs = evaluate(problem, [*design, *cheap])
-    state = make_state(problem, strategy, obs, config=parse_config(config), iteration=4, seed=5)
+    shift = 1 if proven else 0
+    cheap = [Candidate((x,), "low", None, it + shift) for it, x in ((1, 0.3), (1, 0.8), (2, 0.45), (3, 0.15))]
+    tested = [Candidate((0.6,), "high", None, 1)] if proven else []
+    obs = evaluate(problem, [*design, *tested, *cheap])
+    state = make_state(problem, strategy, obs, config=parse_config(config), iteration=4 + shift, seed=5)
+    return strategy, problem, state, obs
+
+
+def test_spending_control_forces_a_target_point_after_k_cheap_iterations() -> None:
+    """Gate open on a helpful source that has been scored on a new target point: after three
+    cheap-only iterations the next proposal is a target evaluation chosen by the target
+    acquisition on the fused model (the better one here), whatever the multi-fidelity acquisition
+    prefers, and the stored decision says so."""
+    config = _config({"strategy": {"name": "robust", "max_cheap_run": 3}})
+    strategy, _, state, _ = _helpful_state(config, proven=True)
     proposal = strategy.propose(state)
     assert [c.fidelity for c in proposal.candidates] == ["high"]
     assert proposal.info["cheap_run"] == 3
+    assert proposal.info["better_model"] == proposal.info["steering_model"] == "low"
     assert proposal.decisions[0].use_low and proposal.decisions[0].detector == "robust"
+    assert proposal.decisions[0].features["preq_points"] == 1
     assert proposal.info["rule"].startswith("spending control (3 cheap-only iterations in a row")
     assert proposal.info["rule"].endswith("the target acquisition on the fused model")
     assert "Rule applied: spending control" in proposal.decisions[0].reason
     x = proposal.candidates[0].x[0]
     assert abs(x - 0.7572) < 0.02  # the minimiser of f_h, which the fused model knows from the cheap data
     assert proposal.info["predictions"][0]["shadow"]  # the prequential record of the new target point
+
+
+def test_an_unproven_source_does_not_place_target_points() -> None:
+    """The same source before any target point has scored it (its score rests on the detector's
+    vote and LOO, which is optimistic for fusion): the forced target point is the high-fidelity-only
+    loop's proposal (Kriging + LogEI on the target points alone, as the twin run would make it),
+    not the fused model's; with ``steer_after = 0`` the fused model places it."""
+    config = _config({"strategy": {"name": "robust", "max_cheap_run": 3}})
+    strategy, problem, state, obs = _helpful_state(config, proven=False)
+    proposal = strategy.propose(state)
+    assert proposal.info["better_model"] == "low" and proposal.info["steering_model"] == "shadow"
+    assert proposal.decisions[0].use_low and proposal.decisions[0].features["preq_points"] == 0
+    assert proposal.info["rule"].startswith("spending control (3 cheap-only iterations in a row")
+    assert "the target acquisition on the shadow model" in proposal.info["rule"]
+    assert "scored on fewer than 1 new target points" in proposal.info["rule"]
+    single = {k: v for k, v in config.items() if k not in ("multi_surrogate", "detector", "strategy")}
+    single["acquisition"] = {"name": "logei", **ACQ}
+    single["design"] = {"samples": {"high": 4}, "seed": 1}
+    twin = build_strategy(parse_config(single), problem, get_plugin_manager(), "<test>")
+    hf_obs = [o for o in obs if o.fidelity == "high"]
+    twin_state = make_state(problem, twin, hf_obs, config=parse_config(single), iteration=4, seed=5)
+    expected = twin.propose(twin_state).candidates[0].x[0]
+    assert [c.fidelity for c in proposal.candidates] == ["high"]
+    assert proposal.candidates[0].x[0] == pytest.approx(expected, abs=1e-6)
+    fused_config = _config({"strategy": {"name": "robust", "max_cheap_run": 3, "steer_after": 0}})
+    eager, _, eager_state, _ = _helpful_state(fused_config, proven=False)
+    eager_proposal = eager.propose(eager_state)
+    assert eager_proposal.info["steering_model"] == "low"
+    assert eager_proposal.info["rule"].endswith("the target acquisition on the fused model")
 
 
 def _three_fidelity_decisions() -> tuple[dict[str, Any], Any]:
