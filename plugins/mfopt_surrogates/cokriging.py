@@ -1,9 +1,14 @@
 """AR1 Co-Kriging (Kennedy & O'Hagan 2000; Forrester, Sóbester & Keane 2007), K >= 2 levels.
 
 Two-stage (recursive, Le Gratiet 2014) training on scaled data (inputs ``[0, 1]^d``, outputs by
-the HF sample range, the same scaling for every level):
+the HF sample range, the same scaling for every level of the fitted model):
 
-1. Kriging on the cheapest level: ``θ_0, p_0, σ_0²`` (``log10 θ_0 ∈ [-6, 2.4]``, :data:`H_BOUNDS_CHEAP`).
+1. Kriging on the cheapest level: ``θ_0, p_0, σ_0²`` (``log10 θ_0 ∈ [-6, 2.4]``, :data:`H_BOUNDS_CHEAP`),
+   fitted on that level's OWN output scaling (its sample's minimum and range) and then expressed in the
+   HF scaling (``θ_0``, ``p_0`` and the nugget ratio do not change; ``σ_0²`` and a noise variance scale by the
+   squared ratio of the ranges). So stage 1 depends only on the cheap data (:class:`CheapLevel`), and one fit
+   serves every dataset with the same cheap data: the ``n_h`` budgets of a study instance share it
+   (``CoKriging.fit_batch(datasets, cheap=CoKriging.fit_cheap_level(datasets))``).
 2. For each next level k: the difference ``b = y_k - ρ_k ŷ_{k-1}(X_k)`` by concentrated likelihood
    over ``log10 θ_k ∈ [-3, 3]``, ``p_k`` and ``ρ_k ∈ [-1000, 1000]`` (ρ profiled out in closed
    form, see :func:`fit_difference`), with Le Gratiet's (2014) degrees of freedom as in SMT ``MFK``:
@@ -23,6 +28,7 @@ last the fidelity level, and its posterior at the target level is the HF predict
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Sequence
@@ -31,7 +37,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from mfopt import Dataset, FittedSurrogate, ModelFittingError
+from mfopt import Dataset, Fidelity, FittedSurrogate, ModelFittingError
 from mfopt_surrogates._kriging_core import DTYPE
 from mfopt_surrogates._likelihood import Distances, Problem, maximise
 from mfopt_surrogates.gp_model import AR1GP, AR1Params
@@ -66,6 +72,38 @@ class StageFit:
     sigma2: Tensor
     noise: Tensor
     nll: Tensor
+
+
+@dataclass(frozen=True)
+class CheapLevel:
+    """Stage 1 of a batch (the cheapest level's Kriging), on that level's own output scaling.
+
+    ``keys``: one fingerprint per member (the cheapest level's points and values in observation
+    order, the input bounds and the options stage 1 uses, see :meth:`CoKriging.cheap_keys`);
+    ``offset``, ``scale``: the cheap outputs' scaling (``B``: ``y = offset + scale·y_s``);
+    ``stage``: the fit in those scaled units. It depends on nothing else, so
+    :meth:`CoKriging.fit_batch` takes it (``cheap=``) for any datasets whose members have these keys,
+    in any order or subset, and gives the same bits as fitting the same batch afresh.
+    """
+
+    keys: tuple[str, ...]
+    offset: Tensor
+    scale: Tensor
+    stage: StageFit
+
+    def take(self, keys: Sequence[str]) -> CheapLevel:
+        """The members with these fingerprints, in this order (a clear error when one is missing)."""
+        where = {k: i for i, k in enumerate(self.keys)}
+        missing = [i for i, k in enumerate(keys) if k not in where]
+        if missing:
+            raise ModelFittingError(
+                f"the given cheap level was not fitted on the cheapest-level data of dataset(s) {missing} "
+                "(points, values, bounds and options must be identical)"
+            )
+        idx = torch.tensor([where[k] for k in keys], dtype=torch.long, device=self.offset.device)
+        st = self.stage
+        stage = StageFit(*(t.index_select(0, idx) for t in (st.h, st.p, st.rho, st.sigma2, st.noise, st.nll)))
+        return CheapLevel(tuple(keys), self.offset[idx], self.scale[idx], stage)
 
 
 def dof_is_bounded(n: int, d: int, regressors: int = 2) -> bool:
@@ -141,7 +179,8 @@ class CoKriging(Kriging):
     Kriging likelihood, each difference stage's in its own) or a number ``>= 0`` (a fixed noise
     variance of every level, in the target's units). Predictions are of the latent (noise-free)
     functions; each stage's ``ŷ_{k-1}`` is the latent mean; the fitted info reports
-    ``noise_variance`` and ``nugget`` per level.
+    ``noise_variance`` and ``nugget`` per level, and each stage's ``neg_log_likelihood`` in the
+    units it was fitted in (stage 1: the cheapest level's own scaling; the others: the HF sample's).
     """
 
     multi_fidelity = True
@@ -164,28 +203,50 @@ class CoKriging(Kriging):
         """A loop refit: a full fit for now (not Kriging's single-level warm refit)."""
         return self.fit(data)
 
-    def fit_batch(self, datasets: Sequence[Dataset]) -> list[FittedSurrogate]:
-        """Fit equally sized datasets (per level) as one batched model (else one by one)."""
+    def cheap_keys(self, datasets: Sequence[Dataset]) -> tuple[str, ...]:
+        """The fingerprint of each dataset's stage 1: its cheapest level's points and values (in
+        observation order), its bounds and the options stage 1 depends on (see :class:`CheapLevel`)."""
+        options = repr((self.p, self.n_starts, self.seed, self.maxiter, self.noise, str(self.device)))
+        keys = []
+        for d in datasets:
+            X, y = d.tensors(d.fidelities[0].name, device="cpu")
+            digest = hashlib.sha256(options.encode())
+            for t in (X, y, d.bounds):
+                digest.update(str(tuple(t.shape)).encode())
+                digest.update(t.detach().to(DTYPE).contiguous().numpy().tobytes())
+            keys.append(digest.hexdigest())
+        return tuple(keys)
+
+    def fit_cheap_level(self, datasets: Sequence[Dataset]) -> CheapLevel:
+        """Stage 1 alone for a batch of datasets, to pass to :meth:`fit_batch` (``cheap=``) for every
+        batch whose cheapest-level data are the same (e.g. the same ``n_l`` points with other ``n_h``)."""
+        level = self._checked(datasets, self._fidelities(datasets)[0].name)
+        if len({X.shape for X, _ in level}) > 1:
+            raise ModelFittingError("fit_cheap_level needs equally sized cheapest levels (one batch)")
+        return self._cheap_level(datasets, level)
+
+    def fit_batch(self, datasets: Sequence[Dataset], cheap: CheapLevel | None = None) -> list[FittedSurrogate]:
+        """Fit equally sized datasets (per level) as one batched model (else one by one).
+
+        ``cheap``: a stage 1 from :meth:`fit_cheap_level` covering these datasets' cheapest levels
+        (by fingerprint): it is used instead of fitting stage 1 again, with the same result.
+        """
         if not datasets:
             return []
-        fids = datasets[0].fidelities
-        if len(fids) < 2:
-            raise ModelFittingError(
-                f"co-kriging needs at least two fidelities, the dataset has {[f.name for f in fids]}"
-            )
-        per_level = [[d.tensors(f.name, device=self.device) for d in datasets] for f in fids]
-        for f, level in zip(fids, per_level, strict=True):
-            for X, y in level:
-                check_data(X, y, f"co-kriging on fidelity {f.name!r}")
+        fids = self._fidelities(datasets)
+        per_level = [self._checked(datasets, f.name) for f in fids]
         if any(d.fidelities != fids for d in datasets) or any(len({X.shape for X, _ in lv}) > 1 for lv in per_level):
-            return [f for d in datasets for f in self.fit_batch([d])]
+            return [f for d in datasets for f in self.fit_batch([d], cheap)]
         start = time.perf_counter()
+        first = self._cheap_level(datasets, per_level[0]) if cheap is None else cheap.take(self.cheap_keys(datasets))
         scaling = Scaling.of(datasets, self.device)
         Xs = [scaling.inputs(torch.stack([X for X, _ in lv])) for lv in per_level]
         ys = [scaling.outputs(torch.stack([y for _, y in lv])) for lv in per_level]
         fixed = self._fixed_noise(scaling)
         learn = self.noise == "learn"
-        stages = [self._stage_one(Xs[0], ys[0], fixed)]
+        ratio2 = (first.scale.to(self.device) / scaling.scale) ** 2
+        st = first.stage
+        stages = [StageFit(st.h, st.p, st.rho, st.sigma2 * ratio2, st.noise * ratio2, st.nll)]
         for k in range(1, len(fids)):
             yhat = self._lower_values(stages, Xs, ys, k)
             stages.append(
@@ -222,6 +283,30 @@ class CoKriging(Kriging):
     def _noise(self, stages: Sequence[StageFit]) -> Tensor | None:
         """The noise variance of each fitted level (``B x K``, scaled units), None for exact interpolation."""
         return torch.stack([st.noise for st in stages], -1) if self.noise != "none" else None
+
+    def _fidelities(self, datasets: Sequence[Dataset]) -> tuple[Fidelity, ...]:
+        """The first dataset's fidelities (a clear error below two)."""
+        fids = datasets[0].fidelities
+        if len(fids) < 2:
+            raise ModelFittingError(
+                f"co-kriging needs at least two fidelities, the dataset has {[f.name for f in fids]}"
+            )
+        return fids
+
+    def _checked(self, datasets: Sequence[Dataset], name: str) -> list[tuple[Tensor, Tensor]]:
+        """Each dataset's points and values at fidelity ``name``, checked."""
+        level = [d.tensors(name, device=self.device) for d in datasets]
+        for X, y in level:
+            check_data(X, y, f"co-kriging on fidelity {name!r}")
+        return level
+
+    def _cheap_level(self, datasets: Sequence[Dataset], level: list[tuple[Tensor, Tensor]]) -> CheapLevel:
+        """Stage 1 on the cheapest level's own output scaling (its sample's minimum and range)."""
+        scaling = Scaling.of([d.restrict([d.fidelities[0].name]) for d in datasets], self.device)
+        Xs = scaling.inputs(torch.stack([X for X, _ in level]))
+        ys = scaling.outputs(torch.stack([y for _, y in level]))
+        stage = self._stage_one(Xs, ys, self._fixed_noise(scaling))
+        return CheapLevel(self.cheap_keys(datasets), scaling.offset, scaling.scale, stage)
 
     def _stage_one(self, Xs: Tensor, ys: Tensor, fixed: Tensor | None) -> StageFit:
         """Kriging on the cheapest level (with its nugget or fixed noise when ``noise`` asks)."""
