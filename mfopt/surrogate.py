@@ -79,6 +79,13 @@ class Surrogate(ABC):
     def fit(self, data: Dataset) -> FittedSurrogate:
         """Train on ``data`` (float64, on the surrogate's device) and return the fitted model."""
 
+    def refit(self, data: Dataset) -> FittedSurrogate:
+        """An optimisation loop's fit: ``data`` usually extends, by a few rows at the end, data this
+        surrogate fitted before. A surrogate may reuse that work (e.g. warm-start its likelihood
+        search), but the model must depend on ``data`` only: a fresh instance, a resumed study or a
+        second call gives the same model. The default is :meth:`fit`."""
+        return self.fit(data)
+
     def fit_batch(self, datasets: Sequence[Dataset]) -> list[FittedSurrogate]:
         """Fit several independent datasets; surrogates that batch (one model, ``batch_shape``)
         override this. The default fits one after the other."""

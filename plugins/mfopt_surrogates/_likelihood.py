@@ -351,6 +351,16 @@ def _distinct_best(ends: Tensor, values: Tensor, d: int, k: int) -> Tensor:
     return torch.stack(columns, 1)
 
 
+def _best_isotropic(problem: Problem, iso: Tensor) -> Tensor:
+    """The best of the isotropic candidates ``iso`` (``ISOTROPIC x P``) for each dataset, scored on
+    all points: ``1 x B x P``."""
+    B, (C, P) = problem.y.shape[0], iso.shape
+    data_idx = torch.arange(B, device=iso.device).repeat(C)
+    full = problem.values(iso.unsqueeze(1).expand(-1, B, -1).reshape(-1, P), data_idx).reshape(C, B)
+    full = torch.where(torch.isfinite(full), full, torch.full_like(full, float("inf")))
+    return iso[full.argmin(0)].unsqueeze(0)
+
+
 def maximise(
     problem: Problem,
     lower: Tensor,
@@ -360,8 +370,33 @@ def maximise(
     maxiter: int,
     candidates: int = CANDIDATES,
     start_box: tuple[Tensor, Tensor] | None = None,
+    warm: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """Maximise the likelihood of each of the ``B`` datasets: returns parameters ``B x P`` and nll ``B``.
+    """The best end of :func:`search` for each dataset: parameters ``B x P`` and nll ``B``."""
+    ends, values = search(problem, lower, upper, n_starts, seed, maxiter, candidates, start_box, warm)
+    best, value = _best(ends, values, problem.d, 1)
+    return best.squeeze(0), value.squeeze(0)
+
+
+def local_optima(ends: Tensor, values: Tensor, d: int, k: int) -> Tensor:
+    """The ``k`` best distinct ends of :func:`search` (``k x B x P``, best first, the first being
+    :func:`maximise`'s; fewer than ``k`` when a single dataset has fewer, see :func:`_distinct_best`)."""
+    return _best(ends, values, d, 1)[0] if k == 1 else _distinct_best(ends, values, d, k)
+
+
+def search(
+    problem: Problem,
+    lower: Tensor,
+    upper: Tensor,
+    n_starts: int,
+    seed: int,
+    maxiter: int,
+    candidates: int = CANDIDATES,
+    start_box: tuple[Tensor, Tensor] | None = None,
+    warm: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """Maximise the likelihood of each of the ``B`` datasets: the ends of the last local searches
+    (``S x B x P``) and their nll (``S x B``); :func:`maximise` picks the best.
 
     ``candidates`` Latin-hypercube points (in ``start_box``, a sub-box of the bounds; the bounds
     when None) are screened; the best ``n_starts`` of each dataset start
@@ -378,11 +413,14 @@ def maximise(
     Likelihoods are often flat (every large θ interpolates equally well): among the ends within
     ``TIE`` of the best, the smallest ``Σ log10 θ`` wins, so the result does not hinge on where a
     start stopped on a plateau.
+
+    ``warm`` (``k x B x P``, e.g. the local optima of a fit of fewer points): a warm start. Then
+    nothing is screened: the local search runs on all points from the ``k`` warm rows only (see
+    :mod:`mfopt_surrogates._warm`).
     """
+    if warm is not None:
+        return _local(problem, warm.clamp(lower, upper), lower, upper, maxiter)
     B, P = problem.y.shape[0], lower.numel()
-    n = problem.dist.n
-    coarse = problem if n <= SUBSET else problem.subset(SUBSET, seed)
-    data_idx = torch.arange(B, device=lower.device)
     # isotropic candidates (every log10 θ_k equal, p at its upper end): in many dimensions the
     # smooth optimum, where all θ_k are small, is rarely near a random candidate
     line = torch.linspace(0.0, 1.0, ISOTROPIC, dtype=lower.dtype, device=lower.device).unsqueeze(-1)
@@ -391,6 +429,8 @@ def maximise(
         iso[:, problem.d : 2 * problem.d] = upper[problem.d : 2 * problem.d]
     if problem.nugget:  # the nugget at the middle of its range
         iso[:, -1] = 0.5 * (lower[-1] + upper[-1])
+    coarse = problem if problem.dist.n <= SUBSET else problem.subset(SUBSET, seed)
+    data_idx = torch.arange(B, device=lower.device)
     cand = torch.cat([iso, lhs_box(candidates, *(start_box or (lower, upper)), seed)])
     C = cand.shape[0]
     screen = coarse.values(cand.unsqueeze(1).expand(-1, B, -1).reshape(-1, P), data_idx.repeat(C)).reshape(C, B)
@@ -406,9 +446,6 @@ def maximise(
         # besides the best ends of the subset search, the best isotropic candidate on ALL points: a
         # smooth optimum that only the whole sample supports (a polynomial reproduced by a flat
         # correlation) can be invisible on the subset
-        full = problem.values(iso.unsqueeze(1).expand(-1, B, -1).reshape(-1, P), data_idx.repeat(ISOTROPIC))
-        full = torch.where(torch.isfinite(full), full, torch.full_like(full, float("inf"))).reshape(ISOTROPIC, B)
-        refine = torch.cat([_distinct_best(ends, values, problem.d, REFINE), iso[full.argmin(0)].unsqueeze(0)])
+        refine = torch.cat([_distinct_best(ends, values, problem.d, REFINE), _best_isotropic(problem, iso)])
         ends, values = _local(problem, refine, lower, upper, maxiter)
-    best, value = _best(ends, values, problem.d, 1)
-    return best.squeeze(0), value.squeeze(0)
+    return ends, values

@@ -22,7 +22,8 @@ from torch import Tensor
 
 from mfopt import Dataset, FittedSurrogate, ModelFittingError, Surrogate
 from mfopt_surrogates._kriging_core import DTYPE, resolve_device
-from mfopt_surrogates._likelihood import GLS, Distances, LogThetaPrior, Problem, maximise
+from mfopt_surrogates._likelihood import GLS, Distances, LogThetaPrior, Problem, local_optima, search
+from mfopt_surrogates._warm import PrefixMemo, fingerprint, warm_refit
 from mfopt_surrogates.gp_model import AR1GP, AR1Params
 
 #: log10 θ of the Kriging (and Co-Kriging level-0) correlation, inputs scaled to ``[0, 1]^d``.
@@ -41,6 +42,9 @@ START_H_LOW = -3.0
 #: The upper end of the start box: θ at which two points one grid spacing ``n^(-1/d)`` apart in a
 #: dimension correlate ``exp(-START_DECAY)``.
 START_DECAY = 100.0
+#: Distinct local optima of an anchor fit that warm-start :meth:`Kriging.refit` (a new point can
+#: make the runner-up optimum the best one).
+ANCHOR_OPTIMA = 3
 #: Values of the ``theta_prior`` option.
 PRIORS = ("none", "dimension-scaled")
 
@@ -57,7 +61,11 @@ class Scaling:
     @classmethod
     def of(cls, datasets: Sequence[Dataset], device: torch.device) -> Scaling:
         bounds = torch.stack([d.bounds for d in datasets]).to(device=device, dtype=DTYPE)
-        ys = [d.tensors(d.target.name, device=device)[1] for d in datasets]
+        return cls.of_tensors(bounds, [d.tensors(d.target.name, device=device)[1] for d in datasets])
+
+    @classmethod
+    def of_tensors(cls, bounds: Tensor, ys: Sequence[Tensor]) -> Scaling:
+        """The scaling of datasets with bounds ``bounds`` (``batch x 2 x d``) and target values ``ys``."""
         offset = torch.stack([y.min() for y in ys])
         # the range in halves: finite for any finite values (max - min can exceed the float64 range)
         rng = 2.0 * (torch.stack([y.max() for y in ys]) / 2.0 - offset / 2.0)
@@ -86,12 +94,15 @@ def check_data(X: Tensor, y: Tensor, what: str, minimum: int = 2) -> None:
 @dataclass(frozen=True)
 class CorrelationFit:
     """The maximiser of the (penalised) concentrated likelihood of a batch: ``h``, ``p``
-    (``B x d``), the nugget ratio ``λ`` (``B``, zeros without one) and the GLS fit there."""
+    (``B x d``), the nugget ratio ``λ`` (``B``, zeros without one) and the GLS fit there;
+    ``optima``: the best distinct local optima found, as parameter rows (``k x B x P``, the
+    maximiser first)."""
 
     h: Tensor
     p: Tensor
     nugget: Tensor
     gls: GLS
+    optima: Tensor
 
 
 def maximise_correlation(
@@ -106,6 +117,8 @@ def maximise_correlation(
     nugget: bool = False,
     noise_variance: Tensor | None = None,
     focused_starts: bool = False,
+    warm: Tensor | None = None,
+    optima_kept: int = 1,
 ) -> CorrelationFit:
     """Maximise the concentrated likelihood of ``ys`` (``B x n``) at ``Xs`` (``B x n x d``, scaled).
 
@@ -113,7 +126,9 @@ def maximise_correlation(
     ``ln θ``; ``nugget``: learn a noise-to-process variance ratio ``λ`` (correlation ``R + λ I``);
     ``noise_variance``: a fixed noise variance per dataset (``B``, scaled units; ``σ²`` is then a
     parameter, see :mod:`mfopt_surrogates._likelihood`); ``focused_starts``: screen the
-    Latin-hypercube candidates in :func:`start_box` rather than in the whole box.
+    Latin-hypercube candidates in :func:`start_box` rather than in the whole box; ``warm``
+    (``k x B x P``): start only the local search, from these rows (see :func:`search`);
+    ``optima_kept``: how many distinct local optima the result keeps (``CorrelationFit.optima``).
     """
     B, n, d = Xs.shape
     lower, upper = hp_box(d, p is None, h_bounds, Xs.device, nugget, noise_variance is not None)
@@ -121,7 +136,9 @@ def maximise_correlation(
         Distances.of(Xs, p), ys, ys.new_ones(B, n, 1), d, prior=prior, nugget=nugget, noise_variance=noise_variance
     )
     box = start_box(n, d, lower, upper) if focused_starts else None
-    best, _ = maximise(problem, lower, upper, n_starts, seed, maxiter, start_box=box)
+    ends, values = search(problem, lower, upper, n_starts, seed, maxiter, start_box=box, warm=warm)
+    optima = local_optima(ends, values, d, optima_kept)
+    best = optima[0]
     with torch.no_grad():
         fit = problem.nll(best, torch.arange(B, device=Xs.device))
     h, pp = split_hp(best, d, p)
@@ -131,7 +148,7 @@ def maximise_correlation(
         lam = noise_variance / fit.sigma2
     else:
         lam = best.new_zeros(B)
-    return CorrelationFit(h, pp, lam, fit)
+    return CorrelationFit(h, pp, lam, fit, optima)
 
 
 def hp_box(
@@ -198,6 +215,27 @@ def parse_noise(noise: str | float) -> str | float:
     return float(noise)
 
 
+@dataclass(frozen=True)
+class _Solution:
+    """A Kriging likelihood optimum on the first ``rows`` rows, with the scaling it was found in."""
+
+    fit: CorrelationFit
+    scaling: Scaling
+    rows: int
+
+    def nll_per_point(self) -> float:
+        """Negative log-likelihood per point in original output units (``+ n ln scale``)."""
+        return float(self.fit.gls.nll[0] + self.rows * self.scaling.scale[0].log()) / self.rows
+
+    def starts(self, noise: str | float, scaling: Scaling) -> Tensor:
+        """Its local optima as warm starts (``k x 1 x P``) for data scaled by ``scaling``: only a
+        fixed noise's ``log10 σ²`` (the last parameter) depends on the output scale."""
+        rows = self.fit.optima.clone()
+        if isinstance(noise, float):
+            rows[..., -1] += 2.0 * torch.log10(self.scaling.scale[0] / scaling.scale[0])
+        return rows
+
+
 class Kriging(Surrogate):
     """Single-fidelity ordinary Kriging on the dataset's target fidelity.
 
@@ -213,6 +251,10 @@ class Kriging(Surrogate):
     concentrated likelihood; a number ``>= 0``: a fixed noise variance in the objective's units).
     Predictions at new points are of the latent (noise-free) function; the fitted info reports
     ``noise_variance`` (original units) and ``nugget`` (its ratio to ``sigma2``).
+    ``warm_start`` (default True): :meth:`refit` (an optimisation loop's fit) starts the likelihood
+    search from the cold fit of the data's first rows, see :mod:`mfopt_surrogates._warm`; False:
+    :meth:`refit` is :meth:`fit`. The instance keeps those anchor fits in a memo: a cache, the
+    fitted models depend on the data only.
     """
 
     multi_fidelity = False
@@ -227,6 +269,7 @@ class Kriging(Surrogate):
         mean_uncertainty: bool = False,
         theta_prior: str = "none",
         noise: str | float = "none",
+        warm_start: bool = True,
     ) -> None:
         self.device = resolve_device(device)
         self.seed = int(seed)
@@ -239,9 +282,40 @@ class Kriging(Surrogate):
             raise ValueError(f"theta_prior must be one of {list(PRIORS)}, got {theta_prior!r}")
         self.theta_prior = theta_prior
         self.noise = parse_noise(noise)
+        self.warm_start = bool(warm_start)
+        self._anchors: PrefixMemo[_Solution] = PrefixMemo()
 
     def fit(self, data: Dataset) -> FittedSurrogate:
         return self.fit_batch([data])[0]
+
+    def refit(self, data: Dataset) -> FittedSurrogate:
+        """The loop's fit: warm-started from the cold fit of the first rows (:func:`warm_refit`);
+        ``info["refit"]`` says how it was made (``"cold"``, ``"warm"``, ``"warm+cold"``)."""
+        if not self.warm_start:
+            return self.fit(data)
+        data = data.restrict([data.target.name])
+        X, y = data.tensors(data.target.name, device=self.device)
+        check_data(X, y, f"kriging on fidelity {data.target.name!r}")
+        start = time.perf_counter()
+        bounds = data.bounds.to(device=self.device, dtype=DTYPE).unsqueeze(0)
+        scaling = Scaling.of_tensors(bounds, [y])
+        Xs, ys = scaling.inputs(X.unsqueeze(0)), scaling.outputs(y.unsqueeze(0))
+
+        def cold(m: int) -> _Solution:
+            first = scaling if m == len(y) else Scaling.of_tensors(bounds, [y[:m]])
+            Xm, ym = first.inputs(X[:m].unsqueeze(0)), first.outputs(y[:m].unsqueeze(0))
+            return _Solution(self._correlation(Xm, ym, first, optima_kept=ANCHOR_OPTIMA), first, m)
+
+        def warm(anchor: _Solution) -> _Solution:
+            return _Solution(self._correlation(Xs, ys, scaling, anchor.starts(self.noise, scaling)), scaling, len(y))
+
+        def key(m: int) -> str:
+            return fingerprint(bounds, X[:m], y[:m])
+
+        solution, how = warm_refit(self._anchors, len(y), key, cold, warm, _Solution.nll_per_point)
+        fitted = self._assemble([data], Xs, ys, scaling, solution.fit, start)[0]
+        fitted.info["refit"] = how
+        return fitted
 
     def _fixed_noise(self, scaling: Scaling) -> Tensor | None:
         """A fixed ``noise`` variance in each dataset's scaled output units (None otherwise)."""
@@ -261,12 +335,22 @@ class Kriging(Surrogate):
         scaling = Scaling.of(data, self.device)
         Xs = scaling.inputs(torch.stack([X for X, _ in tensors]))
         ys = scaling.outputs(torch.stack([y for _, y in tensors]))
+        return self._assemble(data, Xs, ys, scaling, self._correlation(Xs, ys, scaling), start)
+
+    def _correlation(
+        self, Xs: Tensor, ys: Tensor, scaling: Scaling, warm: Tensor | None = None, optima_kept: int = 1
+    ) -> CorrelationFit:
+        """The likelihood search on scaled data (see :func:`maximise_correlation`)."""
         prior = LogThetaPrior.dimension_scaled(Xs.shape[-1]) if self.theta_prior == "dimension-scaled" else None
-        fixed = self._fixed_noise(scaling)
-        fitted = maximise_correlation(
+        return maximise_correlation(
             Xs, ys, self.p, self.n_starts, self.seed, self.maxiter, prior=prior, nugget=self.noise == "learn",
-            noise_variance=fixed, focused_starts=True,
+            noise_variance=self._fixed_noise(scaling), focused_starts=True, warm=warm, optima_kept=optima_kept,
         )  # fmt: skip
+
+    def _assemble(
+        self, data: Sequence[Dataset], Xs: Tensor, ys: Tensor, scaling: Scaling, fitted: CorrelationFit, start: float
+    ) -> list[FittedSurrogate]:
+        """One fitted surrogate per dataset from the hyperparameters ``fitted``."""
         h, p, nll, sigma2 = fitted.h, fitted.p, fitted.gls.nll, fitted.gls.sigma2
         noise = fitted.nugget * sigma2
         params = AR1Params(h.unsqueeze(-2), p.unsqueeze(-2), sigma2.unsqueeze(-1), h.new_zeros(len(data), 0))

@@ -26,6 +26,7 @@ class KrigingOptions(_Options):
     noise: Literal["none", "learn"] | Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = Field(
         "none", description="'none', 'learn' or a fixed noise variance >= 0"
     )
+    warm_start: bool = Field(True, description="loop refits start from the cold fit of the data's first rows")
 
 
 class CoKrigingOptions(_Options):
