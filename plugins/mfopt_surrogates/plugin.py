@@ -30,3 +30,17 @@ def mfopt_register_surrogates(registry: Registry) -> None:
         description="Gradient-only Gaussian-RBF GP (mode g | f-g | f): gradients of every source, HF values as anchors",
         multi_fidelity=True,
     )
+    registry.register(
+        "botorch-gp",
+        "mfopt_surrogates.botorch_gp:BoTorchGP",
+        options="mfopt_surrogates.botorch_gp:BoTorchGPOptions",
+        description="BoTorch's SingleTaskGP on the target fidelity (default kernel and priors, MAP fit)",
+        multi_fidelity=False,
+    )
+    registry.register(
+        "botorch-mf-gp",
+        "mfopt_surrogates.botorch_gp:BoTorchMFGP",
+        options="mfopt_surrogates.botorch_gp:BoTorchMFGPOptions",
+        description="BoTorch's SingleTaskMultiFidelityGP over (x, level): the fidelity level as a feature",
+        multi_fidelity=True,
+    )
