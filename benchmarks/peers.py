@@ -26,9 +26,14 @@ evaluation), ``budget``, ``spent`` per fidelity, ``seconds``.
     python benchmarks/peers.py AugmentedHartmannH6 --seeds 3 --n-high 16 --budget 10
     python benchmarks/peers.py AugmentedHartmannH6 --hf-only-gap --seeds 3 --n-high 16 --budget 10
 
-``--hf-only-gap`` runs mfopt's HF-only study (Kriging + LogEI), mfopt's LogEI on BoTorch's
-SingleTaskGP (the model swapped, the acquisition kept) and BoTorch's SingleTaskGP + qLogEI from the
-same design, to tell whether a gap between mfopt and BoTorch comes from the model or the acquisition.
+``--hf-only-gap`` runs mfopt's HF-only study (Kriging + LogEI, and the ``botorch-gp`` surrogate +
+LogEI through the same config path; ``--surrogate NAME[:KEY=VALUE,...]`` picks other columns),
+mfopt's LogEI on BoTorch's SingleTaskGP built here (the model swapped, the acquisition kept) and
+BoTorch's SingleTaskGP + qLogEI from the same design, to tell whether a gap between mfopt and
+BoTorch comes from the model or the acquisition; ``--out FILE`` keeps finished rows (resumable):
+
+    python benchmarks/peers.py AugmentedHartmannH6 --hf-only-gap --seeds 10 --n-high 16 --budget 10 \\
+        --surrogate kriging --surrogate botorch-gp --surrogate botorch-gp:noise=none --out gap.jsonl
 """
 
 from __future__ import annotations
@@ -309,10 +314,15 @@ def swapped_logei(problem: Problem, n_high: int, budget: float, seed: int) -> di
 
 
 def mfopt_hf_only(
-    problem_name: str, n_high: int, budget: float, seed: int, kriging: dict[str, Any] | None = None
+    problem_name: str,
+    n_high: int,
+    budget: float,
+    seed: int,
+    kriging: dict[str, Any] | None = None,
+    surrogate: str = "kriging",
 ) -> dict[str, Any]:
-    """mfopt's HF-only study (Kriging + LogEI, plugin defaults; ``kriging``: Kriging options) through
-    :class:`mfopt.Study`."""
+    """mfopt's HF-only study (``surrogate`` + LogEI, plugin defaults; ``kriging``: that surrogate's
+    options) through :class:`mfopt.Study`, the config path a problem.toml takes."""
     import tempfile
 
     from mfopt import Study
@@ -322,7 +332,7 @@ def mfopt_hf_only(
         "problem": {"name": problem_name},
         "budget": {"total": budget},
         "design": {"samples": {"high": n_high}, "seed": seed},
-        "surrogate": {"name": "kriging", **(kriging or {})},
+        "surrogate": {"name": surrogate, **(kriging or {})},
         "acquisition": {"name": "logei"},
         "run": {"seed": seed, "device": "cpu"},
     }
@@ -330,28 +340,69 @@ def mfopt_hf_only(
         result = study.run()
         values = [o.value for o in sorted(study.dataset.observations, key=lambda o: o.id or 0)]
     best = result.best.value if result.best is not None and result.best.value is not None else math.inf
-    return {"strategy": "kriging+mfopt-logei", "seed": seed, "best": best, "values": values,
+    return {"strategy": f"{surrogate}+mfopt-logei", "seed": seed, "best": best, "values": values,
             "seconds": time.perf_counter() - start}  # fmt: skip
 
 
+def _label(surrogate: str, options: dict[str, Any]) -> str:
+    """A column name: the surrogate and its non-default options (``botorch-gp[noise=none]``)."""
+    suffix = ",".join(f"{k}={v}" for k, v in options.items())
+    return f"{surrogate}[{suffix}]" if suffix else surrogate
+
+
 def hf_only_gap(
-    problem_name: str, n_high: int, iterations: int, seeds: int, kriging: dict[str, Any] | None = None
+    problem_name: str,
+    n_high: int,
+    iterations: int,
+    seeds: int,
+    kriging: dict[str, Any] | None = None,
+    surrogates: list[tuple[str, dict[str, Any]]] | None = None,
+    out: str | None = None,
 ) -> None:
-    """Print, per seed and on average, the final best HF value of mfopt's Kriging + LogEI (with the
-    Kriging options ``kriging``), of mfopt's LogEI on BoTorch's SingleTaskGP, and of BoTorch's
-    SingleTaskGP + qLogEI, from the same design."""
+    """Print, per seed and on average, the final best HF value of mfopt's HF-only study with each
+    of ``surrogates`` (name, options; default: Kriging with the options ``kriging``, and
+    ``botorch-gp``) + LogEI, of mfopt's LogEI on BoTorch's SingleTaskGP built here (the model
+    swapped, the acquisition kept) and of BoTorch's SingleTaskGP + qLogEI, all from the same
+    design. ``out``: a JSON-lines file of finished rows (keyed by problem, sizes, column and seed);
+    rows already there are read back, not re-run, so an interrupted run resumes."""
+    import json
+    from functools import partial
+    from pathlib import Path
+
     problem = make_problem(problem_name)
     budget = (n_high + iterations) * problem.target.cost
+    columns = surrogates if surrogates is not None else [("kriging", kriging or {}), ("botorch-gp", {})]
+    done: dict[tuple[str, int], float] = {}
+    key = {"problem": problem_name, "n_high": n_high, "iterations": iterations}
+    if out is not None and Path(out).exists():
+        for line in Path(out).read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if all(row.get(k) == v for k, v in key.items()):
+                done[(row["column"], row["seed"])] = row["best"]
+
+    def run(column: str, seed: int, task: Any) -> float:
+        if (column, seed) not in done:
+            row = task()
+            done[(column, seed)] = row["best"]
+            if out is not None:
+                with open(out, "a", encoding="utf-8") as handle:
+                    record = {**key, "column": column, "seed": seed, "best": row["best"], "seconds": row["seconds"]}
+                    handle.write(json.dumps(record) + "\n")
+        return done[(column, seed)]
+
     finals: dict[str, list[float]] = {}
     for seed in range(seeds):
-        rows = [
-            mfopt_hf_only(problem_name, n_high, budget, seed, kriging),
-            swapped_logei(problem, n_high, budget, seed),
-            botorch_logei(problem, n_high, budget, seed),
-        ]
-        for row in rows:
-            finals.setdefault(row["strategy"], []).append(row["best"])
-        print(f"seed {seed}: " + "  ".join(f"{r['strategy']} {r['best']:.4f}" for r in rows), flush=True)
+        tasks: list[tuple[str, Any]] = [
+            (f"{_label(name, options)}+mfopt-logei",
+             partial(mfopt_hf_only, problem_name, n_high, budget, seed, options, name))
+            for name, options in columns
+        ]  # fmt: skip
+        tasks.append(("stgp+mfopt-logei", partial(swapped_logei, problem, n_high, budget, seed)))
+        tasks.append(("botorch-logei", partial(botorch_logei, problem, n_high, budget, seed)))
+        bests = [(column, run(column, seed, task)) for column, task in tasks]
+        for column, best in bests:
+            finals.setdefault(column, []).append(best)
+        print(f"seed {seed}: " + "  ".join(f"{c} {b:.4f}" for c, b in bests), flush=True)
     print("mean:   " + "  ".join(f"{name} {sum(v) / len(v):.4f}" for name, v in finals.items()))
 
 
@@ -367,6 +418,12 @@ def _option(item: str) -> tuple[str, Any]:
         return key, float(value)
     except ValueError:
         return key, value
+
+
+def _surrogate(spec: str) -> tuple[str, dict[str, Any]]:
+    """``NAME`` or ``NAME:KEY=VALUE,KEY=VALUE`` -> ``(NAME, options)`` (values as :func:`_option` reads them)."""
+    name, _, rest = spec.partition(":")
+    return name, dict(_option(item) for item in rest.split(",") if item)
 
 
 def main() -> None:
@@ -386,11 +443,18 @@ def main() -> None:
         "--kriging", action="append", default=[], metavar="KEY=VALUE",
         help="a Kriging option for --hf-only-gap (repeatable), e.g. theta_prior=none to run the paper's ML fit",
     )  # fmt: skip
+    parser.add_argument(
+        "--surrogate", action="append", default=None, metavar="NAME[:KEY=VALUE,...]",
+        help="a surrogate column of --hf-only-gap (repeatable; default: kriging with the --kriging options, "
+        "and botorch-gp), e.g. botorch-gp:noise=none",
+    )  # fmt: skip
+    parser.add_argument("--out", default=None, help="--hf-only-gap: JSON-lines file of finished rows (resumable)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.hf_only_gap:
         kriging = dict(_option(item) for item in args.kriging)
-        hf_only_gap(args.problem, args.n_high, int(args.budget), args.seeds, kriging)
+        surrogates = None if args.surrogate is None else [_surrogate(spec) for spec in args.surrogate]
+        hf_only_gap(args.problem, args.n_high, int(args.budget), args.seeds, kriging, surrogates, args.out)
         return
     problem = make_problem(args.problem, {"low": args.low_cost, "high": 1.0})
     n_low = 2 * args.n_high
