@@ -88,10 +88,10 @@ def _best_by(trace: list[list[float]], cost: float) -> float:
 
 def test_an_mfopt_variant_runs_with_its_options_and_does_not_move_the_target(tmp_path: Path) -> None:
     results = tmp_path / "hpo.sqlite"
-    variant = "mfopt/transform=log/promote=0"
+    variant = "mfopt/transform=none/screen=0"
     assert bench.run_all([TOY], ["random", "mfopt", variant], [0, 1], BUDGET, results, progress=False) == 6
     data = bench.load(results, BUDGET)["toy"]
-    # a different create_study gives a different run (promotion off, log values to the models)
+    # a different create_study gives a different run (no screening: d + 1 design points at the target)
     assert data[variant] != data["mfopt"]
     assert bench.runner(variant) is not bench.RUNNERS["mfopt"]
     text, summaries = bench.table({"toy": data}, BUDGET)
