@@ -55,7 +55,7 @@ from optuna.samplers import BaseSampler, RandomSampler
 from optuna.trial import FrozenTrial, TrialState
 
 from mfopt import create_study
-from mfopt.hpo import Trial
+from mfopt.hpo import Transform, Trial
 
 FIDELITY_ATTR = "mfopt_fidelity"
 LEVEL_ATTR = "mfopt_level"
@@ -90,8 +90,10 @@ def _within(distribution: BaseDistribution, value: Any) -> bool:
 class MfoptSampler(BaseSampler):
     """Proposes each trial's parameters and fidelity with mfopt (gated Co-Kriging + cost-aware EI).
 
-    ``parameters``, ``fidelities``, ``budget``, ``seed`` and ``storage`` are those of
-    :func:`mfopt.create_study`; the objective must suggest the same parameters with the same ranges.
+    ``parameters``, ``fidelities``, ``budget``, ``seed``, ``storage`` and ``transform`` are those
+    of :func:`mfopt.create_study`; the objective must suggest the same parameters with the same
+    ranges. With ``transform="log"`` mfopt's models see the log of each trial's value; the Optuna
+    study keeps the values as returned.
     """
 
     def __init__(
@@ -102,12 +104,13 @@ class MfoptSampler(BaseSampler):
         *,
         seed: int = 0,
         storage: str | Path | None = None,
+        transform: Transform = "none",
     ) -> None:
         # one thread owns the mfopt study (its SQLite store is bound to the thread that opened it):
         # every ask and tell from Optuna's worker threads runs there, one at a time
         self._owner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mfopt-sampler")
         self._study = self._owner.submit(
-            create_study, parameters, fidelities, budget, storage, seed=seed, name="optuna"
+            create_study, parameters, fidelities, budget, storage, seed=seed, name="optuna", transform=transform
         ).result()
         self._target = self._study.study.problem.target
         self._levels = {f.name: f.level for f in self._study.study.problem.fidelities}

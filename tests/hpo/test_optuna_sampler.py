@@ -114,3 +114,16 @@ def test_a_sqlite_study_resumes_the_sampler_state_in_a_new_process(tmp_path: Pat
     # the initial design was not evaluated a second time: no (x, fidelity) twice
     points = [(t.params["x"], t.user_attrs["mfopt_fidelity"]) for t in trials]
     assert len(points) == len(set(points))
+
+
+def test_log_transform_reaches_mfopt_and_optuna_keeps_the_values() -> None:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = MfoptSampler(PARAMETERS, FIDELITIES, budget=4.0, seed=1, transform="log")
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(lambda t: 20.0 + objective(t), n_trials=12)  # positive: both Forrester levels are > -10 on [0, 1]
+    trials = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+    assert len(trials) == 12
+    for t in trials:  # Optuna holds the values as returned
+        assert t.value == pytest.approx(20.0 + forrester(t.params["x"], t.user_attrs["mfopt_level"]))
+    stored = sorted(o.value for o in sampler._study.study.dataset.observations)
+    assert stored == pytest.approx(sorted(math.log(t.value) for t in trials), rel=1e-9)  # mfopt models the logs
