@@ -13,7 +13,10 @@ for every model. Sections:
 4. 40 repetitions fitted as one batch vs one by one, Kriging and Co-Kriging, d = 2 and d = 5, with the
    largest likelihood deficit of a batched member against its own sequential fit.
 5. Prediction of 5000 points from a Kriging model with n = 100, d = 5.
-6. One loop iteration (fit + proposal through the registries) at n_h = 100 (n_l = 200), d = 5.
+6. One loop iteration (fit + proposal through the registries) at n_h = 100 (n_l = 200), d = 5: the first
+   iteration (a cold ``fit``, the proposal against BoTorch's stock optimiser), then a loop of
+   ``LOOP_ITERATIONS`` iterations from that state (``refit`` + proposal, each proposal evaluated and
+   added), with a cold ``fit`` of every state beside it for the model's likelihood and test correlation.
 
 ``--quick`` uses fewer repetitions (and n up to 400 in section 1); the full run takes about half an
 hour on one core.
@@ -338,6 +341,55 @@ def _loop_function(name: str, acquisition: Any, fitted: Any, data: Any, context:
     return acquisition.build(fitted, data, context)
 
 
+#: Iterations of section 6's loop: n_h = 100 to 112 for Kriging, one cycle of the refit's checkpoints
+#: (94, 103, 113: the first refit also fits the anchor of 94 rows, iteration 4 is a checkpoint's cold fit).
+LOOP_ITERATIONS = 13
+
+
+def loop_sequence(pm: Any, prob: Any, data: Any, X_test: torch.Tensor, surrogate: str, acquisition: str) -> float:
+    """Run ``LOOP_ITERATIONS`` loop iterations (``refit`` + proposal, the proposal evaluated and added)
+    from ``data``; beside each, a cold ``fit`` of the same state (not part of the loop's time). Prints
+    one row per iteration and returns the mean CPU s of an iteration."""
+    from mfopt import Observation, ProposalContext
+
+    loop = pm.surrogates.create(surrogate, device="cpu", seed=0)
+    acq = pm.acquisitions.create(acquisition)
+    y_test = prob.evaluate(X_test, prob.target.name)
+    train = data if loop.multi_fidelity else data.restrict([data.target.name])
+    label = f"{surrogate} + {acquisition}"
+    print(f"\n   {label}: {LOOP_ITERATIONS} iterations (refit + proposal; cold fit of the same state beside it)")
+    print(f"   {'n_h':>4} {'n_l':>4} {'refit':>9} {'fit s':>6} {'propose':>8} {'total':>6} | {'cold fit s':>10} "
+          f"{'nll - cold':>11} {'corr':>8} {'corr cold':>9}")  # fmt: skip
+    totals, cold_fits, deficits, corrs, cold_corrs = [], [], [], [], []
+    for it in range(LOOP_ITERATIONS):
+        fitted, t_fit = cpu(partial(loop.refit, train))
+        context = ProposalContext(prob.bounds, train.fidelities, 1, math.inf, it + 1, it + 1)
+        (candidate,), t_acq = cpu(partial(acq.propose, fitted, train, context))
+        cold, t_cold = cpu(partial(pm.surrogates.create(surrogate, device="cpu", seed=0).fit, train))
+        with torch.no_grad():
+            c_refit, c_cold = corr(fitted.predict(X_test)[0], y_test), corr(cold.predict(X_test)[0], y_test)
+        deficit = _nll(fitted.info) - _nll(cold.info)
+        n_h = len(train.successful(train.target.name))
+        n_l = len(train.observations) - n_h
+        how = str(fitted.info.get("refit", "fit"))
+        print(f"   {n_h:>4} {n_l:>4} {how:>9} {t_fit:>6.3f} {t_acq:>8.3f} {t_fit + t_acq:>6.3f} | {t_cold:>10.3f} "
+              f"{deficit:>11.2e} {c_refit:>8.5f} {c_cold:>9.5f}", flush=True)  # fmt: skip
+        totals.append(t_fit + t_acq)
+        cold_fits.append(t_cold + t_acq)
+        deficits.append(deficit)
+        corrs.append(c_refit)
+        cold_corrs.append(c_cold)
+        x = torch.tensor([candidate.x], dtype=torch.float64)
+        value = float(prob.evaluate(x, candidate.fidelity)[0])
+        train = train.with_observations([*train.observations, Observation(candidate.x, candidate.fidelity, value)])
+    mean, cold_mean = statistics.fmean(totals), statistics.fmean(cold_fits)
+    print(f"   mean iteration {mean:.3f} s (max {max(totals):.3f}); with a cold fit instead {cold_mean:.3f} s;"
+          f" nll - cold: median {statistics.median(deficits):.1e}, max {max(deficits):.2e};"
+          f" median corr {statistics.median(corrs):.5f} vs cold {statistics.median(cold_corrs):.5f}",
+          flush=True)  # fmt: skip
+    return mean
+
+
 def section_loop() -> None:
     from mfopt import ProposalContext, get_plugin_manager
     from mfopt.benchmark.protocol import repetition_data
@@ -371,12 +423,19 @@ def section_loop() -> None:
               f"{ours:>14.6g} {ref:>10.6g}", flush=True)  # fmt: skip
         print(f"   ours  {level} {[round(v, 3) for v in x.tolist()]}\n   stock {level_ref} "
               f"{[round(v, 3) for v in x_ref.tolist()]}")  # fmt: skip
-        record(f"loop iteration {label}: < {limit} s", f"{total:.2f} s", total < limit)
+        if acquisition == "mf-kg":  # one iteration, cold fit (the loop below is too slow to repeat it here)
+            record(f"loop iteration {label} (first, cold fit): < {limit} s", f"{total:.2f} s", total < limit)
         record(
             f"proposal {label}: acquisition value >= stock optimiser's - 1e-3 (relative)",
             f"{ours:.5g} vs {ref:.5g}, {t_ref / t_acq:.1f}x faster",
             ours >= ref - 1e-3 * max(1.0, abs(ref)),
         )
+    _, X_test, _ = repetition_data(prob, 100, 200, 1)
+    for surrogate, acquisition, limit in cases[:2]:
+        mean = loop_sequence(pm, prob, data, X_test, surrogate, acquisition)
+        label = f"{surrogate} + {acquisition}"
+        record(f"loop iteration {label} (mean of {LOOP_ITERATIONS} refit iterations): < {limit} s", f"{mean:.2f} s",
+               mean < limit)  # fmt: skip
 
 
 def main() -> None:
