@@ -245,8 +245,7 @@ class Kriging(Surrogate):
     ``mean_uncertainty`` (add Jones' constant-mean term to the variance; default False),
     ``theta_prior`` (``"none"``: maximum likelihood, the paper's model and the default;
     ``"dimension-scaled"``: MAP under BoTorch's default log-normal length-scale prior, see
-    :meth:`LogThetaPrior.dimension_scaled` -- what the optimisation loop uses, see
-    :data:`LOOP_OPTIONS`), ``noise`` (``"none"``: exact interpolation, the default;
+    :meth:`LogThetaPrior.dimension_scaled`), ``noise`` (``"none"``: exact interpolation, the default;
     ``"learn"``: a homoscedastic noise term, its ratio to the process variance estimated in the
     concentrated likelihood; a number ``>= 0``: a fixed noise variance in the objective's units).
     Predictions at new points are of the latent (noise-free) function; the fitted info reports
