@@ -2,6 +2,7 @@
 
     OMP_NUM_THREADS=1 nice -n 10 python benchmarks/hpo.py run --seeds 10 --budget 20
     python benchmarks/hpo.py table                 # the table and plots from the stored rows only
+    python benchmarks/hpo.py breakdown             # per seed: where mfopt's budget went, first hits
 
 Tasks: ``examples/hpo/tasks.py`` (an MLP on digits, histogram gradient boosting on breast
 cancer), trained with seed 0 everywhere, so a configuration at a level always has the same
@@ -357,9 +358,62 @@ def plot(summaries: dict[str, dict[str, Any]], budget: float, out: Path) -> list
     return paths
 
 
+def phases(trace: Trace, full_level: float, screen: int = 3, promote: float = 1.0) -> dict[str, Any]:
+    """Where an mfopt run's budget went, read from its trace (create_study's phases, docs/hpo.md):
+    the design (its cheap runs and first full training), the screened full trainings (the 2nd to
+    ``screen``-th), the promoted ones (a full training after cheap runs worth ``promote`` full
+    trainings: the HPO layer queues one then, before the strategy is asked), the strategy's full
+    trainings (the rest) and its cheap runs (every cheap run after the design); ``first``: the
+    phase and cost of each full training, in order."""
+    out: dict[str, Any] = {"design": 0.0, "screen": 0, "promoted": 0, "strategy": 0, "cheap": 0.0, "first": []}
+    before, since, n_full = 0.0, 0.0, 0
+    for cost, level, value in trace:
+        step, before = cost - before, cost
+        if level != full_level:
+            since += step
+            out["design" if n_full == 0 else "cheap"] += step
+            continue
+        if n_full == 0:
+            phase = "design"
+        elif n_full < screen:
+            phase = "screen"
+        else:
+            phase = "promoted" if since >= promote - 1e-9 else "strategy"
+        if phase != "design":
+            out[phase] += 1
+        n_full, since = n_full + 1, 0.0
+        out["first"].append((phase, cost, value))
+    return out
+
+
+def breakdown(
+    data: dict[str, dict[str, list[Trace]]], method: str, targets: dict[str, float], seeds: Sequence[int]
+) -> str:
+    """Per task and seed: where ``method``'s budget went (:func:`phases`), when it first reached
+    the task's target (and in which phase), and when random search did (same seed)."""
+    lines = []
+    for name in sorted(data):
+        full = float(_levels(TASKS[name])[1])
+        lines.append(f"task {name}: {method}, target {targets[name]:.4f}")
+        lines.append("  seed  design  screened  promoted  strategy(full)  strategy(cheap)  first hit        random hit")
+        runs = data[name].get(method, [])
+        randoms = data[name].get("random", [])
+        for i, (seed, trace) in enumerate(zip(seeds, runs, strict=False)):
+            p = phases(trace, full)
+            hit = next(((ph, c) for ph, c, v in p["first"] if v <= targets[name] + 1e-12), None)
+            rand = next((c for c, _, v in randoms[i] if v <= targets[name] + 1e-12), None) if i < len(randoms) else None
+            hit_text = f"{hit[1]:6.2f} ({hit[0]})" if hit else "     -"
+            rand_text = f"{rand:6.2f}" if rand is not None else "     -"
+            lines.append(
+                f"  {seed:>4}  {p['design']:4.2f}+1  {p['screen']:>8}  {p['promoted']:>8}  {p['strategy']:>14}"
+                f"  {p['cheap']:>15.2f}  {hit_text:<16} {rand_text}"
+            )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("run", "table"))
+    parser.add_argument("command", choices=("run", "table", "breakdown"))
     parser.add_argument("--tasks", default=",".join(TASKS))
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--seeds", type=int, default=10, help="seeds first .. first + N - 1 (run and table)")
@@ -367,6 +421,7 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--budget", type=float, default=20.0, help="in full trainings")
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "hpo.sqlite")
     parser.add_argument("--plots", type=Path, default=ROOT / "docs" / "hpo")
+    parser.add_argument("--breakdown", default="mfopt", help="the method whose phases `breakdown` prints")
     args = parser.parse_args(argv)
     methods = args.methods.split(",")
     for method in methods:
@@ -378,7 +433,12 @@ def main(argv: list[str] | None = None) -> str:
     if args.command == "run":
         tasks = [TASKS[t] for t in args.tasks.split(",")]
         run_all(tasks, methods, seeds, args.budget, args.results, progress=sys.stderr.isatty())
-    text, summaries = table(load(args.results, args.budget, seeds), args.budget)
+    data = load(args.results, args.budget, seeds)
+    text, summaries = table(data, args.budget)
+    if args.command == "breakdown":
+        text = breakdown(data, args.breakdown, {name: s["target"] for name, s in summaries.items()}, seeds)
+        print(text)
+        return text
     print(text)
     for path in plot(summaries, args.budget, args.plots):
         print(f"plot: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")

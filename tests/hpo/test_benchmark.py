@@ -103,3 +103,19 @@ def test_an_mfopt_variant_runs_with_its_options_and_does_not_move_the_target(tmp
         bench.runner("mfopt/transform")
     with pytest.raises(SystemExit):
         bench.main(["table", "--methods", "bohb", "--results", str(results)])
+
+
+def test_phases_reads_where_an_mfopt_run_spent_its_budget() -> None:
+    cheap = [(0.1 * (i + 1), 2.0, 0.5) for i in range(4)]  # design: 4 cheap runs (0.4)
+    trace = [*cheap, (1.4, 32.0, 0.3), (2.4, 32.0, 0.2), (3.4, 32.0, 0.25)]  # 1 design + 2 screened full
+    trace += [(3.4 + 0.1 * (i + 1), 2.0, 0.4) for i in range(10)]  # 1.0 of cheap runs: the next full is promoted
+    trace += [(5.4, 32.0, 0.1), (6.4, 32.0, 0.15), (6.5, 2.0, 0.4), (7.5, 32.0, 0.12)]  # strategy: 2 full, 1 cheap
+    p = bench.phases([(round(c, 9), lv, v) for c, lv, v in trace], 32.0)
+    assert p["design"] == pytest.approx(0.4)
+    assert (p["screen"], p["promoted"], p["strategy"]) == (2, 1, 2)
+    assert p["cheap"] == pytest.approx(1.1)
+    assert [ph for ph, _, _ in p["first"]] == ["design", "screen", "screen", "promoted", "strategy", "strategy"]
+    text = bench.breakdown(
+        {"mlp_digits": {"mfopt": [trace], "random": [[(1.0, 32.0, 0.3)]]}}, "mfopt", {"mlp_digits": 0.2}, [7]
+    )
+    assert "     7  0.40+1" in text and "2.40 (screen)" in text
