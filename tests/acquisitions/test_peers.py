@@ -69,3 +69,19 @@ def test_ledger_refuses_to_overspend() -> None:
     with pytest.raises(RuntimeError, match="overspend"):
         ledger.evaluate(torch.tensor([[0.4]], dtype=torch.float64), "high")
     assert ledger.total == 1.0 and len(ledger.trace) == 1
+
+
+def test_hf_only_gap_runs_each_surrogate_column_and_resumes_from_its_rows(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """``--hf-only-gap`` with a surrogate column given as ``NAME:KEY=VALUE``: one row per column and
+    seed in the JSON-lines file; a second call reads them back and runs nothing again."""
+    out = tmp_path / "gap.jsonl"
+    columns = [peers._surrogate("kriging"), peers._surrogate("botorch-gp:noise=none,kernel=matern-5/2")]
+    assert columns[1] == ("botorch-gp", {"noise": "none", "kernel": "matern-5/2"})
+    peers.hf_only_gap(PAIR, 3, 1, 1, surrogates=columns, out=str(out))
+    first = capsys.readouterr().out
+    rows = out.read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 4 and '"column": "botorch-gp[noise=none,kernel=matern-5/2]+mfopt-logei"' in rows[1]
+    peers.hf_only_gap(PAIR, 3, 1, 1, surrogates=columns, out=str(out))
+    assert out.read_text(encoding="utf-8").splitlines() == rows
+    assert capsys.readouterr().out == first
+    assert first.splitlines()[-1].startswith("mean:   kriging+mfopt-logei ")
