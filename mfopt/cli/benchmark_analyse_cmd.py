@@ -141,4 +141,12 @@ def train_command(
         f"{_pct(cv['learned_alone_accuracy'])}), guideline {_pct(cv['guideline_accuracy'])}, "
         f"always {_pct(cv['always_accuracy'])}, never {_pct(cv['never_accuracy'])}"
     )
+    nested = cv.get("nested")
+    if nested:
+        typer.echo(
+            f"nested grouped {nested['folds']}-fold CV (settings chosen from {nested['grid']} inside each outer fold, "
+            f"on its training pairs only): learned {_pct(nested['learned_accuracy'])}, guideline "
+            f"{_pct(nested['guideline_accuracy'])} ({nested['cases_scored']} held-out cases); chosen: "
+            + "; ".join(nested["chosen"])
+        )
     typer.echo(f"wrote {out}")

@@ -149,3 +149,30 @@ def test_the_plugin_defers_to_the_guideline_inside_the_band(tmp_path: Path) -> N
     path.write_text(model.to_json().replace('"fallback": "guideline"', '"fallback": "toal-cc"'))
     with pytest.raises(ConfigError, match="fallback must be one of"):
         pm.detectors.create("learned", path=str(path))
+
+
+def test_nested_cv_chooses_settings_on_the_training_pairs_only() -> None:
+    from mfopt.benchmark.train import GRID, Setting, cases, choose, nested_cv
+
+    data = cases(_synthetic(n_pairs=20))
+    nested = nested_cv(data, folds=4)
+    assert nested["folds"] == 4 and nested["grid"] == len(GRID) and len(nested["chosen"]) == 4
+    assert nested["cases_scored"] == 600
+    # the label follows one feature and the guideline always says "use": learning beats it on unseen pairs
+    assert nested["learned_accuracy"] > nested["guideline_accuracy"] + 0.05
+    assert all(c in {s.describe() for s in GRID} for c in nested["chosen"])
+    # the choice sees only the given cases: scrambling every other pair's labels does not move it
+    train = np.flatnonzero(np.isin(data.groups, [f"pair{p}" for p in range(10)]))
+    before = choose(data, train, folds=3)
+    for i in np.flatnonzero(~np.isin(np.arange(len(data.y)), train)):
+        lab = data.instances[i].label
+        data.instances[i].label = K_ONLY if lab is CK_ONLY else CK_ONLY
+    assert choose(data, train, folds=3) == before
+    assert isinstance(before, Setting)
+
+
+def test_train_records_the_nested_cv() -> None:
+    model = train(_synthetic(n_pairs=12), "paper", folds=3)
+    nested = model.cv["nested"]
+    assert nested["folds"] == 3 and 0.5 < nested["learned_accuracy"] <= 1.0
+    assert json.loads(model.to_json())["cv"]["nested"]["chosen"] == nested["chosen"]
