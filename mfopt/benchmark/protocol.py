@@ -34,6 +34,7 @@ from mfopt.benchmark.decisions import DetectorSpec, SampleVerdicts, assess_sampl
 from mfopt.benchmark.problems import load_problem
 from mfopt.data import DTYPE, Dataset, Observation
 from mfopt.design import lhs, maximin_subset, nested_design, scale
+from mfopt.errors import ModelFittingError
 from mfopt.plugin.manager import PluginManager
 from mfopt.problem import Problem
 from mfopt.surrogate import FittedSurrogate, Surrogate
@@ -136,7 +137,40 @@ def scores(pred: Tensor, y_test: Tensor) -> tuple[float, float]:
     return corr, rrmse
 
 
-def distinct_fits(surrogate: Surrogate, datasets: Sequence[Dataset]) -> tuple[list[FittedSurrogate], list[int]]:
+#: The last cheap-level (first-stage) fit per model name: ``(fingerprints of its batch, the fit)``.
+_CHEAP_LEVELS: dict[str, tuple[tuple[str, ...], Any]] = {}
+
+
+def fit_model(surrogate: Surrogate, datasets: Sequence[Dataset], name: str = "") -> list[FittedSurrogate]:
+    """``surrogate.fit_batch(datasets)``, reusing the cheap level's fit of the previous call when the
+    batch's cheap samples are the same.
+
+    A multi-fidelity surrogate that can fit its cheapest level apart (``fit_cheap_level(datasets)``
+    and ``cheap_keys(datasets)``, as mfopt's Co-Kriging) takes it as ``fit_batch(datasets,
+    cheap=...)`` with the same bits as a fresh fit. The tasks of one set of pairs at one ``n_l``
+    differ only in ``n_h`` and have equal cheap samples (:func:`cheap_level`), so the last one per
+    ``name`` is kept in this process and reused when the fingerprints of the whole batch, in order,
+    are equal (a batched fit is the batch's: it is reused only for the same batch). A surrogate
+    without those methods, or cheap levels that cannot be batched, gets a plain ``fit_batch``.
+    """
+    fit_cheap, keys_of = getattr(surrogate, "fit_cheap_level", None), getattr(surrogate, "cheap_keys", None)
+    if not surrogate.multi_fidelity or not callable(fit_cheap) or not callable(keys_of):
+        return surrogate.fit_batch(datasets)
+    keys = tuple(keys_of(datasets))
+    cached = _CHEAP_LEVELS.get(name)
+    if cached is None or cached[0] != keys:
+        try:
+            cached = (keys, fit_cheap(datasets))
+        except ModelFittingError:
+            return surrogate.fit_batch(datasets)
+        _CHEAP_LEVELS[name] = cached
+    fit_batch: Any = surrogate.fit_batch
+    return list(fit_batch(datasets, cheap=cached[1]))
+
+
+def distinct_fits(
+    surrogate: Surrogate, datasets: Sequence[Dataset], name: str = ""
+) -> tuple[list[FittedSurrogate], list[int]]:
     """``surrogate.fit_batch`` on the distinct datasets it sees, and the fit of each of ``datasets``.
 
     A single-fidelity surrogate (``multi_fidelity = False``) sees only the target's data, by the
@@ -144,9 +178,10 @@ def distinct_fits(surrogate: Surrogate, datasets: Sequence[Dataset]) -> tuple[li
     (the ``ToalBranin0.00`` to ``1.00`` family, 23 pairs with Branin as target: 146 pairs, 43 distinct
     targets), so in a task their repetitions have equal target samples and are fitted once: a
     dataset's fit is the same alone or in a batch (``tests/benchmark/test_protocol_shared.py``).
+    A multi-fidelity surrogate fits every dataset (:func:`fit_model`; ``name`` keys its cheap-level reuse).
     """
     if surrogate.multi_fidelity:
-        return surrogate.fit_batch(datasets), list(range(len(datasets)))
+        return fit_model(surrogate, datasets, name), list(range(len(datasets)))
     keys: dict[tuple[Any, ...], int] = {}
     index = [keys.setdefault(_target_key(d), len(keys)) for d in datasets]
     first: dict[int, Dataset] = {}
@@ -215,7 +250,7 @@ def run_instances(
     fitted: dict[str, tuple[list[FittedSurrogate], list[int]]] = {}
     for name in models:
         surrogate = pm.surrogates.create(name, where="compare", device=device, seed=seed)
-        fitted[name] = distinct_fits(surrogate, [rep.data for repetitions in out for rep in repetitions])
+        fitted[name] = distinct_fits(surrogate, [rep.data for repetitions in out for rep in repetitions], name)
     # repetition-major: the problems of one repetition share its seed, so a fit shared by several of
     # them predicts on their (equal) test inputs once; only one repetition's predictions are held
     for k in range(len(reps)):

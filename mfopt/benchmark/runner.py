@@ -2,7 +2,9 @@
 
 A task holds up to ``group`` instances of one dimension and budget with the same missing
 repetitions (they share designs and one batched fit; fewer when their models would be large,
-:data:`GROUP_ELEMENTS`); tasks run in the order their first instance appears in the suite. At
+:data:`GROUP_ELEMENTS`); tasks run in the order their first instance appears in the suite, except
+that the tasks of one set of pairs at one ``n_l`` (other ``n_h``) follow each other, so that a
+worker reuses the cheap level's fit (:func:`plan`). At
 most ``window`` tasks are in flight (so a killed run loses little and the progress bar moves);
 the parent process alone writes the results file. Instances whose repetitions and models are all
 stored are skipped; a partly stored instance runs only its missing repetitions.
@@ -60,7 +62,11 @@ def plan(
     group: int = GROUP,
 ) -> list[TaskSpec]:
     """Tasks for every instance with missing (repetition, model) rows, grouped by dimension, budget
-    and missing repetitions (see the module docstring), in order of first appearance."""
+    and missing repetitions (see the module docstring). Tasks with the same pairs, dimension, ``n_l``
+    and repetitions run one after the other, whatever their ``n_h`` (their cheap samples are equal,
+    so a worker reuses Co-Kriging's first stage, :func:`mfopt.benchmark.protocol.fit_model`);
+    otherwise in order of first appearance. The grouping itself is unchanged by this order, so
+    the rows are too."""
     done = store.done()
     groups: dict[tuple[int, int, int, tuple[int, ...]], list[str]] = {}
     for inst in instances:
@@ -68,13 +74,14 @@ def plan(
         missing = tuple(r for r in range(1, reps + 1) if any((r, m) not in have for m in models))
         if missing:
             groups.setdefault((inst.dim, inst.n_high, inst.n_low, missing), []).append(inst.pair)
-    tasks = []
+    tasks: dict[tuple[int, int, tuple[int, ...]], dict[tuple[str, ...], list[TaskSpec]]] = {}
     for (dim, n_high, n_low, missing), pairs in groups.items():
         size = group_size(n_high, n_low, len(missing), group)
         for i in range(0, len(pairs), size):
             chunk = tuple(pairs[i : i + size])
-            tasks.append(TaskSpec(chunk, n_high, n_low, dim, missing, tuple(models), seed, device))
-    return tasks
+            spec = TaskSpec(chunk, n_high, n_low, dim, missing, tuple(models), seed, device)
+            tasks.setdefault((dim, n_low, missing), {}).setdefault(chunk, []).append(spec)
+    return [spec for by_pairs in tasks.values() for specs in by_pairs.values() for spec in specs]
 
 
 def run_study(
