@@ -31,17 +31,20 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 from torch import Tensor
 
 from mfopt import Dataset, Fidelity, FittedSurrogate, ModelFittingError
 from mfopt_surrogates._kriging_core import DTYPE
-from mfopt_surrogates._likelihood import Distances, Problem, maximise
+from mfopt_surrogates._likelihood import Distances, Problem, local_optima, search
+from mfopt_surrogates._warm import DRIFT_NATS, PrefixMemo, anchor_size, fingerprint
 from mfopt_surrogates.gp_model import AR1GP, AR1Params
 from mfopt_surrogates.kriging import (
+    ANCHOR_OPTIMA,
     Kriging,
     Scaling,
     check_data,
@@ -140,8 +143,11 @@ def fit_difference(
     maxiter: int,
     nugget: bool = False,
     noise_variance: Tensor | None = None,
-) -> StageFit:
-    """Fit ``b = ys - ρ yhat`` (``B x n``) at ``Xs`` (``B x n x d``).
+    warm: Tensor | None = None,
+    optima_kept: int = 1,
+) -> tuple[StageFit, Tensor]:
+    """Fit ``b = ys - ρ yhat`` (``B x n``) at ``Xs`` (``B x n x d``); also the ``optima_kept`` best
+    distinct local optima of the search (``k x B x P``, see :func:`~mfopt_surrogates._likelihood.local_optima`).
 
     ``ρ`` is profiled out exactly: for a fixed ``R``, ``ln|R|`` does not depend on ``ρ`` and ``RSS``
     is the generalised-least-squares residual of ``ys`` on the regressors ``[1, yhat]`` (``σ_b² =
@@ -149,7 +155,8 @@ def fit_difference(
     :func:`dof_is_bounded` says that objective is unbounded below), so the
     optimum is that regression's slope (clipped to ``RHO_BOUNDS``) rather than a searched-for value
     (its basin can be a needle). ``nugget``: learn the stage's noise-to-process variance ratio;
-    ``noise_variance``: a fixed noise variance (``B``, scaled units), ``σ_b²`` then a parameter.
+    ``noise_variance``: a fixed noise variance (``B``, scaled units), ``σ_b²`` then a parameter;
+    ``warm`` (``k x B x P``): only the local search, from these rows (a loop's refit).
     """
     B, n, d = Xs.shape
     lower, upper = hp_box(d, p is None, H_BOUNDS_DIFF, Xs.device, nugget, noise_variance is not None)
@@ -158,7 +165,9 @@ def fit_difference(
     problem = Problem(
         dist, ys, F, d, RHO_BOUNDS, nugget=nugget, noise_variance=noise_variance, dof=dof_is_bounded(n, d)
     )
-    best, _ = maximise(problem, lower, upper, n_starts, seed, maxiter)
+    ends, values = search(problem, lower, upper, n_starts, seed, maxiter, warm=warm)
+    optima = local_optima(ends, values, d, optima_kept)
+    best = optima[0]
     with torch.no_grad():
         fit = problem.nll(best, torch.arange(B, device=Xs.device))
     h, pp = split_hp(best, d, p)
@@ -166,7 +175,7 @@ def fit_difference(
         noise = torch.pow(10.0, best[:, -1]) * fit.sigma2
     else:
         noise = noise_variance if noise_variance is not None else torch.zeros_like(fit.sigma2)
-    return StageFit(h, pp, fit.beta[:, 1], fit.sigma2, noise, fit.nll)
+    return StageFit(h, pp, fit.beta[:, 1], fit.sigma2, noise, fit.nll), optima
 
 
 class CoKriging(Kriging):
@@ -195,13 +204,46 @@ class CoKriging(Kriging):
         mean_uncertainty: bool = False,
         use_prediction: bool = True,
         noise: str | float = "none",
+        warm_start: bool = True,
     ) -> None:
-        super().__init__(device, seed, p, n_starts, maxiter, mean_uncertainty, noise=noise)
+        super().__init__(device, seed, p, n_starts, maxiter, mean_uncertainty, noise=noise, warm_start=warm_start)
         self.use_prediction = bool(use_prediction)
+        self._chains: PrefixMemo[_Chain] = PrefixMemo()
 
     def refit(self, data: Dataset) -> FittedSurrogate:
-        """A loop refit: a full fit for now (not Kriging's single-level warm refit)."""
-        return self.fit(data)
+        """The loop's fit, warm-started stage by stage (:mod:`mfopt_surrogates._warm`'s scheme).
+
+        The anchor is the cold fit of each level's first ``m`` rows (``m`` the level's largest
+        checkpoint, :func:`~mfopt_surrogates._warm.anchor_size`, or all its rows below the first),
+        memoised by their fingerprint. Each stage of the fit of all rows is then the anchor's stage
+        when its data are the same (the level's rows and every lower stage unchanged), else a local
+        search from the anchor stage's distinct optima; when that stage's likelihood per point
+        (original units) is worse than the anchor's by more than ``DRIFT_NATS``, the full cold search
+        of the stage runs too and the better wins. With every level below its first checkpoint this
+        is :meth:`fit`. ``info["refit"]``: ``"cold"``, ``"warm"`` or ``"warm+cold"`` (some stage
+        needed the cold search). The result depends on the data only (the memo only saves time).
+        """
+        fids = self._fidelities([data])
+        per_level = [self._checked([data], f.name)[0] for f in fids]
+        sizes = tuple(len(y) for _, y in per_level)
+        if not self.warm_start or all(anchor_size(n) is None for n in sizes):
+            return self.fit(data)
+        start = time.perf_counter()
+        bounds = data.bounds.to(device=self.device, dtype=DTYPE).unsqueeze(0)
+        rows = tuple(anchor_size(n) or n for n in sizes)
+        prefix = [(X[:m], y[:m]) for (X, y), m in zip(per_level, rows, strict=True)]
+        key = fingerprint(bounds, *(t for pair in prefix for t in pair))
+        anchor = self._chains.get(key)
+        if anchor is None:
+            anchor = self._chain(prefix, bounds, None)
+            self._chains.put(key, anchor)
+        chain = anchor if rows == sizes else self._chain(per_level, bounds, anchor)
+        scaling = Scaling.of_tensors(bounds, [per_level[-1][1]])
+        Xs = [scaling.inputs(X.unsqueeze(0)) for X, _ in per_level]
+        ys = [scaling.outputs(y.unsqueeze(0)) for _, y in per_level]
+        fitted = self._assemble_chain([data], fids, list(chain.in_units(scaling.scale)), Xs, ys, scaling, start)[0]
+        fitted.info["refit"] = "cold" if rows == sizes else chain.how
+        return fitted
 
     def cheap_keys(self, datasets: Sequence[Dataset]) -> tuple[str, ...]:
         """The fingerprint of each dataset's stage 1: its cheapest level's points and values (in
@@ -242,16 +284,22 @@ class CoKriging(Kriging):
         scaling = Scaling.of(datasets, self.device)
         Xs = [scaling.inputs(torch.stack([X for X, _ in lv])) for lv in per_level]
         ys = [scaling.outputs(torch.stack([y for _, y in lv])) for lv in per_level]
-        fixed = self._fixed_noise(scaling)
-        learn = self.noise == "learn"
-        ratio2 = (first.scale.to(self.device) / scaling.scale) ** 2
-        st = first.stage
-        stages = [StageFit(st.h, st.p, st.rho, st.sigma2 * ratio2, st.noise * ratio2, st.nll)]
+        stages = [_in_units(first.stage, first.scale.to(self.device), scaling.scale)]
         for k in range(1, len(fids)):
-            yhat = self._lower_values(stages, Xs, ys, k)
-            stages.append(
-                fit_difference(Xs[k], ys[k], yhat, self.p, self.n_starts, self.seed + k, self.maxiter, learn, fixed)
-            )
+            stages.append(self._difference(stages, Xs, ys, k, scaling)[0])
+        return self._assemble_chain(datasets, fids, stages, Xs, ys, scaling, start)
+
+    def _assemble_chain(
+        self,
+        datasets: Sequence[Dataset],
+        fids: tuple[Fidelity, ...],
+        stages: list[StageFit],
+        Xs: list[Tensor],
+        ys: list[Tensor],
+        scaling: Scaling,
+        start: float,
+    ) -> list[FittedSurrogate]:
+        """One fitted surrogate per dataset from the fitted ``stages`` (in the HF scaling ``scaling``)."""
         params = _params(stages)
         chain = tuple(f.level for f in fids)
         model = _model(params, self._noise(stages), Xs, ys, scaling, chain, self.mean_uncertainty)
@@ -305,17 +353,83 @@ class CoKriging(Kriging):
         scaling = Scaling.of([d.restrict([d.fidelities[0].name]) for d in datasets], self.device)
         Xs = scaling.inputs(torch.stack([X for X, _ in level]))
         ys = scaling.outputs(torch.stack([y for _, y in level]))
-        stage = self._stage_one(Xs, ys, self._fixed_noise(scaling))
+        stage, _ = self._stage_one(Xs, ys, self._fixed_noise(scaling))
         return CheapLevel(self.cheap_keys(datasets), scaling.offset, scaling.scale, stage)
 
-    def _stage_one(self, Xs: Tensor, ys: Tensor, fixed: Tensor | None) -> StageFit:
-        """Kriging on the cheapest level (with its nugget or fixed noise when ``noise`` asks)."""
+    def _stage_one(
+        self, Xs: Tensor, ys: Tensor, fixed: Tensor | None, warm: Tensor | None = None, optima_kept: int = 1
+    ) -> tuple[StageFit, Tensor]:
+        """Kriging on the cheapest level (with its nugget or fixed noise when ``noise`` asks) and the
+        ``optima_kept`` best distinct optima of its search; ``warm``: only a local search from these rows."""
         cheap = maximise_correlation(
             Xs, ys, self.p, self.n_starts, self.seed, self.maxiter, H_BOUNDS_CHEAP,
-            nugget=self.noise == "learn", noise_variance=fixed,
+            nugget=self.noise == "learn", noise_variance=fixed, warm=warm, optima_kept=optima_kept,
         )  # fmt: skip
         sigma2 = cheap.gls.sigma2
-        return StageFit(cheap.h, cheap.p, torch.zeros_like(sigma2), sigma2, cheap.nugget * sigma2, cheap.gls.nll)
+        stage = StageFit(cheap.h, cheap.p, torch.zeros_like(sigma2), sigma2, cheap.nugget * sigma2, cheap.gls.nll)
+        return stage, cheap.optima
+
+    def _difference(
+        self,
+        stages: list[StageFit],
+        Xs: list[Tensor],
+        ys: list[Tensor],
+        k: int,
+        scaling: Scaling,
+        warm: Tensor | None = None,
+        optima_kept: int = 1,
+    ) -> tuple[StageFit, Tensor]:
+        """Stage ``k`` (a difference) given the fitted lower ``stages`` (HF scaling ``scaling``)."""
+        yhat = self._lower_values(stages, Xs, ys, k)
+        learn, fixed = self.noise == "learn", self._fixed_noise(scaling)
+        return fit_difference(
+            Xs[k], ys[k], yhat, self.p, self.n_starts, self.seed + k, self.maxiter, learn, fixed, warm, optima_kept
+        )
+
+    def _chain(self, per_level: list[tuple[Tensor, Tensor]], bounds: Tensor, anchor: _Chain | None) -> _Chain:
+        """The chain of one dataset's rows ``per_level`` (``(X, y)`` per level, original units;
+        ``bounds``: ``1 x 2 x d``): cold with :data:`~mfopt_surrogates.kriging.ANCHOR_OPTIMA` optima kept
+        when ``anchor`` is None, else warm from ``anchor`` (see :meth:`refit`)."""
+        sizes = tuple(len(y) for _, y in per_level)
+        target = Scaling.of_tensors(bounds, [per_level[-1][1]])
+        cheap = Scaling.of_tensors(bounds, [per_level[0][1]])
+        Xs = [target.inputs(X.unsqueeze(0)) for X, _ in per_level]
+        ys = [target.outputs(y.unsqueeze(0)) for _, y in per_level]
+        cheap_ys = cheap.outputs(per_level[0][1].unsqueeze(0))
+        scalings = [cheap] + [target] * (len(per_level) - 1)
+        stages: list[StageFit] = []  # each in the units it was fitted in
+        hf: list[StageFit] = []  # in the HF scaling
+        optima: list[Tensor] = []
+        hows: list[str] = []
+        exact = anchor is not None
+        for k, scaling in enumerate(scalings):
+            exact = exact and anchor is not None and anchor.rows[k] == sizes[k]
+            if exact and anchor is not None:  # the same data as the anchor's stage
+                fit, opt, how = anchor.stages[k], anchor.optima[k], "cold"
+            else:
+                run = partial(self._stage_search, k, hf, Xs, [cheap_ys] if k == 0 else ys, scaling)
+                fit, opt, how = _warm_or_cold(run, anchor, k, sizes[k], scaling.scale, self.noise)
+            stages.append(fit)
+            optima.append(opt)
+            hows.append(how)
+            hf.append(_in_units(fit, scaling.scale, target.scale))
+        return _Chain(sizes, tuple(stages), tuple(optima), tuple(s.scale for s in scalings), tuple(hows))
+
+    def _stage_search(
+        self,
+        k: int,
+        hf: list[StageFit],
+        Xs: list[Tensor],
+        ys: list[Tensor],
+        scaling: Scaling,
+        warm: Tensor | None,
+        optima_kept: int,
+    ) -> tuple[StageFit, Tensor]:
+        """Stage ``k`` of a chain (``scaling``: the stage's output scaling; ``ys``: the cheapest level's
+        values in it for ``k = 0``, else every level's in the HF scaling, as the lower stages ``hf``)."""
+        if k == 0:
+            return self._stage_one(Xs[0], ys[0], self._fixed_noise(scaling), warm, optima_kept)
+        return self._difference(hf, Xs, ys, k, scaling, warm, optima_kept)
 
     def _lower_values(self, stages: list[StageFit], Xs: list[Tensor], ys: list[Tensor], k: int) -> Tensor:
         """``ŷ_{k-1}(X_k)`` (``B x n_k``): the chain-so-far prediction, or the observed lower values."""
@@ -333,6 +447,77 @@ class CoKriging(Kriging):
         level = torch.full((*Xs[k].shape[:-1], 1), float(k - 1), dtype=DTYPE, device=Xs[k].device)
         with torch.no_grad():
             return sub.mean(torch.cat([Xs[k], level], -1))
+
+
+def _warm_or_cold(
+    run: Callable[[Tensor | None, int], tuple[StageFit, Tensor]],
+    anchor: _Chain | None,
+    k: int,
+    n: int,
+    scale: Tensor,
+    noise: str | float,
+) -> tuple[StageFit, Tensor, str]:
+    """Stage ``k`` by ``run(warm, optima_kept)``: cold (the anchor's :data:`~mfopt_surrogates.kriging.ANCHOR_OPTIMA`
+    optima kept) without ``anchor``; else a local search from the anchor's optima, plus the cold
+    search when its likelihood per point drifts from the anchor's by more than ``DRIFT_NATS``."""
+    if anchor is None:
+        fit, opt = run(None, ANCHOR_OPTIMA)
+        return fit, opt, "cold"
+    fit, opt = run(anchor.warm_rows(k, scale, noise), 1)
+    if _score(fit, n, scale, k) <= anchor.score(k) + DRIFT_NATS:
+        return fit, opt, "warm"
+    cold, cold_opt = run(None, 1)
+    return (cold, cold_opt, "warm+cold") if float(cold.nll[0]) < float(fit.nll[0]) else (fit, opt, "warm+cold")
+
+
+def _in_units(stage: StageFit, scale: Tensor, target: Tensor) -> StageFit:
+    """A stage fitted on outputs scaled by ``scale`` (``B``), in outputs scaled by ``target`` instead:
+    ``θ``, ``p``, ``ρ`` (a ratio of two levels already in ``target``'s units) and the nugget ratio are
+    unchanged, ``σ²`` and the noise variance scale by ``(scale / target)²``."""
+    ratio2 = (scale / target) ** 2
+    return StageFit(stage.h, stage.p, stage.rho, stage.sigma2 * ratio2, stage.noise * ratio2, stage.nll)
+
+
+def _score(stage: StageFit, n: int, scale: Tensor, k: int) -> float:
+    """A stage's negative log-likelihood per point in original output units (``scale``: ``1``, the
+    outputs' scale in its fit): the objective's ``ln σ²`` weight is ``n`` (``n - 2`` for a difference
+    stage with Le Gratiet's degrees of freedom, see :func:`dof_is_bounded`)."""
+    weight = n - 2 if k > 0 and dof_is_bounded(n, int(stage.h.shape[-1])) else n
+    return float(stage.nll[0] + weight * scale[0].log()) / n
+
+
+@dataclass(frozen=True)
+class _Chain:
+    """One dataset's Co-Kriging fit as :meth:`CoKriging.refit` keeps it: the rows of each level it
+    saw, each stage in the units it was fitted in (stage 0: the cheapest level's own scaling; the
+    others: the HF sample's), the distinct local optima of each stage's search (``k x 1 x P``), the
+    output scale of each stage's fit (``1``) and how each stage was made."""
+
+    rows: tuple[int, ...]
+    stages: tuple[StageFit, ...]
+    optima: tuple[Tensor, ...]
+    scales: tuple[Tensor, ...]
+    hows: tuple[str, ...]
+
+    @property
+    def how(self) -> str:
+        """``"warm+cold"`` when some stage also needed the cold search, else ``"warm"``."""
+        return "warm+cold" if "warm+cold" in self.hows else "warm"
+
+    def score(self, k: int) -> float:
+        return _score(self.stages[k], self.rows[k], self.scales[k], k)
+
+    def warm_rows(self, k: int, scale: Tensor, noise: str | float) -> Tensor:
+        """Stage ``k``'s optima as warm starts for outputs scaled by ``scale``: only a fixed noise's
+        ``log10 σ²`` (the last parameter) depends on the output scale."""
+        rows = self.optima[k].clone()
+        if isinstance(noise, float):
+            rows[..., -1] += 2.0 * torch.log10(self.scales[k][0] / scale[0])
+        return rows
+
+    def in_units(self, target: Tensor) -> tuple[StageFit, ...]:
+        """The stages in outputs scaled by ``target`` (``1``), the model's scaling."""
+        return tuple(_in_units(st, sc, target) for st, sc in zip(self.stages, self.scales, strict=True))
 
 
 def _beta_original(beta: Tensor, rho: Tensor, offset: Tensor, scale: Tensor) -> Tensor:

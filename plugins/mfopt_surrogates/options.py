@@ -38,6 +38,9 @@ class CoKrigingOptions(_Options):
     noise: Literal["none", "learn"] | Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = Field(
         "none", description="'none', 'learn' (a noise term per level) or a fixed noise variance >= 0 of every level"
     )
+    warm_start: bool = Field(
+        True, description="loop refits start each stage from the cold fit of the levels' first rows"
+    )
 
 
 class GradientRBFOptions(_Options):
