@@ -26,6 +26,9 @@ class RobustOptions(BaseModel):
     steer_after: int = Field(
         1, ge=0, description="prequential points a source needs before its fused model places target points"
     )
+    exploit_every: int = Field(
+        2, ge=0, description="every k-th target point goes to a proven fused model's mean minimiser (0: never)"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> RobustOptions:

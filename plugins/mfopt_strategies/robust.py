@@ -95,6 +95,7 @@ class RobustStrategy(Strategy):
         cheap_cap_weak: float = 0.15,
         cheap_cap_strong: float = 0.3,
         steer_after: int = 1,
+        exploit_every: int = 2,
     ) -> None:
         where = f"{context.source}: [strategy]"  # the options were validated by RobustOptions
         config = context.config
@@ -120,6 +121,7 @@ class RobustStrategy(Strategy):
         self.cheap_cap_weak = cheap_cap_weak
         self.cheap_cap_strong = cheap_cap_strong
         self.steer_after = steer_after
+        self.exploit_every = exploit_every
         fidelities = normalise_levels(context.problem.fidelities)
         self._fidelities = fidelities if self.multi_surrogate is not None else (fidelities[-1],)
         if self.surrogate.needs_gradients or (
@@ -473,6 +475,10 @@ class RobustStrategy(Strategy):
                 cands = self._shadow_target_point(fits.shadow, dataset, state)
                 rule = "gate open, the acquisition chose the target: the target point comes from the shadow model"
                 return cands, rule + f" ({self._why_shadow(better_name)})", sf_label
+            exploit = self._exploit(model, steer_name, evidence, dataset, state)
+            if exploit is not None:
+                rule = f"gate open, the acquisition chose the target: {self._exploit_rule(steer_name)}"
+                return exploit, rule, mf_label
             return cands, "gate open: the acquisition chose the target", mf_label
         cheap_cost = sum(state.fidelity(c.fidelity).cost for c in cheap)
         new_share = spent_hf / (spent_hf + spent_cheap + cheap_cost) if spent_hf + spent_cheap + cheap_cost > 0 else 1.0
@@ -492,8 +498,45 @@ class RobustStrategy(Strategy):
             cands = self._shadow_target_point(fits.shadow, dataset, state)
             rule = f"spending control ({why}): the target acquisition on the shadow model"
             return cands, f"{rule} ({self._why_shadow(better_name)})", sf_label
+        exploit = self._exploit(model, steer_name, evidence, dataset, state)
+        if exploit is not None:
+            return exploit, f"spending control ({why}): {self._exploit_rule(steer_name)}", mf_label
         cands = self._run_acquisition(self.hf_acquisition, model, data, state, (target,))
         return cands, f"spending control ({why}): the target acquisition on the fused model", mf_label
+
+    def _exploit(
+        self,
+        model: FittedSurrogate,
+        steer_name: str,
+        evidence: dict[str, SourceEvidence],
+        dataset: Dataset,
+        state: StudyState,
+    ) -> list[Candidate] | None:
+        """Every ``exploit_every``-th target point after the design, while a proven fused model
+        (strong positive evidence) steers: its target posterior-mean minimiser, when not evaluated
+        yet and predicted below the best target value (else None: the acquisition's point)."""
+        e = evidence.get(steer_name)
+        if not self.exploit_every or e is None or not (e.strong and e.score > 0):
+            return None
+        done = sum(1 for o in state.observations if o.fidelity == self.target.name and o.iteration >= 1)
+        done += sum(1 for c in state.pending if c.fidelity == self.target.name and c.iteration >= 1)
+        if done % self.exploit_every != self.exploit_every - 1:
+            return None
+        x = self._mean_minimiser(model, state)
+        if x is None or self._taken(x, state):
+            return None
+        level = self.target.name if model.fidelity_column else None
+        mean, _ = model.predict(torch.tensor([x], dtype=torch.float64), level)
+        best = min((o.value for o in dataset.successful(self.target.name) if o.value is not None), default=math.inf)
+        if not float(mean[0]) < best:
+            return None
+        return [Candidate(x, self.target.name, None, state.iteration)]
+
+    def _exploit_rule(self, steer_name: str) -> str:
+        return (
+            f"the {steer_name!r} model's posterior-mean minimiser (its evidence is strong and positive; "
+            f"every {self.exploit_every}. target point after the design exploits it)"
+        )
 
     def _why_shadow(self, better_name: str) -> str:
         """Why the shadow places a target point although a source is open."""

@@ -215,6 +215,37 @@ def test_an_unproven_source_does_not_place_target_points() -> None:
     assert eager_proposal.info["rule"].endswith("the target acquisition on the fused model")
 
 
+def test_a_proven_fused_model_places_every_second_target_point_at_its_mean_minimiser() -> None:
+    """Strong positive evidence (five new target points scored, the co-kriging of a scaled source
+    predicts them exactly): the sixth target point after the design (``exploit_every = 2``) goes to
+    the fused model's posterior-mean minimiser, which the cheap data place at the minimiser of f_h;
+    with ``exploit_every = 0`` it is the target acquisition's point."""
+    fids = [Fidelity("low", 0.5, 0.1), Fidelity("high", 1.0, 1.0)]
+    problem = FunctionProblem("helpful", [[0.0], [1.0]], {"low": scaled, "high": forrester}, fids, -6.0207)
+    shares = {"hf_share_weak": 1.0, "hf_share_strong": 1.0}  # every cheap proposal becomes a target point
+    proposals = {}
+    for every in (2, 0):
+        config = _config({"strategy": {"name": "robust", "exploit_every": every, **shares}})
+        config["design"] = {"samples": {"low": 8, "high": 3}, "seed": 1}
+        strategy = _robust(config, problem)
+        design = strategy.design(make_state(problem, strategy, iteration=0))
+        later = [Candidate((x,), "low", None, 1) for x in (0.3, 0.65, 0.72, 0.78, 0.85)]
+        hf = ((1, 0.6), (2, 0.2), (3, 0.9), (4, 0.45), (5, 0.05))
+        later += [Candidate((x,), "high", None, it) for it, x in hf]
+        obs = evaluate(problem, [*design, *later])
+        state = make_state(problem, strategy, obs, config=parse_config(config), iteration=6, seed=5)
+        proposals[every] = strategy.propose(state)
+    exploit, plain = proposals[2], proposals[0]
+    features = exploit.decisions[0].features
+    assert features["preq_points"] == 5 and features["evidence_score"] >= 0.5  # strong and positive
+    assert exploit.info["steering_model"] == "low"
+    assert "the 'low' model's posterior-mean minimiser" in exploit.info["rule"]
+    x = exploit.candidates[0].x[0]
+    assert [c.fidelity for c in exploit.candidates] == ["high"] and abs(x - 0.7572) < 0.005
+    assert "posterior-mean minimiser" not in plain.info["rule"]
+    assert plain.info["rule"].endswith("the fused model") or plain.info["rule"].endswith("chose the target")
+
+
 def _three_fidelity_decisions() -> tuple[dict[str, Any], Any]:
     fids = [Fidelity("bad", 0.2, 0.05), Fidelity("good", 0.5, 0.1), Fidelity("high", 1.0, 1.0)]
     fns = {"bad": negated, "good": scaled, "high": forrester}
