@@ -12,17 +12,23 @@ wall-clock rate is printed.
 Kriging's share (its batched fit over one pair's repetitions and its predictions on their test
 sets) is timed on its own per task: a task computes it once per distinct target sample
 (:func:`mfopt.benchmark.protocol.distinct_fits`: pairs with the same target function share it).
+So is Co-Kriging's first stage (its cheap level, ``fit_cheap_level`` on the task's samples): a
+worker fits it once for the tasks of one set of pairs and ``n_l`` that it runs one after the
+other (:func:`mfopt.benchmark.protocol.fit_model`; the other ``n_h`` of that ``n_l``).
 
 The full-suite estimate fits ``cpu = c · d^a · n^b`` (least squares in logs) separately to the
 designs (``n = n_l``), to the rest without Kriging (per instance, ``n = n_l``) and to Kriging (per
-distinct target in a task, ``n = n_h``), all scaled to 40 repetitions, and sums over the tasks the
-runner plans for the suite's 4380 instances (:func:`mfopt.benchmark.runner.plan`, groups of 8):
-the rest per instance, Kriging once per distinct target of a task (targets told apart by their
-values at 7 points), the designs once per dimension and ``n_l`` in each of the 2 worker processes
+distinct target in a task, ``n = n_h``) and to Co-Kriging's first stage (per instance, ``n = n_l``),
+all scaled to 40 repetitions, and sums over the tasks the runner plans for the suite's 4380
+instances (:func:`mfopt.benchmark.runner.plan`, groups of 8): the rest per instance, Kriging once
+per distinct target of a task (targets told apart by their values at 7 points), the first stage
+once per worker for a run of consecutive tasks of one set of pairs and ``n_l`` (counted
+``min(2 workers, tasks in the run)`` times: the two workers take the run's tasks in turn), the
+designs once per dimension and ``n_l`` in each of the 2 worker processes
 (a design's maximin hypercube is cached per ``(d, n_l, seed)`` and shared by the budgets of that
 ``n_l``, :func:`mfopt.benchmark.protocol.cheap_level`; its subset per ``n_h`` is cheap), divided by
 2 cores: an extrapolation far outside the panel for d > 10 and n_l > 80. It also prints the
-estimate without the shared Kriging fits (every pair its own), for comparison.
+estimate without the shared Kriging fits and first stages (every task its own), for comparison.
 
     OMP_NUM_THREADS=1 python benchmarks/study_speed.py --reps 10
 """
@@ -38,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mfopt.benchmark import protocol
 from mfopt.benchmark.problems import load_problem
 from mfopt.benchmark.protocol import cheap_level, holdout_set, predict_mean, training_data, unit_design
 from mfopt.benchmark.results import ResultsStore
@@ -72,12 +79,14 @@ def tasks(reps: int) -> list[TaskSpec]:
 
 @dataclass
 class PanelCPU:
-    """CPU seconds per panel task: designs, the rest (both models), and Kriging on one pair's repetitions."""
+    """CPU seconds per panel task: designs, the rest (both models), Kriging on one pair's repetitions
+    and Co-Kriging's first stage on the task's samples."""
 
     designs: list[float]
     rest: list[float]
     kriging: list[float]
     wall: float
+    cheap: list[float]
 
 
 def kriging_cpu(pm: PluginManager, spec: TaskSpec) -> float:
@@ -93,14 +102,26 @@ def kriging_cpu(pm: PluginManager, spec: TaskSpec) -> float:
     return time.process_time() - cpu
 
 
+def cheap_cpu(pm: PluginManager, spec: TaskSpec) -> float:
+    """CPU seconds of Co-Kriging's first stage (``fit_cheap_level``) on every sample of the task (the
+    work a worker does once for consecutive tasks of these pairs and ``n_l``)."""
+    problems = [load_problem(pm, pair) for pair in spec.pairs]
+    data = [training_data(p, spec.n_high, spec.n_low, spec.seed + r) for p in problems for r in spec.reps]
+    cokriging = pm.surrogates.create("cokriging", where="compare", device="cpu", seed=spec.seed)
+    cpu = time.process_time()
+    cokriging.fit_cheap_level(data)  # type: ignore[attr-defined]
+    return time.process_time() - cpu
+
+
 def serial_cpu(reps: int) -> PanelCPU:
     """Run the panel serially, timing each task's CPU, then Kriging's part of each task on its own."""
     run_task(WARM_UP)
-    out = PanelCPU([], [], [], 0.0)
+    out = PanelCPU([], [], [], 0.0, [])
     start = time.perf_counter()
     for spec in tasks(reps):
         unit_design.cache_clear()
         cheap_level.cache_clear()
+        protocol._CHEAP_LEVELS.clear()  # every panel task fits its first stage
         cpu = time.process_time()
         for r in spec.reps:
             unit_design(spec.dim, spec.n_low, spec.n_high, spec.seed + r)
@@ -111,6 +132,7 @@ def serial_cpu(reps: int) -> PanelCPU:
     out.wall = time.perf_counter() - start
     pm = get_plugin_manager()
     out.kriging = [kriging_cpu(pm, spec) for spec in tasks(reps)]
+    out.cheap = [cheap_cpu(pm, spec) for spec in tasks(reps)]
     return out
 
 
@@ -157,15 +179,19 @@ class Estimate:
     other: np.ndarray
     kriging: np.ndarray
     pairs_per_distinct: float
+    cheap: np.ndarray
+    first_stages: tuple[int, int]  # first-stage fits per instance's worth, (reused, one per task)
 
 
-def extrapolate(design40: list[float], other40: list[float], kriging40: list[float]) -> Estimate:
+def extrapolate(design40: list[float], other40: list[float], kriging40: list[float], cheap40: list[float]) -> Estimate:
     """CPU hours of the full literature suite, planned as the runner plans it (see the module docstring).
 
-    ``other40``: the rest without Kriging per instance; ``kriging40``: Kriging per distinct target."""
+    ``other40``: the rest without Kriging and Co-Kriging's first stage per instance; ``kriging40``:
+    Kriging per distinct target; ``cheap40``: the first stage per instance."""
     cd = power_law(design40, [nl for *_, nl, _ in PANEL])
     co = power_law(other40, [nl for *_, nl, _ in PANEL])
     ck = power_law(kriging40, [nh for _, nh, _, _ in PANEL])
+    cc = power_law(cheap40, [nl for *_, nl, _ in PANEL])
     pm = get_plugin_manager()
     dims = {pair: load_problem(pm, pair).dim for pair in LITERATURE_PAIRS}
     targets = {pair: target_id(pm, pair) for pair in LITERATURE_PAIRS}
@@ -175,14 +201,24 @@ def extrapolate(design40: list[float], other40: list[float], kriging40: list[flo
     designs = sum(WORKERS * law(cd, d, nl) for d in set(dims.values()) for nl in {nl for _, nl in budgets(d, "paper")})
     shared = unshared = designs
     distinct = 0
+    runs: list[list[TaskSpec]] = []  # consecutive tasks of one set of pairs and n_l
     for spec in planned:
         other = len(spec.pairs) * law(co, spec.dim, spec.n_low)
         kriging = law(ck, spec.dim, spec.n_high)
         n_targets = len({targets[pair] for pair in spec.pairs})
         distinct += n_targets
         shared += other + n_targets * kriging
-        unshared += other + len(spec.pairs) * kriging
-    return Estimate(shared / 3600, unshared / 3600, cd, co, ck, len(instances) / distinct)
+        unshared += other + len(spec.pairs) * kriging + len(spec.pairs) * law(cc, spec.dim, spec.n_low)
+        last = runs[-1][-1] if runs else None
+        if last is not None and (last.pairs, last.n_low, last.reps) == (spec.pairs, spec.n_low, spec.reps):
+            runs[-1].append(spec)
+        else:
+            runs.append([spec])
+    fits = 0
+    for run in runs:
+        fits += min(WORKERS, len(run))
+        shared += min(WORKERS, len(run)) * len(run[0].pairs) * law(cc, run[0].dim, run[0].n_low)
+    return Estimate(shared / 3600, unshared / 3600, cd, co, ck, len(instances) / distinct, cc, (fits, len(planned)))
 
 
 def fmt_law(coef: np.ndarray, size: str) -> str:
@@ -202,15 +238,16 @@ def main() -> None:
         f"panel: {len(PANEL)} tasks of 2 pairs = {n} instances (d = 1..10), {args.reps} repetitions, "
         f"{', '.join(MODELS)}"
     )
-    kriging, other = [], []
-    for (pairs, nh, nl, _), ds, rs, k in zip(PANEL, cpu.designs, cpu.rest, cpu.kriging, strict=True):
+    kriging, other, cheap = [], [], []
+    for (pairs, nh, nl, _), ds, rs, k, c in zip(PANEL, cpu.designs, cpu.rest, cpu.kriging, cpu.cheap, strict=True):
         label = f"{'+'.join(pairs)} nh={nh} nl={nl}"
         n_targets = len({target_id(pm, pair) for pair in pairs})
         kriging.append(k * scale)
-        other.append(max(rs - n_targets * k, 1e-3) / len(pairs) * scale)
+        cheap.append(c / len(pairs) * scale)
+        other.append(max(rs - n_targets * k - c, 1e-3) / len(pairs) * scale)
         print(
             f"  {label:<52} designs {ds:6.2f}  rest {rs:6.2f} CPU s ({rs / len(pairs):6.2f} per instance; "
-            f"Kriging {k:5.2f} per target, {n_targets} target(s))"
+            f"Kriging {k:5.2f} per target, {n_targets} target(s); Co-Kriging stage 1 {c:5.2f})"
         )
     total = sum(cpu.designs) + sum(cpu.rest)
     print(f"serial : {total:.1f} CPU s ({sum(cpu.designs):.1f} designs), wall {cpu.wall:.1f} s")
@@ -224,14 +261,16 @@ def main() -> None:
     ideal = n / (total / 2) * 60
     print(f"2 idle cores (CPU-bound, serial CPU / 2): {ideal:.2f} instances/min at {args.reps} repetitions, "
           f"{ideal / scale:.2f} at 40")  # fmt: skip
-    est = extrapolate([s * scale for s in cpu.designs], other, kriging)
+    est = extrapolate([s * scale for s in cpu.designs], other, kriging, cheap)
     print(
         f"full paper-literature suite (4380 instances, 40 reps, tasks as planned): designs "
-        f"{fmt_law(est.designs, 'n_l')} s per (d, n_l) and worker, rest without Kriging "
-        f"{fmt_law(est.other, 'n_l')} s per instance, Kriging {fmt_law(est.kriging, 'n_h')} s per distinct "
-        f"target ({est.pairs_per_distinct:.2f} instances per distinct target in a task) -> {est.hours:.1f} CPU "
-        f"hours, {est.hours / 2:.1f} h on 2 cores (extrapolated; without shared Kriging fits "
-        f"{est.hours_unshared:.1f} CPU hours, {est.hours_unshared / 2:.1f} h)"
+        f"{fmt_law(est.designs, 'n_l')} s per (d, n_l) and worker, rest without Kriging and Co-Kriging's "
+        f"stage 1 {fmt_law(est.other, 'n_l')} s per instance, Kriging {fmt_law(est.kriging, 'n_h')} s per "
+        f"distinct target ({est.pairs_per_distinct:.2f} instances per distinct target in a task), Co-Kriging "
+        f"stage 1 {fmt_law(est.cheap, 'n_l')} s per instance, fitted {est.first_stages[0]} times for "
+        f"{est.first_stages[1]} tasks -> {est.hours:.1f} CPU hours, {est.hours / 2:.1f} h on 2 cores "
+        f"(extrapolated; without shared Kriging fits and stage-1 reuse {est.hours_unshared:.1f} CPU hours, "
+        f"{est.hours_unshared / 2:.1f} h)"
     )
 
 
