@@ -183,7 +183,7 @@ class GatedStrategy(Strategy):
             data = self.training_data(dataset, fit_names, impute=not surrogate.needs_gradients)
             start = time.perf_counter()
             try:
-                fitted = surrogate.fit(data)
+                fitted = surrogate.refit(data)
             except Exception as exc:  # a model that cannot be fitted must not end the study
                 message = f"surrogate {label!r} failed to fit: {type(exc).__name__}: {exc}"
                 info.setdefault("fit_errors", []).append(message)
@@ -214,7 +214,7 @@ class GatedStrategy(Strategy):
             ]
         augmented = data.with_observations([*data.observations, *believed])
         try:
-            refitted = surrogate.fit(augmented)
+            refitted = surrogate.refit(augmented)
         except Exception as exc:
             info["believer_error"] = f"{type(exc).__name__}: {exc}"
             return fitted, data

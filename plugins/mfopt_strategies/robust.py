@@ -174,7 +174,7 @@ class RobustStrategy(Strategy):
         if surrogate is None:
             return None
         try:
-            return surrogate.fit(data)
+            return surrogate.refit(data)
         except Exception as exc:  # a model that cannot be fitted is evidence of nothing
             errors.append(f"{type(exc).__name__}: {exc}")
             return None
@@ -597,7 +597,7 @@ class RobustStrategy(Strategy):
             )
         augmented = data.with_observations([*data.observations, *believed])
         try:
-            return surrogate.fit(augmented), augmented
+            return surrogate.refit(augmented), augmented
         except Exception:
             return fitted, data
 
