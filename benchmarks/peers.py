@@ -404,6 +404,23 @@ def hf_only_gap(
             finals.setdefault(column, []).append(best)
         print(f"seed {seed}: " + "  ".join(f"{c} {b:.4f}" for c, b in bests), flush=True)
     print("mean:   " + "  ".join(f"{name} {sum(v) / len(v):.4f}" for name, v in finals.items()))
+    print(paired_summary(finals, "botorch-logei"))
+
+
+def paired_summary(finals: dict[str, list[float]], reference: str) -> str:
+    """Per column against ``reference`` (same seeds): on how many seeds it is at least as good
+    (lower or equal final best) and the two-sided paired Wilcoxon p-value (1.0 when all tie)."""
+    from scipy.stats import wilcoxon
+
+    base = finals[reference]
+    parts = []
+    for name, values in finals.items():
+        if name == reference:
+            continue
+        wins = sum(v <= b for v, b in zip(values, base, strict=True))
+        p = float(wilcoxon(values, base).pvalue) if values != base else 1.0
+        parts.append(f"{name} {wins}/{len(base)} p={p:.3g}")
+    return f"vs {reference} (at least as good on / Wilcoxon p): " + "  ".join(parts)
 
 
 def _option(item: str) -> tuple[str, Any]:
