@@ -84,4 +84,5 @@ def test_hf_only_gap_runs_each_surrogate_column_and_resumes_from_its_rows(tmp_pa
     peers.hf_only_gap(PAIR, 3, 1, 1, surrogates=columns, out=str(out))
     assert out.read_text(encoding="utf-8").splitlines() == rows
     assert capsys.readouterr().out == first
-    assert first.splitlines()[-1].startswith("mean:   kriging+mfopt-logei ")
+    assert first.splitlines()[-2].startswith("mean:   kriging+mfopt-logei ")
+    assert first.splitlines()[-1].startswith("vs botorch-logei (at least as good on / Wilcoxon p): kriging+mfopt-logei")
