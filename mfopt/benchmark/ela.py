@@ -16,6 +16,7 @@ approximations of flacco's implementations (which draw the start point and folds
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -107,8 +108,18 @@ def partial_information(U: np.ndarray, y: np.ndarray) -> float:
 
 
 def landscape_features(data: Dataset) -> dict[str, float]:
-    """``MMCE_lda_0.5`` and ``M0`` of the target's sample in ``data``."""
+    """``MMCE_lda_0.5`` and ``M0`` of the target's sample in ``data``.
+
+    They depend only on the target's sample, which pairs with the same target function share in a
+    study task (the ``ToalBranin`` family...), so they are cached on its bytes (the same values)."""
     U, y = _hf_sample(data)
     if len(y) < 3:
         return {"MMCE_lda_0.5": math.nan, "M0": math.nan}
-    return {"MMCE_lda_0.5": mmce_lda(U, y), "M0": partial_information(U, y)}
+    return dict(_landscape(U.tobytes(), U.shape, y.tobytes()))
+
+
+@functools.lru_cache(maxsize=512)
+def _landscape(U_bytes: bytes, shape: tuple[int, ...], y_bytes: bytes) -> tuple[tuple[str, float], ...]:
+    U = np.frombuffer(U_bytes, dtype=np.float64).reshape(shape)
+    y = np.frombuffer(y_bytes, dtype=np.float64)
+    return (("MMCE_lda_0.5", mmce_lda(U, y)), ("M0", partial_information(U, y)))

@@ -51,3 +51,21 @@ def test_undefined_cases_are_nan() -> None:
     assert math.isnan(mmce_lda(U, U[:, 0]))  # fewer than 6 points
     assert math.isnan(partial_information(U[:2], U[:2, 0]))
     assert partial_information(U, U[:, 0]) == 0.25  # one monotone run along the tour: mu = 1, n - 1 = 4
+
+
+def test_landscape_features_are_shared_by_samples_with_the_same_target_data() -> None:
+    from mfopt.benchmark import ela
+    from mfopt.benchmark.problems import load_problem
+    from mfopt.benchmark.protocol import training_data
+    from mfopt.plugin.manager import get_plugin_manager
+
+    pm = get_plugin_manager()
+    a, b = (training_data(load_problem(pm, name), 6, 12, 3) for name in ("ToalBranin0.20", "ToalBranin0.80"))
+    assert a.tensors(a.fidelities[0].name)[1].tolist() != b.tensors(b.fidelities[0].name)[1].tolist()
+    ela._landscape.cache_clear()
+    first = ela.landscape_features(a)
+    second = ela.landscape_features(b)  # other cheap source, same Branin sample: served from the cache
+    assert ela._landscape.cache_info().hits == 1 and first == second
+    U, y = ela._hf_sample(a)
+    assert first == {"MMCE_lda_0.5": mmce_lda(U, y), "M0": partial_information(U, y)}
+    assert math.isfinite(first["MMCE_lda_0.5"]) and 0.0 <= first["M0"] <= 1.0
