@@ -6,13 +6,14 @@ small tolerance of the full multi-start search, and surprising new points trigge
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 import torch
 from mfopt_surrogates._warm import FIRST, PrefixMemo, anchor_size, warm_refit
 from mfopt_surrogates.kriging import Kriging
 
-from mfopt import Dataset, Observation, get_plugin_manager, lhs
+from mfopt import Dataset, Observation, Study, get_plugin_manager, lhs
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +112,31 @@ def test_the_memo_only_saves_the_anchor_fit() -> None:
     # a worse warm score than the anchor's by more than the drift allowance: the cold fit of all rows too
     drifted = warm_refit(memo, 35, str, cold, lambda a: a + 0.5, lambda f: 1.0 if f % 1 else 0.0)
     assert drifted == (35.0, "warm+cold") and calls == [30, 33, 35]
+
+
+def test_a_resumed_loop_proposes_what_the_uninterrupted_warm_loop_proposed(tmp_path: Path) -> None:
+    """Through a study (the default strategy, Kriging + LogEI on ToalBranin's target, 30 design points,
+    5 proposals: the fits at 31, 32 and 34 points are warm). A study stopped after two proposals and
+    resumed in a fresh Study (no memo: its first refit fits the anchor again) proposes the same points."""
+    config = {
+        "problem": {"name": "ToalBranin0.00"},
+        "budget": {"max_evaluations": 35},
+        "design": {"samples": {"high": 30}, "seed": 1},
+        "surrogate": {"name": "kriging"},
+        "acquisition": {"name": "logei"},
+        "run": {"seed": 1, "device": "cpu"},
+    }
+    with Study(config, run_dir=tmp_path / "full") as study:
+        study.run()
+        proposed = [o.x for o in sorted(study.dataset.observations, key=lambda o: o.id or 0)]
+        how = [it["info"].get("model", {}).get("refit") for it in study.store.iterations()]
+    assert len(proposed) == 35 and how.count("warm") == 3
+    problem = get_plugin_manager().problems.create("ToalBranin0.00")
+    with Study(config, run_dir=tmp_path / "cut") as study:
+        while len(study.dataset.observations) < 32:  # the design and two proposals
+            for c in study.ask():
+                study.tell(c, float(problem.evaluate(torch.tensor([c.x], dtype=torch.float64), c.fidelity)[0]))
+    with Study(config, run_dir=tmp_path / "cut", resume=True) as resumed:
+        resumed.run()
+        again = [o.x for o in sorted(resumed.dataset.observations, key=lambda o: o.id or 0)]
+    assert again == proposed
