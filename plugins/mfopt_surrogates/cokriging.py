@@ -221,7 +221,8 @@ class CoKriging(Kriging):
         (original units) is worse than the anchor's by more than ``DRIFT_NATS``, the full cold search
         of the stage runs too and the better wins. With every level below its first checkpoint this
         is :meth:`fit`. ``info["refit"]``: ``"cold"``, ``"warm"`` or ``"warm+cold"`` (some stage
-        needed the cold search). The result depends on the data only (the memo only saves time).
+        needed the cold search); ``info["refit_stages"]``: each stage's (``"cold"``: the anchor's
+        own). The result depends on the data only (the memo only saves time).
         """
         fids = self._fidelities([data])
         per_level = [self._checked([data], f.name)[0] for f in fids]
@@ -243,6 +244,7 @@ class CoKriging(Kriging):
         ys = [scaling.outputs(y.unsqueeze(0)) for _, y in per_level]
         fitted = self._assemble_chain([data], fids, list(chain.in_units(scaling.scale)), Xs, ys, scaling, start)[0]
         fitted.info["refit"] = "cold" if rows == sizes else chain.how
+        fitted.info["refit_stages"] = list(chain.hows)
         return fitted
 
     def cheap_keys(self, datasets: Sequence[Dataset]) -> tuple[str, ...]:

@@ -44,6 +44,8 @@ def test_refit_depends_on_the_data_only(sample) -> None:
     how = [loop.refit(_first(sample, *s)).info["refit"] for s in STATES]
     assert how[4] == "cold"  # both levels at a checkpoint: the anchor itself
     assert all(h.startswith("warm") for h in how[:4] + how[5:])
+    # (35, 31) after (35, 30): the cheap rows are unchanged, but the anchor's are 33, so both stages search
+    assert loop.refit(_first(sample, 35, 31)).info["refit_stages"][0] in ("warm", "warm+cold")
     last = loop.refit(_first(sample, *STATES[-1]))
     fresh = CoKriging(device="cpu", seed=4).refit(_first(sample, *STATES[-1]))  # a resumed study
     assert last.info["refit"] == fresh.info["refit"]
