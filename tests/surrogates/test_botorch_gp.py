@@ -14,6 +14,7 @@ from mfopt_surrogates.botorch_gp import TINY_NOISE, BoTorchGP, BoTorchMFGP
 from mfopt import ConfigError, ModelFittingError, Study, get_plugin_manager
 from mfopt.components import build_components
 from mfopt.config import parse_config
+from mfopt.testing.resume import proposed_points, resumed_proposals
 from tests.surrogates._data import branin_problem, forrester_problem, make_data
 
 PM = get_plugin_manager()
@@ -152,20 +153,13 @@ def test_the_hf_only_loop_runs_on_botorch_gp_and_a_resumed_study_proposes_the_sa
     config = _config({"name": "botorch-gp", "noise": "none"})
     with Study(config, run_dir=tmp_path / "full") as study:
         result = study.run()
-        proposed = [o.x for o in sorted(study.dataset.observations, key=lambda o: o.id or 0)]
+        proposed = proposed_points(study)
         infos = [it["info"] for it in study.store.iterations()]
     assert result.cost_spent == pytest.approx(8.0) and len(proposed) == 8
     assert result.best is not None and result.best.value is not None and result.best.value < -5.5
     assert any(info.get("model", {}).get("kernel") == "rbf" for info in infos)
     problem = PM.problems.create("SongToalForretal0.00")
-    with Study(config, run_dir=tmp_path / "cut") as study:
-        while len(study.dataset.observations) < 6:  # the design and two proposals
-            for c in study.ask():
-                study.tell(c, float(problem.evaluate(torch.tensor([c.x], dtype=torch.float64), c.fidelity)[0]))
-    with Study(config, run_dir=tmp_path / "cut", resume=True) as resumed:
-        resumed.run()
-        again = [o.x for o in sorted(resumed.dataset.observations, key=lambda o: o.id or 0)]
-    assert again == proposed
+    assert resumed_proposals(config, problem, tmp_path / "cut", 6) == proposed
 
 
 def test_the_gated_loop_runs_on_botorch_models_at_both_fidelities(tmp_path: Path) -> None:

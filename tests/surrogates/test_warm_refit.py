@@ -14,6 +14,7 @@ from mfopt_surrogates._warm import FIRST, PrefixMemo, anchor_size, warm_refit
 from mfopt_surrogates.kriging import Kriging
 
 from mfopt import Dataset, Observation, Study, get_plugin_manager, lhs
+from mfopt.testing.resume import proposed_points, resumed_proposals
 
 
 @pytest.fixture(scope="module")
@@ -128,15 +129,8 @@ def test_a_resumed_loop_proposes_what_the_uninterrupted_warm_loop_proposed(tmp_p
     }
     with Study(config, run_dir=tmp_path / "full") as study:
         study.run()
-        proposed = [o.x for o in sorted(study.dataset.observations, key=lambda o: o.id or 0)]
+        proposed = proposed_points(study)
         how = [it["info"].get("model", {}).get("refit") for it in study.store.iterations()]
     assert len(proposed) == 35 and how.count("warm") == 3
     problem = get_plugin_manager().problems.create("ToalBranin0.00")
-    with Study(config, run_dir=tmp_path / "cut") as study:
-        while len(study.dataset.observations) < 32:  # the design and two proposals
-            for c in study.ask():
-                study.tell(c, float(problem.evaluate(torch.tensor([c.x], dtype=torch.float64), c.fidelity)[0]))
-    with Study(config, run_dir=tmp_path / "cut", resume=True) as resumed:
-        resumed.run()
-        again = [o.x for o in sorted(resumed.dataset.observations, key=lambda o: o.id or 0)]
-    assert again == proposed
+    assert resumed_proposals(config, problem, tmp_path / "cut", 32) == proposed
