@@ -98,14 +98,30 @@ class AR1Params:
 
     def covariance(self, X1: Tensor, s1: Tensor, X2: Tensor, s2: Tensor) -> Tensor:
         """``k`` between ``X1`` (``... x n x d``, chain indices ``s1``: ``... x n``) and ``X2`` -> ``... x n x m``."""
-        A = self.coefficients()
         K = self.levels
+        if K == 1:  # Kriging: the coefficients are all 1 (the general form multiplies by them exactly)
+            return self.sigma2[..., 0, None, None] * correlation(X1, X2, self.h[..., 0, :], self.p[..., 0, :])
+        A = self.coefficients()
         a1 = torch.nn.functional.one_hot(s1, K).to(A) @ A
         a2 = torch.nn.functional.one_hot(s2, K).to(A) @ A
         total = None
         for j in range(K):
             R = correlation(X1, X2, self.h[..., j, :], self.p[..., j, :])
             term = self.sigma2[..., j, None, None] * a1[..., :, None, j] * a2[..., None, :, j] * R
+            total = term if total is None else total + term
+        assert total is not None
+        return total
+
+    def prior_variance(self, s: Tensor) -> Tensor:
+        """``k((x, s), (x, s))`` (``... x q``) for chain indices ``s``: ``Σ_j A[s, j]² σ_j²`` (``R_j(x, x) = 1``),
+        the diagonal of :meth:`covariance` without forming any correlation."""
+        K = self.levels
+        if K == 1:
+            return self.sigma2[..., 0, None].expand(*broadcast_shapes((*self.sigma2.shape[:-1], 1), s.shape))
+        a = torch.nn.functional.one_hot(s, K).to(self.sigma2) @ self.coefficients()
+        total = None
+        for j in range(K):
+            term = self.sigma2[..., j, None] * a[..., :, j] * a[..., :, j]
             total = term if total is None else total + term
         assert total is not None
         return total
@@ -261,6 +277,8 @@ class AR1GP(Model, FantasizeMixin):
 
     def _prior_mean(self, s: Tensor) -> Tensor:
         """``f(s)ᵀβ`` (``... x q``) for chain indices ``s``."""
+        if self.params.levels == 1:  # Kriging: f = 1, the mean is μ
+            return self.beta.expand(*broadcast_shapes((*self.beta.shape[:-1], 1), s.shape))
         return (self.regressors(s) * self.beta.unsqueeze(-2)).sum(-1)
 
     def _moments(self, X: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -269,7 +287,9 @@ class AR1GP(Model, FantasizeMixin):
         zs = self._solve(xs, s)
         ws, os = self._weights()
         mean = self._prior_mean(s)
-        cov = self.params.covariance(xs, s, xs, s)
+        # one point per batch (analytic acquisitions): its prior variance, no correlation formed
+        single = xs.shape[-2] == 1
+        cov = self.params.prior_variance(s).unsqueeze(-1) if single else self.params.covariance(xs, s, xs, s)
         for z, w in zip(zs, ws, strict=True):
             mean = mean + (z * w.unsqueeze(-1)).sum(-2)
             cov = cov - z.transpose(-1, -2) @ z
