@@ -41,6 +41,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+import gpytorch
 import torch
 from botorch.models.model import FantasizeMixin, Model
 from botorch.posteriors.gpytorch import GPyTorchPosterior
@@ -299,7 +300,7 @@ class AR1GP(Model, FantasizeMixin):
             )
             precision = functools.reduce(torch.add, [o.transpose(-1, -2) @ o for o in os])
             cov = cov + u @ torch.linalg.solve(precision.unsqueeze(-3), u.unsqueeze(-1)).squeeze(-1).transpose(-1, -2)
-        return mean, 0.5 * (cov + cov.transpose(-1, -2)), s
+        return mean, cov if single else 0.5 * (cov + cov.transpose(-1, -2)), s
 
     def posterior(  # type: ignore[override]  # FantasizeMixin declares a narrower signature
         self,
@@ -322,7 +323,12 @@ class AR1GP(Model, FantasizeMixin):
         cov = cov * scale.unsqueeze(-1) ** 2
         if isinstance(observation_noise, Tensor):
             cov = cov + torch.diag_embed(observation_noise.squeeze(-1).to(cov))
-        posterior = GPyTorchPosterior(MultivariateNormal(mean, DenseLinearOperator(floor_variances(cov))))
+        if cov.shape[-1] == 1:  # floor_variances of a 1 x 1 matrix, the same operations without the diag_embeds
+            floor = gpytorch.settings.min_variance.value(cov.dtype)
+            cov = cov - cov + cov.clamp_min(floor)
+        else:
+            cov = floor_variances(cov)
+        posterior = GPyTorchPosterior(MultivariateNormal(mean, DenseLinearOperator(cov)))
         if posterior_transform is not None:
             return posterior_transform(posterior)
         return posterior
