@@ -103,7 +103,16 @@ def _run_killed(tmp_path: Path, sig: signal.Signals, phase: str) -> tuple[list[t
     db_path = tmp_path / "runs" / "problem" / "run.sqlite"
     log_path = tmp_path / "evaluations.log"
     cmd = [sys.executable, "-m", "mfopt", "optimize", "problem.toml", "--quiet"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    # a background job (`cmd &` without job control) inherits SIGINT ignored, and Python keeps it ignored;
+    # give the run the default disposition, as in a terminal, so the SIGINT case means the same wherever it runs
+    proc = subprocess.Popen(
+        cmd,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # no threads in this test
+    )
     deadline = time.monotonic() + 300
     try:
         while time.monotonic() < deadline and proc.poll() is None:
