@@ -527,7 +527,8 @@ class RobustStrategy(Strategy):
             return None
         level = self.target.name if model.fidelity_column else None
         mean, _ = model.predict(torch.tensor([x], dtype=torch.float64), level)
-        best = min((o.value for o in dataset.successful(self.target.name) if o.value is not None), default=math.inf)
+        incumbent = dataset.best(self.target.name)
+        best = incumbent.value if incumbent is not None and incumbent.value is not None else math.inf
         if not float(mean[0]) < best:
             return None
         return [Candidate(x, self.target.name, None, state.iteration)]
