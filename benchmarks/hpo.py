@@ -358,13 +358,17 @@ def plot(summaries: dict[str, dict[str, Any]], budget: float, out: Path) -> list
     return paths
 
 
-def phases(trace: Trace, full_level: float, screen: int = 3, promote: float = 1.0) -> dict[str, Any]:
+def phases(
+    trace: Trace, full_level: float, screen: int = 4, promote: float = 1.0, *, design_first: bool = False
+) -> dict[str, Any]:
     """Where an mfopt run's budget went, read from its trace (create_study's phases, docs/hpo.md):
-    the design (its cheap runs and first full training), the screened full trainings (the 2nd to
-    ``screen``-th), the promoted ones (a full training after cheap runs worth ``promote`` full
-    trainings: the HPO layer queues one then, before the strategy is asked), the strategy's full
-    trainings (the rest) and its cheap runs (every cheap run after the design); ``first``: the
-    phase and cost of each full training, in order."""
+    the design (its cheap runs and its full training: the ``screen``-th, or the first with
+    ``design_first``, create_study's order before 2026-11-27 09:30, runs of hpo_v5.sqlite and
+    older), the screened full trainings (the others of the first ``screen``), the promoted ones (a
+    full training after cheap runs worth ``promote`` full trainings: the HPO layer queues one
+    then, before the strategy is asked), the strategy's full trainings (the rest) and its cheap
+    runs (every cheap run after the design); ``first``: the phase and cost of each full training,
+    in order."""
     out: dict[str, Any] = {"design": 0.0, "screen": 0, "promoted": 0, "strategy": 0, "cheap": 0.0, "first": []}
     before, since, n_full = 0.0, 0.0, 0
     for cost, level, value in trace:
@@ -373,7 +377,7 @@ def phases(trace: Trace, full_level: float, screen: int = 3, promote: float = 1.
             since += step
             out["design" if n_full == 0 else "cheap"] += step
             continue
-        if n_full == 0:
+        if n_full == (0 if design_first else screen - 1):
             phase = "design"
         elif n_full < screen:
             phase = "screen"
@@ -387,8 +391,9 @@ def phases(trace: Trace, full_level: float, screen: int = 3, promote: float = 1.
 
 
 def breakdown(
-    data: dict[str, dict[str, list[Trace]]], method: str, targets: dict[str, float], seeds: Sequence[int]
-) -> str:
+    data: dict[str, dict[str, list[Trace]]], method: str, targets: dict[str, float], seeds: Sequence[int],
+    *, screen: int = 4, design_first: bool = False,
+) -> str:  # fmt: skip
     """Per task and seed: where ``method``'s budget went (:func:`phases`), when it first reached
     the task's target (and in which phase), and when random search did (same seed)."""
     lines = []
@@ -399,7 +404,7 @@ def breakdown(
         runs = data[name].get(method, [])
         randoms = data[name].get("random", [])
         for i, (seed, trace) in enumerate(zip(seeds, runs, strict=False)):
-            p = phases(trace, full)
+            p = phases(trace, full, screen, design_first=design_first)
             hit = next(((ph, c) for ph, c, v in p["first"] if v <= targets[name] + 1e-12), None)
             rand = next((c for c, _, v in randoms[i] if v <= targets[name] + 1e-12), None) if i < len(randoms) else None
             hit_text = f"{hit[1]:6.2f} ({hit[0]})" if hit else "     -"
@@ -422,6 +427,10 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "hpo.sqlite")
     parser.add_argument("--plots", type=Path, default=ROOT / "docs" / "hpo")
     parser.add_argument("--breakdown", default="mfopt", help="the method whose phases `breakdown` prints")
+    parser.add_argument("--screen", type=int, default=4, help="`breakdown`: full trainings of the initial phase")
+    parser.add_argument(
+        "--design-first", action="store_true", help="`breakdown` of runs with the design point first (hpo_v5, older)"
+    )
     args = parser.parse_args(argv)
     methods = args.methods.split(",")
     for method in methods:
@@ -436,7 +445,8 @@ def main(argv: list[str] | None = None) -> str:
     data = load(args.results, args.budget, seeds)
     text, summaries = table(data, args.budget)
     if args.command == "breakdown":
-        text = breakdown(data, args.breakdown, {name: s["target"] for name, s in summaries.items()}, seeds)
+        targets = {name: s["target"] for name, s in summaries.items()}
+        text = breakdown(data, args.breakdown, targets, seeds, screen=args.screen, design_first=args.design_first)
         print(text)
         return text
     print(text)

@@ -74,6 +74,11 @@ def _fidelities(fidelities: Sequence[Fidelity | Mapping[str, Any]] | None) -> li
     return out
 
 
+#: the default share of the budget's ``total`` that :func:`create_study`'s cheap design spends (the
+#: more configurations trained cheaply, the likelier one among them is good, as Hyperband's first
+#: rung; docs/hpo.md has the measurement behind it)
+DESIGN_SHARE = 0.125
+
 Transform = Literal["none", "log"]
 TRANSFORMS: tuple[str, ...] = ("none", "log")
 
@@ -103,6 +108,7 @@ class HPOStudy:
         self.screen, self.promote, self.transform = screen, promote, transform
         self._asked: list[Candidate] = []
         self._handed: set[int] = set()
+        self._deferred: list[Candidate] = []  # the design's target points, handed out after screening
 
     @property
     def space(self) -> SearchSpace:
@@ -117,26 +123,42 @@ class HPOStudy:
     def ask(self) -> Trial | None:
         """The next trial, or None when the study is over (budget spent, target reached...)."""
         if not self._asked:
-            self._screen()
-            self._asked = list(self.study.ask())
-            self._handed.update(c.id for c in self._asked if c.id is not None)
+            fresh = self.study.design_left > 0
+            if not self._screen() and self._deferred:
+                self._asked = [self._deferred.pop(0)]
+            else:
+                self._asked = list(self.study.ask())
+                self._handed.update(c.id for c in self._asked if c.id is not None)
+                if fresh and self.screen > 0:
+                    self._defer_design_targets()
         return self._trial(self._asked.pop(0)) if self._asked else None
 
-    def _screen(self) -> None:
+    def _defer_design_targets(self) -> None:
+        """With screening, the design's target points (chosen before any value is known) wait
+        until the screened points are out: the first full trainings are the best cheap runs."""
+        fidelities = self.study.problem.fidelities
+        if len(fidelities) < 2:
+            return
+        cheap = [c for c in self._asked if c.fidelity != fidelities[-1].name]
+        if cheap:
+            self._deferred = [c for c in self._asked if c.fidelity == fidelities[-1].name]
+            self._asked = cheap
+
+    def _screen(self) -> bool:
         """Screening and promotion, the multi-fidelity idea Hyperband exploits: once the design's
         cheap runs are out, the best of them (lowest value at the next-cheaper fidelity, not yet
         at the target) are queued for the target until it holds ``screen`` points, so the first
         full trainings are the configurations the short runs rank best rather than a
         space-filling subset chosen before any value. Later, whenever the cheap runs since the
         last target evaluation have cost ``promote`` target evaluations, the best cheap run not
-        yet at the target is queued for it."""
+        yet at the target is queued for it. Returns whether it queued any."""
         fidelities = self.study.problem.fidelities
         if len(fidelities) < 2 or self.study.stop_reason() is not None:
-            return
+            return False
         cheap, target = fidelities[-2].name, fidelities[-1].name
         pending = self.study.store.pending()
         if self.study.design_left or any(c.fidelity != target and c.id not in self._handed for c in pending):
-            return  # the design's cheap runs (or a reopened study's queue) go out first
+            return False  # the design's cheap runs (or a reopened study's queue) go out first
         observed = self.study.dataset.observations
         records = sorted(
             [(o.id or 0, o.fidelity, o.x) for o in observed] + [(c.id or 0, c.fidelity, c.x) for c in pending]
@@ -151,14 +173,15 @@ class HPOStudy:
                 since += self.study.costs[f]
             wanted = 1 if since >= self.promote * self.study.costs[target] - 1e-9 else 0
         if wanted <= 0:
-            return
+            return False
         ranked = sorted(
             (o for o in self.study.dataset.successful(cheap) if tuple(o.x) not in at_target),
             key=lambda o: (o.value, o.id if o.id is not None else 0),
         )
         best = list(dict.fromkeys(tuple(o.x) for o in ranked))[:wanted]
-        if best:
+        return bool(best) and bool(
             self.study.enqueue(best, target, iteration=max(0, self.study.store.last_iteration()))
+        )
 
     def tell(
         self, trial: Trial | int, value: float | None = None, *, failed: str | None = None, duration: float = 0.0
@@ -245,6 +268,7 @@ def create_study(
     screen: int | None = None,
     promote: float = 1.0,
     transform: Transform = "none",
+    design_share: float = DESIGN_SHARE,
 ) -> HPOStudy:
     """A new study over named ``parameters`` (``SearchSpace``, name -> ``Float``/``Int``/
     ``Categorical``, or name -> problem.toml table), or the one already in ``storage``.
@@ -252,10 +276,12 @@ def create_study(
     ``fidelities``: ``[{"name", "level", "cost"}]`` (the highest level is the target; None = one
     fidelity). ``budget``: total cost units, or a ``[budget]`` table (``total``,
     ``max_evaluations``, ``target``, ``wall_time``, ``patience``). ``design``: initial points per
-    fidelity (default: 2 d + 2 at each cheap fidelity and 1 at the target; d + 1 at the target
-    with ``screen=0``; d = the encoded dimension). ``screen``: with several fidelities, the target
-    points of the initial phase in all (default max(3, ceil(d / 2))): after the design, the best
-    cheap runs are evaluated at the target until it holds that many (0: no screening).
+    fidelity (default: at each cheap fidelity as many as ``design_share`` of the budget's
+    ``total`` pays for, at least 2 d + 2; 1 at the target, d + 1 with ``screen=0``; d = the
+    encoded dimension). ``screen``: with several fidelities, the target points of the initial
+    phase in all, the design's included (default: the design's target points + max(3,
+    ceil(d / 2))): after the design's cheap runs, the best of them are evaluated at the target
+    until it holds that many, then the design's own target points (0: no screening).
     ``promote``: afterwards, whenever the cheap runs since the last target evaluation have cost
     ``promote`` target evaluations, the best cheap run not yet at the target is evaluated there
     (0: never; docs/hpo.md). With
@@ -278,13 +304,23 @@ def create_study(
     problem = FunctionProblem(name, space, {f.name: _asked_only for f in levels}, levels, differentiable=False)
     ordered = problem.fidelities
     d = space.dim
-    if screen is None:
-        screen = max(3, math.ceil(d / 2)) if len(ordered) > 1 else 0
-    if screen < 0 or not promote >= 0:
-        raise ConfigError(f"screen and promote must be >= 0, got screen={screen}, promote={promote}")
-    samples = dict(design) if design is not None else {f.name: 2 * d + 2 for f in ordered[:-1]}
-    samples.setdefault(ordered[-1].name, 1 if screen > 0 and len(ordered) > 1 else d + 1)
+    if (screen is not None and screen < 0) or not promote >= 0 or not 0 <= design_share < 1:
+        raise ConfigError(
+            f"screen and promote must be >= 0 and design_share in [0, 1), got screen={screen}, "
+            f"promote={promote}, design_share={design_share}"
+        )
     table = dict(budget) if isinstance(budget, Mapping) else {"total": float(budget)}
+    several = len(ordered) > 1
+    if design is not None:
+        samples = dict(design)
+    else:
+        cheap_cost = sum(f.cost for f in ordered[:-1])
+        total = table.get("total")
+        share = math.floor(design_share * float(total) / cheap_cost + 1e-9) if several and total else 0
+        samples = {f.name: max(2 * d + 2, share) for f in ordered[:-1]}
+    if screen is None:
+        screen = samples.get(ordered[-1].name, 1) + max(3, math.ceil(d / 2)) if several else 0
+    samples.setdefault(ordered[-1].name, 1 if screen > 0 and several else d + 1)
     if table.get("target") is not None:
         table["target"] = _forward(transform, table["target"])
     config: dict[str, Any] = {

@@ -144,25 +144,33 @@ def _loss(p: dict, level: float) -> float:
 
 
 def test_the_first_target_points_after_the_design_are_the_best_cheap_runs() -> None:
-    """Screening: design = 2 d + 2 cheap points and 1 target point (d = 6 encoded dimensions),
-    then the best cheap runs go to the target until it holds max(3, ceil(d / 2)) = 3 points."""
+    """Screening: the cheap design spends an eighth of the budget (30 / 8 / 0.1 = 37 cheap runs;
+    at least 2 d + 2 = 14, d = 6 encoded dimensions) and has 1 target point; the best
+    max(3, ceil(d / 2)) = 3 cheap runs go to the target first, then the design's own target point
+    (chosen before any value was known)."""
     told: list[tuple[str, tuple, float]] = []
     with create_study(_parameters(), _fidelities(), budget=30.0, seed=4) as study:
-        while sum(f == "e32" for f, _, _ in told) < 3:
+        while sum(f == "e32" for f, _, _ in told) < 4:
             trial = study.ask()
             assert trial is not None
             value = _loss(trial.params, trial.level)
             study.tell(trial, value)
             told.append((trial.fidelity, tuple(sorted(trial.params.items())), value))
-    assert [f for f, _, _ in told] == ["e4"] * 14 + ["e32"] * 3
-    design_target = told[14][1]
-    ranked = sorted((v, p) for f, p, v in told[:14] if p != design_target)
-    assert [p for _, p, _ in told[15:]] == [p for _, p in ranked[:2]]
+    assert [f for f, _, _ in told] == ["e4"] * 37 + ["e32"] * 4
+    design_target = told[40][1]
+    assert design_target in [p for _, p, _ in told[:37]]  # a point of the cheap design
+    ranked = sorted((v, p) for f, p, v in told[:37] if p != design_target)
+    assert [p for _, p, _ in told[37:40]] == [p for _, p in ranked[:3]]
+    with create_study(_parameters(), _fidelities(), budget=9.0, seed=4) as small:
+        design = [small.ask() for _ in range(14)]  # 9 / 8 / 0.1 = 11 < 2 d + 2: 14 cheap runs
+        assert [t.fidelity for t in design if t is not None] == ["e4"] * 14
 
 
-def test_screen_zero_keeps_the_space_filling_design_and_bad_options_are_refused() -> None:
-    with create_study(_parameters(), _fidelities(), budget=30.0, seed=4, screen=0) as study:
+def test_screen_zero_and_design_share_zero_keep_the_space_filling_design_and_bad_options_are_refused() -> None:
+    with create_study(_parameters(), _fidelities(), budget=30.0, seed=4, screen=0, design_share=0.0) as study:
         design = [study.ask() for _ in range(14 + 7)]
         assert [t.fidelity for t in design if t is not None] == ["e4"] * 14 + ["e32"] * 7
     with pytest.raises(MfoptError, match="screen and promote must be >= 0"):
         create_study(_parameters(), _fidelities(), budget=30.0, promote=-1.0)
+    with pytest.raises(MfoptError, match="design_share in"):
+        create_study(_parameters(), _fidelities(), budget=30.0, design_share=1.0)

@@ -110,12 +110,17 @@ def test_phases_reads_where_an_mfopt_run_spent_its_budget() -> None:
     trace = [*cheap, (1.4, 32.0, 0.3), (2.4, 32.0, 0.2), (3.4, 32.0, 0.25)]  # 1 design + 2 screened full
     trace += [(3.4 + 0.1 * (i + 1), 2.0, 0.4) for i in range(10)]  # 1.0 of cheap runs: the next full is promoted
     trace += [(5.4, 32.0, 0.1), (6.4, 32.0, 0.15), (6.5, 2.0, 0.4), (7.5, 32.0, 0.12)]  # strategy: 2 full, 1 cheap
-    p = bench.phases([(round(c, 9), lv, v) for c, lv, v in trace], 32.0)
+    trace = [(round(c, 9), lv, v) for c, lv, v in trace]
+    p = bench.phases(trace, 32.0, 3, design_first=True)  # the order of hpo_v5 and older
     assert p["design"] == pytest.approx(0.4)
     assert (p["screen"], p["promoted"], p["strategy"]) == (2, 1, 2)
     assert p["cheap"] == pytest.approx(1.1)
     assert [ph for ph, _, _ in p["first"]] == ["design", "screen", "screen", "promoted", "strategy", "strategy"]
+    now = bench.phases(trace, 32.0, 3)  # the design's full training after the screened ones
+    assert [ph for ph, _, _ in now["first"]] == ["screen", "screen", "design", "promoted", "strategy", "strategy"]
+    assert (now["screen"], now["promoted"], now["strategy"]) == (2, 1, 2)
     text = bench.breakdown(
-        {"mlp_digits": {"mfopt": [trace], "random": [[(1.0, 32.0, 0.3)]]}}, "mfopt", {"mlp_digits": 0.2}, [7]
-    )
+        {"mlp_digits": {"mfopt": [trace], "random": [[(1.0, 32.0, 0.3)]]}}, "mfopt", {"mlp_digits": 0.2}, [7],
+        screen=3, design_first=True,
+    )  # fmt: skip
     assert "     7  0.40+1" in text and "2.40 (screen)" in text
