@@ -181,6 +181,7 @@ class Estimate:
     pairs_per_distinct: float
     cheap: np.ndarray
     first_stages: tuple[int, int]  # first-stage fits per instance's worth, (reused, one per task)
+    parts: dict[str, float]  # CPU hours of the shared estimate by part: designs, rest, kriging, stage 1
 
 
 def extrapolate(design40: list[float], other40: list[float], kriging40: list[float], cheap40: list[float]) -> Estimate:
@@ -200,6 +201,8 @@ def extrapolate(design40: list[float], other40: list[float], kriging40: list[flo
         planned = plan(instances, store, 40, MODELS, 0, "cpu")
     designs = sum(WORKERS * law(cd, d, nl) for d in set(dims.values()) for nl in {nl for _, nl in budgets(d, "paper")})
     shared = unshared = designs
+    parts = dict.fromkeys(("designs", "rest", "kriging", "stage 1"), 0.0)
+    parts["designs"] = designs
     distinct = 0
     runs: list[list[TaskSpec]] = []  # consecutive tasks of one set of pairs and n_l
     for spec in planned:
@@ -208,6 +211,8 @@ def extrapolate(design40: list[float], other40: list[float], kriging40: list[flo
         n_targets = len({targets[pair] for pair in spec.pairs})
         distinct += n_targets
         shared += other + n_targets * kriging
+        parts["rest"] += other
+        parts["kriging"] += n_targets * kriging
         unshared += other + len(spec.pairs) * kriging + len(spec.pairs) * law(cc, spec.dim, spec.n_low)
         last = runs[-1][-1] if runs else None
         if last is not None and (last.pairs, last.n_low, last.reps) == (spec.pairs, spec.n_low, spec.reps):
@@ -217,8 +222,13 @@ def extrapolate(design40: list[float], other40: list[float], kriging40: list[flo
     fits = 0
     for run in runs:
         fits += min(WORKERS, len(run))
-        shared += min(WORKERS, len(run)) * len(run[0].pairs) * law(cc, run[0].dim, run[0].n_low)
-    return Estimate(shared / 3600, unshared / 3600, cd, co, ck, len(instances) / distinct, cc, (fits, len(planned)))
+        stage1 = min(WORKERS, len(run)) * len(run[0].pairs) * law(cc, run[0].dim, run[0].n_low)
+        shared += stage1
+        parts["stage 1"] += stage1
+    hours = {k: v / 3600 for k, v in parts.items()}
+    return Estimate(
+        shared / 3600, unshared / 3600, cd, co, ck, len(instances) / distinct, cc, (fits, len(planned)), hours
+    )
 
 
 def fmt_law(coef: np.ndarray, size: str) -> str:
@@ -272,6 +282,7 @@ def main() -> None:
         f"(extrapolated; without shared Kriging fits and stage-1 reuse {est.hours_unshared:.1f} CPU hours, "
         f"{est.hours_unshared / 2:.1f} h)"
     )
+    print("  CPU hours by part: " + ", ".join(f"{k} {v:.1f}" for k, v in est.parts.items()))
 
 
 if __name__ == "__main__":

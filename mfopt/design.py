@@ -7,10 +7,17 @@ is written here. It minimises ``phi_p = sum_{i<j} (d_ij / d0)^-p`` with ``p = 50
 Mitchell 1995: for large ``p`` this orders designs as the maximin criterion does, ties broken by
 fewer pairs at the minimum distance) and updates it in O(n) per trial swap: swap one coordinate
 between two points (or, for a subset, one point in for one out), keep the swap when ``phi_p``
-falls, stop after ``patience`` failures in a row (a local optimum). The trials are drawn one by
-one from the seeded generator but scored in NumPy blocks against the current design (the first
-improving trial of a block is applied, the rest scored again), which gives exactly the designs of
-scoring them one at a time (tests/core/test_design.py checks it against that loop).
+falls, stop after ``patience`` failures in a row (a local optimum). A trial swap changes one
+coordinate of two points, so its new squared distances follow from the current ones in O(n) (not
+O(n d)) and ``(d / d0)^-50`` is taken by repeated squaring of ``d^2 / d0^2``. The trials are drawn
+from the seeded generator in fixed-size vectorised chunks (independent of the outcomes) and scored
+in NumPy blocks against the current design (the first improving trial of a block is applied, the
+rest scored again), which gives exactly the designs of scoring them one at a time
+(tests/core/test_design.py checks it against that loop).
+
+Since 2026-11-27 (the study's speed, docs/study.md) the trials are drawn as vectors instead of one
+``rng.choice`` per trial and scored from squared distances: the same seed still gives the same
+design, but not the design of earlier versions.
 """
 
 from __future__ import annotations
@@ -28,16 +35,26 @@ from mfopt.data import DTYPE
 P_EXPONENT = 50.0
 
 
-def _distances(X: np.ndarray) -> np.ndarray:
+def _squared_distances(X: np.ndarray) -> np.ndarray:
     diff = X[:, None, :] - X[None, :, :]
-    return np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    return np.einsum("ijk,ijk->ij", diff, diff)
 
 
-def _powers(dist: np.ndarray, d0: float) -> np.ndarray:
-    """``(d / d0)^-p`` with a zero diagonal; coincident points count as a huge penalty."""
-    with np.errstate(divide="ignore", over="ignore"):
-        out = np.power(np.maximum(dist, 1e-300) / d0, -P_EXPONENT)
-    out = np.minimum(out, 1e300)
+def _powers(sq: np.ndarray, d0: float) -> np.ndarray:
+    """``(d / d0)^-p`` from squared distances ``sq = d^2``, as ``1 / y^(p/2)`` with ``y = sq / d0^2``
+    by repeated squaring (``p = 50``: ``y^25 = y^16 y^8 y``); coincident points (``y^25`` = 0)
+    count as a huge penalty (``1e300``). The diagonal is not zeroed here."""
+    y = sq / (d0 * d0)
+    y2 = y * y
+    y8 = y2 * y2
+    y8 = y8 * y8
+    with np.errstate(divide="ignore", over="ignore", under="ignore"):
+        out = 1.0 / (y8 * y8 * y8 * y)
+    return np.minimum(out, 1e300)
+
+
+def _power_matrix(X: np.ndarray, d0: float) -> np.ndarray:
+    out = _powers(_squared_distances(X), d0)
     np.fill_diagonal(out, 0.0)
     return out
 
@@ -46,8 +63,8 @@ def min_distance(X: np.ndarray) -> float:
     """The smallest pairwise Euclidean distance of the rows of ``X`` (inf for fewer than 2)."""
     if X.shape[0] < 2:
         return float("inf")
-    dist = _distances(X)
-    return float(dist[np.triu_indices(X.shape[0], k=1)].min())
+    sq = _squared_distances(X)
+    return float(np.sqrt(sq[np.triu_indices(X.shape[0], k=1)].min()))
 
 
 def maximin_lhs(
@@ -56,32 +73,35 @@ def maximin_lhs(
     """An ``n x d`` Latin hypercube in ``[0, 1]^d`` improved towards a local maximin optimum.
 
     Stops after ``patience`` failed swaps in a row or ``max_trials`` swaps in all (default
-    ``max(5000, 20 n d)``). The trial swaps are drawn one by one from the seeded generator (the
-    draws do not depend on the outcomes) and scored in blocks, all against the current design:
-    the first improving swap of a block is applied and the trials after it are scored again, so
-    the result is the one of scoring them one at a time, with NumPy doing the work of a block.
+    ``max(5000, 20 n d)``). The trial swaps are drawn from the seeded generator in chunks of a
+    fixed size (:func:`swap_trials`; the draws do not depend on the outcomes) and scored in blocks,
+    all against the current design: the first improving swap of a block is applied and the trials
+    after it are scored again, so the result is the one of scoring them one at a time, with NumPy
+    doing the work of a block. In one dimension every swap leaves the set of points as it is, so
+    the hypercube is returned as drawn.
     """
     if n < 1 or d < 1:
         raise ValueError(f"a design needs n >= 1 points and d >= 1 dimensions, got n={n}, d={d}")
     rng = np.random.default_rng(seed)
     X = qmc.LatinHypercube(d=d, seed=rng).random(n)
-    if n < 3:
+    if n < 3 or d == 1:
         return X
     patience = patience if patience is not None else max(200, 10 * n)
     d0 = max(min_distance(X), 1e-12)
-    P = _powers(_distances(X), d0)
+    sq = _squared_distances(X)
+    P = _powers(sq, d0)
+    np.fill_diagonal(P, 0.0)
     max_trials = max_trials if max_trials is not None else max(5000, 20 * n * d)
-    largest = max(1, BLOCK_ELEMENTS // (n * d))
+    largest = max(1, BLOCK_ELEMENTS // n)
     draws = np.empty((0, 3), dtype=np.int64)
     done = fails = 0
     block = 1
     while done < max_trials and fails < patience:
         size = min(block, max_trials - done, patience - fails)
-        if draws.shape[0] < size:
-            fresh = [(*rng.choice(n, size=2, replace=False), rng.integers(d)) for _ in range(max(size, 256))]
-            draws = np.concatenate([draws, np.array(fresh, dtype=np.int64).reshape(-1, 3)])
+        while draws.shape[0] < size:
+            draws = np.concatenate([draws, swap_trials(rng, n, d)])
         i, j, k = draws[:size].T
-        rows_i, rows_j, delta = _swap_scores(X, P, i, j, k, d0)
+        delta = swap_scores(X, sq, P, i, j, k, d0)
         better = np.flatnonzero(delta < 0.0)
         if better.size == 0:
             fails += size
@@ -90,11 +110,7 @@ def maximin_lhs(
             block = min(2 * block, largest)
             continue
         t = int(better[0])
-        a, b, c = int(i[t]), int(j[t]), int(k[t])
-        X[[a, b], c] = X[[b, a], c]
-        for row, r in ((a, rows_i[t]), (b, rows_j[t])):
-            P[row, :] = r
-            P[:, row] = r
+        apply_swap(X, sq, P, int(i[t]), int(j[t]), int(k[t]), d0)
         fails = 0
         done += t + 1
         draws = draws[t + 1 :]
@@ -102,33 +118,58 @@ def maximin_lhs(
     return X
 
 
-#: Largest number of array elements (trials x points x dimensions) scored in one block.
-BLOCK_ELEMENTS = 2_000_000
+#: Largest number of array elements (trials x points) scored in one block.
+BLOCK_ELEMENTS = 400_000
+#: Trial swaps drawn at a time: a fixed size, so the trials are a function of the seed alone.
+DRAW_CHUNK = 512
 
 
-def _swap_scores(
-    X: np.ndarray, P: np.ndarray, i: np.ndarray, j: np.ndarray, k: np.ndarray, d0: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each trial swap of coordinate ``k`` between points ``i`` and ``j`` (``b`` trials), the
-    new rows ``i`` and ``j`` of ``P`` (``b x n`` each) and the change of ``phi_p`` (``b``)."""
+def swap_trials(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+    """The next :data:`DRAW_CHUNK` trial swaps ``(i, j, k)`` of :func:`maximin_lhs`, a ``DRAW_CHUNK x 3``
+    array: two distinct points ``i != j`` (uniform over the ordered pairs) and a coordinate ``k``,
+    drawn as three vectors (points ``i``, then ``j`` among the other ``n - 1``, then ``k``)."""
+    i = rng.integers(0, n, DRAW_CHUNK)
+    j = rng.integers(0, n - 1, DRAW_CHUNK)
+    j += j >= i
+    k = rng.integers(0, d, DRAW_CHUNK)
+    return np.stack([i, j, k], axis=1).astype(np.int64)
+
+
+def swap_scores(
+    X: np.ndarray, sq: np.ndarray, P: np.ndarray, i: np.ndarray, j: np.ndarray, k: np.ndarray, d0: float
+) -> np.ndarray:
+    """The change of ``phi_p`` for each trial swap of coordinate ``k`` between points ``i`` and ``j``
+    (vectors of ``b`` trials), from the squared distances ``sq`` and powers ``P`` of ``X``.
+
+    Only rows ``i`` and ``j`` change, and in one coordinate: the new squared distance from ``i`` to
+    a point ``m`` is ``sq[i, m] - (X[i, k] - X[m, k])^2 + (X[j, k] - X[m, k])^2`` (O(n) per trial, not
+    O(n d)); the distance between ``i`` and ``j`` themselves does not change, so that pair adds
+    nothing to the change."""
     trials = np.arange(i.shape[0])
-    swapped = np.repeat(X[None], i.shape[0], axis=0)
-    swapped[trials, i, k] = X[j, k]
-    swapped[trials, j, k] = X[i, k]
-    rows = []
+    column = X[:, k].T  # b x n: coordinate k of every point, per trial
+    xi, xj = X[i, k][:, None], X[j, k][:, None]
+    gap_i, gap_j = (xi - column) ** 2, (xj - column) ** 2
+    delta = np.zeros(i.shape[0])
+    for row, other, gain in ((i, j, gap_j - gap_i), (j, i, gap_i - gap_j)):
+        new = _powers(sq[row] + gain, d0)
+        new[trials, row] = 0.0
+        new[trials, other] = P[row, other]
+        delta += new.sum(axis=1) - P[row].sum(axis=1)
+    return delta
+
+
+def apply_swap(X: np.ndarray, sq: np.ndarray, P: np.ndarray, i: int, j: int, k: int, d0: float) -> None:
+    """Swap coordinate ``k`` of points ``i`` and ``j`` in place, with rows and columns ``i`` and ``j``
+    of ``sq`` and ``P`` recomputed from the coordinates (no drift from the trial formula)."""
+    X[[i, j], k] = X[[j, i], k]
     for row in (i, j):
-        r = np.sqrt(((swapped - swapped[trials, row][:, None, :]) ** 2).sum(axis=2))
-        with np.errstate(divide="ignore", over="ignore"):
-            out = np.power(np.maximum(r, 1e-300) / d0, -P_EXPONENT)
-        out = np.minimum(out, 1e300)
-        out[trials, row] = 0.0
-        rows.append(out)
-    rows_i, rows_j = rows
-    delta = 0.0 + (rows_i.sum(axis=1) - P[i].sum(axis=1))
-    delta = delta + (rows_j.sum(axis=1) - P[j].sum(axis=1))
-    # the (i, j) pair was counted twice above, in the new and in the old sums
-    delta = delta - (rows_i[trials, j] - P[i, j])
-    return rows_i, rows_j, delta
+        r = ((X - X[row]) ** 2).sum(axis=1)
+        sq[row, :] = r
+        sq[:, row] = r
+        p = _powers(r, d0)
+        p[row] = 0.0
+        P[row, :] = p
+        P[:, row] = p
 
 
 def maximin_subset(X: np.ndarray, m: int, seed: int | None = None, patience: int | None = None) -> np.ndarray:
@@ -146,7 +187,7 @@ def maximin_subset(X: np.ndarray, m: int, seed: int | None = None, patience: int
     if m == n or m < 2:
         return np.sort(chosen)
     d0 = max(min_distance(X[chosen]), 1e-12)
-    P = _powers(_distances(X), d0)
+    P = _power_matrix(X, d0)
     inside = np.zeros(n, dtype=bool)
     inside[chosen] = True
     patience = patience if patience is not None else max(200, 10 * n)

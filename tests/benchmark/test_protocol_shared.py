@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from mfopt.benchmark.problems import load_problem
@@ -35,7 +36,10 @@ def test_run_instances_scores_a_shared_fit_against_each_pair() -> None:
     alone = [run_instances(pm, [p], 4, 8, [1, 2], ["kriging", "cokriging"], device="cpu")[0] for p in problems]
     for reps_together, reps_alone in zip(together, alone, strict=True):
         for a, b in zip(reps_together, reps_alone, strict=True):
-            assert {m: s[:2] for m, s in a.scores.items()} == {m: s[:2] for m, s in b.scores.items()}
+            assert a.scores["kriging"][:2] == b.scores["kriging"][:2]  # the shared fit, bit for bit
+            # Co-Kriging is fitted in one batch with its batch-mates, which moves the last digits
+            # (e.g. an RRMSE ...904 beside ...901 alone): equal to rounding, not bit for bit
+            assert a.scores["cokriging"][:2] == pytest.approx(b.scores["cokriging"][:2], rel=1e-12)
     first, second = together
     assert [r.scores["kriging"][:2] for r in first] == [r.scores["kriging"][:2] for r in second]
     assert [r.scores["cokriging"][:2] for r in first] != [r.scores["cokriging"][:2] for r in second]

@@ -50,36 +50,33 @@ def test_bad_sizes_are_rejected() -> None:
 
 
 def _one_at_a_time_lhs(n: int, d: int, seed: int) -> np.ndarray:
-    """Reference: the Morris-Mitchell swap loop scoring one trial at a time (the pre-block code)."""
-    from mfopt.design import P_EXPONENT, _distances, _powers
-
-    def row_powers(X: np.ndarray, row: int, d0: float) -> np.ndarray:
-        r = np.sqrt(((X - X[row]) ** 2).sum(axis=1))
-        with np.errstate(divide="ignore", over="ignore"):
-            out = np.minimum(np.power(np.maximum(r, 1e-300) / d0, -P_EXPONENT), 1e300)
-        out[row] = 0.0
-        return out
+    """Reference: the Morris-Mitchell swap loop scoring one trial at a time, from the same draws."""
+    from mfopt.design import _power_matrix, _powers, swap_trials
 
     rng = np.random.default_rng(seed)
     X = qmc.LatinHypercube(d=d, seed=rng).random(n)
     d0 = max(min_distance(X), 1e-12)
-    P = _powers(_distances(X), d0)
+    P = _power_matrix(X, d0)
+    trials = np.empty((0, 3), dtype=np.int64)
     fails = 0
-    for _ in range(max(5000, 20 * n * d)):
+    for t in range(max(5000, 20 * n * d)):
         if fails >= max(200, 10 * n):
             break
-        i, j = (int(v) for v in rng.choice(n, size=2, replace=False))
-        k = int(rng.integers(d))
+        if t % 512 == 0:
+            trials = swap_trials(rng, n, d)
+        i, j, k = (int(v) for v in trials[t % 512])
+        sq_before = ((X - X[i]) ** 2).sum(axis=1), ((X - X[j]) ** 2).sum(axis=1)
         X[[i, j], k] = X[[j, i], k]
-        rows = {row: row_powers(X, row, d0) for row in (i, j)}
-        delta = 0.0
-        for row in (i, j):
-            delta += rows[row].sum() - P[row].sum()
-        delta -= rows[i][j] - P[i, j]
+        rows = {}
+        for row, other, before in ((i, j, sq_before[0]), (j, i, sq_before[1])):
+            # the trial formula: only coordinate k of rows i and j moved; the (i, j) distance did not
+            sq = before - (X[other, k] - X[:, k]) ** 2 + (X[row, k] - X[:, k]) ** 2
+            r = _powers(sq, d0)
+            r[row], r[other] = 0.0, P[row, other]
+            rows[row] = r
+        delta = (rows[i].sum() - P[i].sum()) + (rows[j].sum() - P[j].sum())
         if delta < 0.0:
-            for row, r in rows.items():
-                P[row, :] = r
-                P[:, row] = r
+            P = _power_matrix(X, d0)
             fails = 0
         else:
             X[[i, j], k] = X[[j, i], k]
@@ -88,12 +85,12 @@ def _one_at_a_time_lhs(n: int, d: int, seed: int) -> np.ndarray:
 
 
 def _one_at_a_time_subset(X: np.ndarray, m: int, seed: int) -> np.ndarray:
-    from mfopt.design import _distances, _powers
+    from mfopt.design import _power_matrix
 
     n = X.shape[0]
     rng = np.random.default_rng(seed)
     chosen = rng.choice(n, size=m, replace=False)
-    P = _powers(_distances(X), max(min_distance(X[chosen]), 1e-12))
+    P = _power_matrix(X, max(min_distance(X[chosen]), 1e-12))
     inside = np.zeros(n, dtype=bool)
     inside[chosen] = True
     fails = 0
