@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -46,43 +47,47 @@ class Result:
     converged: Tensor
 
 
-def _evaluate(fg: Objective, x: Tensor, rows: Tensor) -> tuple[Tensor, Tensor]:
-    f, g = fg(x, rows)
-    bad = ~torch.isfinite(f)
-    f = torch.where(bad, torch.full_like(f, float("inf")), f)
-    g = torch.where(bad.unsqueeze(-1) | ~torch.isfinite(g), torch.zeros_like(g), g)
+def _evaluate(fg: Objective, x: np.ndarray, rows: np.ndarray, like: Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """``fg`` at the rows ``x`` (NumPy, ``m x P``) on ``like``'s device; non-finite values become
+    ``inf`` (gradient 0), non-finite gradient entries 0."""
+    xt = torch.from_numpy(x).to(device=like.device, dtype=like.dtype)
+    f_t, g_t = fg(xt, torch.from_numpy(rows).to(like.device))
+    f = f_t.detach().cpu().numpy().astype(np.float64, copy=True)
+    g = g_t.detach().cpu().numpy().astype(np.float64, copy=True)
+    bad = ~np.isfinite(f)
+    f[bad] = np.inf
+    g[bad[:, None] | ~np.isfinite(g)] = 0.0
     return f, g
 
 
-def _projected(x: Tensor, g: Tensor, lower: Tensor, upper: Tensor) -> tuple[Tensor, Tensor]:
+def _projected(x: np.ndarray, g: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Projected gradient and the mask of variables free to move (not pushed out of the box)."""
     blocked = ((x <= lower) & (g > 0)) | ((x >= upper) & (g < 0))
-    return torch.where(blocked, torch.zeros_like(g), g), ~blocked
+    return np.where(blocked, 0.0, g), ~blocked
 
 
-def _direction(pg: Tensor, free: Tensor, S: Tensor, Y: Tensor, rho: Tensor) -> Tensor:
+def _direction(pg: np.ndarray, free: np.ndarray, S: np.ndarray, Y: np.ndarray, rho: np.ndarray) -> np.ndarray:
     """``-H pg`` by the L-BFGS two-loop recursion (history ``S``, ``Y``: ``m x H x P``, newest last)."""
-    q = pg.clone()
-    # one view per history slot (unbind) instead of an indexing op per slot and step
-    Sf = (S * free.unsqueeze(1)).unbind(1)
-    Yf = (Y * free.unsqueeze(1)).unbind(1)
-    rhos = rho.unbind(1)
-    H = len(Sf)
+    q = pg.copy()
+    Sf = S * free[:, None, :]
+    Yf = Y * free[:, None, :]
+    H = S.shape[1]
     alphas = []
     for i in range(H - 1, -1, -1):
-        a = rhos[i] * (Sf[i] * q).sum(-1)
-        q = q - a.unsqueeze(-1) * Yf[i]
+        a = rho[:, i] * (Sf[:, i] * q).sum(-1)
+        q = q - a[:, None] * Yf[:, i]
         alphas.append(a)
-    yy = (Yf[-1] * Yf[-1]).sum(-1)
-    sy = (Sf[-1] * Yf[-1]).sum(-1)
-    gamma = torch.where((rhos[-1] > 0) & (yy > 0) & (sy > 0), sy / yy.clamp_min(1e-300), torch.ones_like(yy))
-    r = gamma.unsqueeze(-1) * q
+    yy = (Yf[:, -1] * Yf[:, -1]).sum(-1)
+    sy = (Sf[:, -1] * Yf[:, -1]).sum(-1)
+    ok = (rho[:, -1] > 0) & (yy > 0) & (sy > 0)
+    gamma = np.where(ok, sy / np.maximum(yy, 1e-300), 1.0)
+    r = gamma[:, None] * q
     for i, a in zip(range(H), reversed(alphas), strict=True):
-        b = rhos[i] * (Yf[i] * r).sum(-1)
-        r = r + (a - b).unsqueeze(-1) * Sf[i]
+        b = rho[:, i] * (Yf[:, i] * r).sum(-1)
+        r = r + (a - b)[:, None] * Sf[:, i]
     d = -r * free
     descent = (d * pg).sum(-1) < 0
-    return torch.where(descent.unsqueeze(-1), d, -pg)
+    return np.where(descent[:, None], d, -pg)
 
 
 def minimise(
@@ -107,38 +112,43 @@ def minimise(
     ``xtol``: near a likelihood optimum at the edge of numerical positive definiteness, round-off
     makes ``f`` jitter by hundredths of a nat between points 1e-8 apart, and the backtracking
     would otherwise spend all its evaluations there.
+
+    The objective runs in torch on ``x0``'s device; the L-BFGS bookkeeping (a few ``M x P``
+    vectors, dozens of small operations per iteration) runs in NumPy float64 on the CPU, where a
+    small operation costs a fraction of a torch call's overhead.
     """
     M, P = x0.shape
-    x = torch.minimum(torch.maximum(x0, lower), upper).clone()
-    rows = torch.arange(M, device=x.device)
-    f, g = _evaluate(fg, x, rows)
-    S = x.new_zeros(M, history, P)
-    Y = x.new_zeros(M, history, P)
-    rho = x.new_zeros(M, history)
-    iterations = torch.zeros(M, dtype=torch.long, device=x.device)
-    converged = torch.zeros(M, dtype=torch.bool, device=x.device)
-    active = torch.ones(M, dtype=torch.bool, device=x.device)
-    first = torch.ones(M, dtype=torch.bool, device=x.device)
-    checkpoint = f.clone()  # each row's value ``plateau`` iterations ago
+    lo = lower.detach().cpu().numpy().astype(np.float64)
+    hi = upper.detach().cpu().numpy().astype(np.float64)
+    x = np.minimum(np.maximum(x0.detach().cpu().numpy().astype(np.float64), lo), hi)
+    f, g = _evaluate(fg, x, np.arange(M), x0)
+    S = np.zeros((M, history, P))
+    Y = np.zeros((M, history, P))
+    rho = np.zeros((M, history))
+    iterations = np.zeros(M, dtype=np.int64)
+    converged = np.zeros(M, dtype=bool)
+    active = np.ones(M, dtype=bool)
+    first = np.ones(M, dtype=bool)
+    checkpoint = f.copy()  # each row's value ``plateau`` iterations ago
     for it in range(maxiter):
-        idx = active.nonzero().squeeze(-1)
-        if idx.numel() == 0:
+        idx = active.nonzero()[0]
+        if idx.size == 0:
             break
         xa, fa, ga = x[idx], f[idx], g[idx]
-        pg, free = _projected(xa, ga, lower, upper)
-        small = pg.abs().amax(-1) <= gtol
+        pg, free = _projected(xa, ga, lo, hi)
+        small = np.abs(pg).max(-1) <= gtol
         d = _direction(pg, free, S[idx], Y[idx], rho[idx])
         # the first step of a row is at most 1 in its largest component (a unit in log10 θ)
-        t = torch.where(first[idx], (1.0 / d.abs().amax(-1).clamp_min(1.0)), torch.ones_like(fa))
-        x_new, f_new, g_new = xa.clone(), fa.clone(), ga.clone()
+        t = np.where(first[idx], 1.0 / np.maximum(np.abs(d).max(-1), 1.0), 1.0)
+        x_new, f_new, g_new = xa.copy(), fa.copy(), ga.copy()
         searching = ~small
-        accepted = torch.zeros_like(small)
+        accepted = np.zeros_like(small)
         for _ in range(MAX_BACKTRACKS):
-            s_idx = searching.nonzero().squeeze(-1)
-            if s_idx.numel() == 0:
+            s_idx = searching.nonzero()[0]
+            if s_idx.size == 0:
                 break
-            trial = torch.minimum(torch.maximum(xa[s_idx] + t[s_idx, None] * d[s_idx], lower), upper)
-            ft, gt = _evaluate(fg, trial, idx[s_idx])
+            trial = np.minimum(np.maximum(xa[s_idx] + t[s_idx, None] * d[s_idx], lo), hi)
+            ft, gt = _evaluate(fg, trial, idx[s_idx], x0)
             slope = (ga[s_idx] * (trial - xa[s_idx])).sum(-1)
             ok = ft <= fa[s_idx] + ARMIJO * slope
             ok_idx = s_idx[ok]
@@ -147,38 +157,45 @@ def minimise(
             accepted[ok_idx] = True
             # the minimiser of the quadratic through f(0), f'(0) and f(t), kept within [0.1 t, 0.5 t]
             rise = ft - fa[s_idx] - slope
-            ratio = torch.where(rise > 0, -slope / (2.0 * rise).clamp_min(1e-300), torch.full_like(rise, 0.5))
-            ratio = torch.nan_to_num(ratio, nan=0.5).clamp(0.1, 0.5)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                ratio = np.where(rise > 0, -slope / np.maximum(2.0 * rise, 1e-300), 0.5)
+            ratio = np.clip(np.nan_to_num(ratio, nan=0.5), 0.1, 0.5)
             t[s_idx[~ok]] *= ratio[~ok]
             # a step that would move no variable by more than ``xtol`` ends the search as failed
-            searching &= (t.unsqueeze(-1) * d).abs().amax(-1) > xtol
+            searching &= np.abs(t[:, None] * d).max(-1) > xtol
         failed = ~small & ~accepted  # no acceptable step
         step = x_new - xa
         moved = ~small & ~failed
-        decrease = fa - f_new
-        flat = moved & (decrease <= ftol * torch.maximum(torch.maximum(fa.abs(), f_new.abs()), torch.ones_like(fa)))
+        with np.errstate(invalid="ignore"):
+            decrease = fa - f_new
+            flat = moved & (decrease <= ftol * np.maximum(np.maximum(np.abs(fa), np.abs(f_new)), 1.0))
         s_vec, y_vec = step, g_new - ga
         sy = (s_vec * y_vec).sum(-1)
-        keep = moved & (sy > 1e-10 * (y_vec * y_vec).sum(-1).sqrt() * (s_vec * s_vec).sum(-1).sqrt())
-        S_a, Y_a, rho_a = S[idx], Y[idx], rho[idx]
-        shifted = keep.view(-1, 1, 1)
-        S[idx] = torch.where(shifted, torch.cat([S_a[:, 1:], s_vec.unsqueeze(1)], 1), S_a)
-        Y[idx] = torch.where(shifted, torch.cat([Y_a[:, 1:], y_vec.unsqueeze(1)], 1), Y_a)
-        new_rho = torch.cat([rho_a[:, 1:], (1.0 / sy.clamp_min(1e-300)).unsqueeze(1)], 1)
-        rho[idx] = torch.where(keep.unsqueeze(-1), new_rho, rho_a)
+        keep = moved & (sy > 1e-10 * np.sqrt((y_vec * y_vec).sum(-1)) * np.sqrt((s_vec * s_vec).sum(-1)))
+        k_idx = idx[keep]
+        S[k_idx] = np.concatenate([S[k_idx, 1:], s_vec[keep, None]], 1)
+        Y[k_idx] = np.concatenate([Y[k_idx, 1:], y_vec[keep, None]], 1)
+        rho[k_idx] = np.concatenate([rho[k_idx, 1:], 1.0 / np.maximum(sy[keep, None], 1e-300)], 1)
         # a failed line search with a history is retried once from steepest descent (history dropped)
-        retry = failed & (rho_a.abs().sum(-1) > 0)
+        retry = failed & (np.abs(rho[idx]).sum(-1) > 0)
         S[idx[retry]], Y[idx[retry]], rho[idx[retry]] = 0.0, 0.0, 0.0
         x[idx], f[idx], g[idx] = x_new, f_new, g_new
-        iterations[idx] += moved.long()
+        iterations[idx] += moved
         first[idx] = first[idx] & ~moved
         first[idx[retry]] = True
         done = small | flat | (failed & ~retry)
-        converged[idx] = small | flat | (failed & ~retry)
+        converged[idx] = done
         active[idx[done]] = False
         if plateau and (it + 1) % plateau == 0:
-            stalled = active & (checkpoint - f <= plateau_tol)
+            with np.errstate(invalid="ignore"):
+                stalled = active & (checkpoint - f <= plateau_tol)
             converged |= stalled
             active &= ~stalled
-            checkpoint = f.clone()
-    return Result(x, f, iterations, converged)
+            checkpoint = f.copy()
+    device = x0.device
+    return Result(
+        torch.from_numpy(x).to(device=device, dtype=x0.dtype),
+        torch.from_numpy(f).to(device=device, dtype=x0.dtype),
+        torch.from_numpy(iterations).to(device),
+        torch.from_numpy(converged).to(device),
+    )
