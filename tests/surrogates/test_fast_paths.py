@@ -175,3 +175,25 @@ def test_huge_finite_values_fit_without_overflow() -> None:
     fitted = Kriging(device="cpu").fit(_single(X, values))
     assert np.isfinite(fitted.info["neg_log_likelihood"]) and np.isfinite(fitted.info["mu"])
     assert bool(torch.isfinite(fitted.predict(X.unsqueeze(-1))[0]).all())
+
+
+@pytest.mark.parametrize("noise", ["none", "learn"])
+def test_single_point_posterior_and_gradient_match_the_general_path(noise: str) -> None:
+    """The closed-form q = 1 Kriging posterior (``_KrigingPoint``) gives the general path's mean,
+    variance and input gradients, training points (zero variance) included."""
+    data = make_data(branin_problem(), 20, 12, seed=4).restrict(["high"])
+    model = Kriging(device="cpu", noise=noise).fit(data).model
+    assert isinstance(model, AR1GP) and model._point_fast_path
+    X_train, _ = data.tensors("high")
+    X = torch.cat([lhs(7, data.bounds, seed=1), X_train[:3]]).unsqueeze(-2)
+    out = {}
+    for fast in (True, False):
+        model._point_fast_path = fast
+        x = X.clone().requires_grad_(True)
+        posterior = model.posterior(x)
+        mean, variance = posterior.mean, posterior.variance
+        (g_mean,) = torch.autograd.grad(mean.sum(), x, retain_graph=True)
+        (g_var,) = torch.autograd.grad(variance.sum(), x)
+        out[fast] = (mean.detach(), variance.detach(), g_mean, g_var)
+    for fast_value, general in zip(out[True], out[False], strict=True):
+        assert torch.allclose(fast_value, general, rtol=1e-9, atol=1e-9 * float(general.abs().max()))
