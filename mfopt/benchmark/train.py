@@ -17,11 +17,12 @@ are in both the training and the test fold, so the reported accuracy is on pairs
 not seen. The same folds also score the model without deferral (``learned_alone``), the
 guideline's stored decisions and the two constant choices (always / never use the source).
 
-The shipped settings (C, pair weights, the band: :data:`DEFAULT`) were chosen by this grouped CV
-on the pooled results of 2026-11-27 (163 instances, 63 pairs; docs/study.md), so its figure is
-optimistic by that choice. :func:`nested_cv` gives the honest figure: in each outer fold the
-settings are chosen from :data:`GRID` by a grouped CV on that fold's training pairs alone
-(:func:`choose`), then fitted there and scored on the held-out pairs.
+The grouped CV scores fixed settings (:data:`DEFAULT`: C, pair weights, the band, chosen on the
+pooled results of 2026-11-27, 163 instances, 63 pairs; docs/study.md), so its figure is optimistic
+by that choice. :func:`nested_cv` gives the honest figure: in each outer fold the settings are
+chosen from :data:`GRID` by a grouped CV on that fold's training pairs alone (:func:`choose`), then
+fitted there and scored on the held-out pairs. :func:`train` does the same on all the data: the
+written model's settings are :func:`choose`'s on every pair, so the nested CV estimates it.
 """
 
 from __future__ import annotations
@@ -276,13 +277,16 @@ def grouped_cv(data: Cases, folds: int = 5, features: Sequence[str] = FEATURES) 
 
 
 def train(instances: Sequence[InstanceResult], labelling: str, folds: int = 5) -> LinearDetector:
-    """Grouped CV, then the final fit on every case; both recorded in the returned detector."""
+    """Grouped CV (:data:`DEFAULT` settings) and nested CV, then the final model: settings chosen
+    from :data:`GRID` by a grouped CV on every pair (:func:`choose`, the procedure the nested CV
+    scores) and fitted on every case; all recorded in the returned detector."""
     data = cases(instances)
     if len(data.y) == 0:
         raise ValueError("no labelled instance in the results")
     cv = grouped_cv(data, folds)
     cv["nested"] = nested_cv(data, folds)
-    model = fit(data.X, data.y, data.groups)
+    setting = choose(data, np.arange(len(data.y)), folds)
+    model = fit(data.X, data.y, data.groups, setting=setting)
     labelled = {id(i) for i in data.instances}
     model.trained_on = {
         "labelling": labelling,
@@ -290,8 +294,9 @@ def train(instances: Sequence[InstanceResult], labelling: str, folds: int = 5) -
         "pairs": len(np.unique(data.groups)),
         "cases": len(data.y),
         "fit_cases": int((data.y >= 0).sum()),
-        "C": C_REGULARISATION,
-        "weights": "equal per function pair",
+        "C": setting.C,
+        "weights": f"equal per {'function pair' if setting.weights == 'pair' else 'case'}",
+        "settings": setting.describe(),
     }
     model.cv = _finite(cv)
     return model

@@ -121,7 +121,7 @@ def train_command(
 ) -> None:
     """Fit the logistic-regression detector on the features (deferring to the guideline where it is not
     confident); report its accuracy on held-out pairs."""
-    from mfopt.benchmark.train import train
+    from mfopt.benchmark.train import DEFAULT, train
 
     instances = _instances(results, labels)
     try:
@@ -136,8 +136,8 @@ def train_command(
         f"only one good model), labels '{labels}'"
     )
     typer.echo(
-        f"grouped {cv['folds']}-fold CV by function pair ({cv['cases_scored']} held-out cases): "
-        f"learned {_pct(cv['learned_accuracy'])} (without deferring to the guideline "
+        f"grouped {cv['folds']}-fold CV by function pair ({cv['cases_scored']} held-out cases), settings "
+        f"{DEFAULT.describe()}: learned {_pct(cv['learned_accuracy'])} (without deferring to the guideline "
         f"{_pct(cv['learned_alone_accuracy'])}), guideline {_pct(cv['guideline_accuracy'])}, "
         f"always {_pct(cv['always_accuracy'])}, never {_pct(cv['never_accuracy'])}"
     )
@@ -149,4 +149,5 @@ def train_command(
             f"{_pct(nested['guideline_accuracy'])} ({nested['cases_scored']} held-out cases); chosen: "
             + "; ".join(nested["chosen"])
         )
+    typer.echo(f"written model: settings chosen the same way on all {t['pairs']} pairs: {t['settings']}")
     typer.echo(f"wrote {out}")

@@ -70,6 +70,7 @@ def test_train_detector_writes_json_and_reports_grouped_cv(tmp_path: Path, capsy
     assert model["cv"]["learned_accuracy"] == 1.0 and model["trained_on"]["pairs"] == 8
     assert "nested grouped 4-fold CV (settings chosen from 24 inside each outer fold" in printed
     assert len(model["cv"]["nested"]["chosen"]) == 4 and model["cv"]["nested"]["cases_scored"] > 0
+    assert f"written model: settings chosen the same way on all 8 pairs: {model['trained_on']['settings']}" in printed
     assert main(["benchmark", "analyse", str(db), "--detector-file", str(out), "--json"]) == 0
     scores = {d["detector"]: d for d in json.loads(capsys.readouterr().out)["detectors"]}
     assert scores["file:detector"]["accuracy"] == 1.0

@@ -13,7 +13,7 @@ import torch
 from mfopt.benchmark.analysis import InstanceResult, score_detectors
 from mfopt.benchmark.labels import Label
 from mfopt.benchmark.linear_model import LinearDetector
-from mfopt.benchmark.train import FEATURES, pair_weights, train
+from mfopt.benchmark.train import FEATURES, cases, choose, pair_weights, train
 from mfopt.data import Dataset, Fidelity, Observation
 from mfopt.errors import ConfigError
 from mfopt.plugin.manager import get_plugin_manager
@@ -43,15 +43,18 @@ def test_grouped_cv_learns_a_separable_rule_and_reports_the_guideline() -> None:
     # 40 pairs: C acts per pair (each pair's cases weigh 1 in all), so a handful of pairs is shrunk to the prior
     instances = _synthetic(n_pairs=40)
     model = train(instances, "paper", folds=4)
+    chosen = choose(cases(instances), np.arange(1200), folds=4)  # the written model's settings
     assert model.trained_on == {
-        "labelling": "paper", "instances": 240, "pairs": 40, "cases": 1200, "fit_cases": 1200, "C": 0.1,
-        "weights": "equal per function pair",
+        "labelling": "paper", "instances": 240, "pairs": 40, "cases": 1200, "fit_cases": 1200, "C": chosen.C,
+        "weights": f"equal per {'function pair' if chosen.weights == 'pair' else 'case'}",
+        "settings": chosen.describe(),
     }  # fmt: skip
+    assert model.defer == list(chosen.defer) and model.fallback == "guideline"
+    assert chosen.defer == ()  # deferring to a guideline that always says "use" only costs here: no band
     assert model.cv["folds"] == 4 and model.cv["cases_scored"] == 1200
     assert model.cv["learned_alone_accuracy"] > 0.88
     # the guideline always says "use" here: deferring to it where P is near 0.5 costs accuracy
     assert model.cv["guideline_accuracy"] + 0.05 < model.cv["learned_accuracy"] < model.cv["learned_alone_accuracy"]
-    assert model.defer == [0.3, 0.7] and model.fallback == "guideline"
     truth = np.mean([i.label is CK_ONLY for i in instances])
     assert model.cv["guideline_accuracy"] == pytest.approx(truth)  # it always said "use"
     assert model.features == list(FEATURES)
