@@ -19,7 +19,10 @@ Every iteration, for each cheap source separately (``K > 2`` fidelities included
    the budget: the cheap sources may take at most ``cheap_cap_weak`` of the budget left after
    the design (``cheap_cap_strong`` once an open source's evidence is strong and positive), the
    cheap design's extension included, so at least the rest stays for target evaluations
-   whatever the evidence says.
+   whatever the evidence says. A source judged on at least two new target points gets cheap
+   evaluations only while its score is at least ``spend_score`` (0.75 nats): below that its fused
+   model may still steer the target evaluations, but cheap points would take target evaluations
+   away from a run they do not pay for.
 3. **The shadow decides**: the model with the better evidence so far (the best open source's
    co-kriging, or the high-fidelity-only model) gives the forced points and the final
    confirmation; with every source closed the proposal is exactly the high-fidelity-only loop
@@ -61,6 +64,7 @@ from mfopt.state import StudyState
 from mfopt.strategy import Proposal, Strategy, StrategyContext
 from mfopt.surrogate import FittedSurrogate, Surrogate
 from mfopt_strategies.evidence import (
+    PROBATION_POINTS,
     Prediction,
     SourceEvidence,
     advantage,
@@ -96,6 +100,7 @@ class RobustStrategy(Strategy):
         cheap_cap_strong: float = 0.3,
         steer_after: int = 1,
         exploit_every: int = 2,
+        spend_score: float = 0.75,
     ) -> None:
         where = f"{context.source}: [strategy]"  # the options were validated by RobustOptions
         config = context.config
@@ -122,6 +127,7 @@ class RobustStrategy(Strategy):
         self.cheap_cap_strong = cheap_cap_strong
         self.steer_after = steer_after
         self.exploit_every = exploit_every
+        self.spend_score = spend_score
         fidelities = normalise_levels(context.problem.fidelities)
         self._fidelities = fidelities if self.multi_surrogate is not None else (fidelities[-1],)
         if self.surrogate.needs_gradients or (
@@ -483,13 +489,16 @@ class RobustStrategy(Strategy):
         cheap_cost = sum(state.fidelity(c.fidelity).cost for c in cheap)
         new_share = spent_hf / (spent_hf + spent_cheap + cheap_cost) if spent_hf + spent_cheap + cheap_cost > 0 else 1.0
         within_cap = spent_cheap + cheap_cost <= cap + 1e-9
-        if run < self.max_cheap_run and new_share >= floor and within_cap:
+        unpaid = self._unpaid(cheap, evidence)
+        if run < self.max_cheap_run and new_share >= floor and within_cap and unpaid is None:
             return cands, "gate open: the acquisition chose a cheap source", mf_label
         if run >= self.max_cheap_run:
             why = f"{run} cheap-only iterations in a row (limit {self.max_cheap_run})"
         elif not within_cap:
             total = spent_cheap + cheap_cost
             why = f"a cheap point would bring the cheap cost since the design to {total:.3g} > cap {cap:.3g}"
+        elif unpaid is not None:
+            why = unpaid
         else:
             why = f"a cheap point would bring the target share to {new_share:.2f} < floor {floor:.2f}"
         # the target point comes from the target acquisition on the better model: it refines the
@@ -503,6 +512,20 @@ class RobustStrategy(Strategy):
             return exploit, f"spending control ({why}): {self._exploit_rule(steer_name)}", mf_label
         cands = self._run_acquisition(self.hf_acquisition, model, data, state, (target,))
         return cands, f"spending control ({why}): the target acquisition on the fused model", mf_label
+
+    def _unpaid(self, cheap: list[Candidate], evidence: dict[str, SourceEvidence]) -> str | None:
+        """Why a cheap evaluation is not worth its cost: a source judged on enough new target points
+        (at least ``PROBATION_POINTS``) whose score is below ``spend_score`` may still steer the target
+        evaluations (the fused model predicts the target better) but does not get cheap evaluations,
+        which take target evaluations away from the run; None when every candidate's source may spend."""
+        for c in cheap:
+            e = evidence.get(c.fidelity)
+            if e is not None and e.preq_points >= PROBATION_POINTS and e.score < self.spend_score:
+                return (
+                    f"the evidence for {c.fidelity!r} (score {e.score:+.2f} over {e.preq_points} new target points) "
+                    f"is below the {self.spend_score:g} nats a cheap evaluation needs"
+                )
+        return None
 
     def _exploit(
         self,

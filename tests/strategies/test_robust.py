@@ -371,3 +371,30 @@ def test_robust_options_are_checked_by_its_option_model(tmp_path: Path) -> None:
     assert model is not None and {"cheap_cap_weak", "cheap_cap_strong", "hf_acquisition"} <= set(model.model_fields)
     strategy = _robust(_config({"strategy": {"name": "robust", "cheap_cap_strong": 0.4}}), problem)
     assert (strategy.cheap_cap_weak, strategy.cheap_cap_strong) == (0.15, 0.4)
+
+
+def test_a_source_below_the_spend_score_steers_but_gets_no_cheap_evaluations() -> None:
+    """A helpful source judged on two new target points: with ``spend_score`` above anything the
+    clipped score can reach, the cheap point the acquisition wants becomes a target evaluation (the
+    rule says why) while the fused model stays the steering one; with a low ``spend_score`` the
+    same state gets the cheap point."""
+    fids = [Fidelity("low", 0.5, 0.1), Fidelity("high", 1.0, 1.0)]
+    problem = FunctionProblem("helpful", [[0.0], [1.0]], {"low": scaled, "high": forrester}, fids, -6.0207)
+    proposals = {}
+    for spend in (10.0, -10.0):
+        options = {"spend_score": spend, "hf_share_weak": 0.0, "hf_share_strong": 0.0, "exploit_every": 0}
+        config = _config({"strategy": {"name": "robust", **options}})
+        strategy = _robust(config, problem)
+        design = strategy.design(make_state(problem, strategy, iteration=0))
+        later = [Candidate((0.6,), "high", None, 1), Candidate((0.2,), "high", None, 2)]
+        later += [Candidate((x,), "low", None, 3) for x in (0.3, 0.8)]
+        obs = evaluate(problem, [*design, *later])
+        state = make_state(problem, strategy, obs, config=parse_config(config), iteration=4, seed=5)
+        proposals[spend] = strategy.propose(state)
+    strict, lenient = proposals[10.0], proposals[-10.0]
+    assert strict.decisions[0].features["preq_points"] == 2 and strict.decisions[0].use_low
+    assert strict.info["steering_model"] == "low"
+    assert [c.fidelity for c in strict.candidates] == ["high"]
+    assert "is below the 10 nats a cheap evaluation needs" in strict.info["rule"]
+    assert {c.fidelity for c in lenient.candidates} == {"low"}
+    assert lenient.info["rule"] == "gate open: the acquisition chose a cheap source"
