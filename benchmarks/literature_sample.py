@@ -9,6 +9,12 @@ close to stratified: a run cut short still covers every family, dimension and bu
 as far as it got.
 
     python benchmarks/literature_sample.py --size 1500 --seed 2024 --out benchmarks/literature_sample.txt
+
+With ``--coverage RESULTS.sqlite ...`` it writes nothing and prints how far results files (pooled)
+cover the suite: finished instances (every repetition of both models stored) of the suite, per
+dimension, per budget-ratio bucket, and the pair families without any.
+
+    python benchmarks/literature_sample.py --coverage /work/results/literature_sample_v5.sqlite ...
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -59,12 +66,43 @@ def sample(size: int, seed: int) -> list[tuple[str, int, int]]:
     return out
 
 
+def coverage(paths: list[Path], reps: int = 40) -> None:
+    """Print the suite's strata covered by the finished instances of ``paths`` (pooled)."""
+    from mfopt.benchmark.results import ResultsStore
+
+    pm = get_plugin_manager()
+    dims = {pair: load_problem(pm, pair).dim for pair in LITERATURE_PAIRS}
+    suite = {(pair, nh, nl): dims[pair] for pair in LITERATURE_PAIRS for nh, nl in budgets(dims[pair], "paper")}
+    done: set[tuple[str, int, int]] = set()
+    for path in paths:
+        with ResultsStore(path) as store:
+            done |= {key for key, rows in store.done().items() if len(rows) >= 2 * reps and key in suite}
+    pairs = len({p for p, _, _ in done})
+    print(f"{len(done)} of {len(suite)} suite instances finished ({pairs} of {len(LITERATURE_PAIRS)} pairs)")
+    strata: tuple[tuple[str, Callable[[tuple[str, int, int]], object]], ...] = (
+        ("dimension", lambda k: suite[k]),
+        ("B^r bucket", lambda k: bucket(k[1], k[2])),
+    )
+    for label, key in strata:
+        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for k in sorted(suite, key=lambda k: (suite[k], k)):
+            counts[str(key(k))][1] += 1
+            counts[str(key(k))][0] += k in done
+        print(f"  by {label}: " + ", ".join(f"{v}: {c[0]}/{c[1]}" for v, c in counts.items()))
+    missing = sorted({family(p) for p in LITERATURE_PAIRS} - {family(p) for p, _, _ in done})
+    print(f"  families without a finished instance ({len(missing)}): {', '.join(missing) or 'none'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=1500)
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/literature_sample.txt"))
+    parser.add_argument("--coverage", type=Path, nargs="+", help="results files: print their coverage instead")
     args = parser.parse_args()
+    if args.coverage:
+        coverage(args.coverage)
+        return
     chosen = sample(args.size, args.seed)
     header = (
         f"# Stratified sample of the paper-literature suite: {len(chosen)} instances, seed {args.seed}.\n"
