@@ -250,6 +250,8 @@ class Problem:
     def value_and_grad(self, params: Tensor, data_idx: Tensor) -> tuple[Tensor, Tensor]:
         """Negative log-likelihoods (``m``) and their gradients (``m x P``), in chunks."""
         chunk = max(1, CHUNK_ELEMENTS // (self.dist.n**2))
+        if len(params) <= chunk:
+            return self._value_and_grad(params, data_idx)
         out = [
             self._value_and_grad(params[i : i + chunk], data_idx[i : i + chunk]) for i in range(0, len(params), chunk)
         ]
