@@ -30,7 +30,7 @@ class RobustOptions(BaseModel):
         2, ge=0, description="every k-th target point goes to a proven fused model's mean minimiser (0: never)"
     )
     spend_score: float = Field(
-        0.75, allow_inf_nan=False, description="evidence score (nats) a judged source needs for cheap evaluations"
+        0.25, allow_inf_nan=False, description="evidence score (nats) a judged source needs for cheap evaluations"
     )
 
     @model_validator(mode="after")

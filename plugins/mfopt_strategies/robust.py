@@ -20,7 +20,7 @@ Every iteration, for each cheap source separately (``K > 2`` fidelities included
    the design (``cheap_cap_strong`` once an open source's evidence is strong and positive), the
    cheap design's extension included, so at least the rest stays for target evaluations
    whatever the evidence says. A source judged on at least two new target points gets cheap
-   evaluations only while its score is at least ``spend_score`` (0.75 nats): below that its fused
+   evaluations only while its score is at least ``spend_score`` (0.25 nats): below that its fused
    model may still steer the target evaluations, but cheap points would take target evaluations
    away from a run they do not pay for.
 3. **The shadow decides**: the model with the better evidence so far (the best open source's
@@ -100,7 +100,7 @@ class RobustStrategy(Strategy):
         cheap_cap_strong: float = 0.3,
         steer_after: int = 1,
         exploit_every: int = 2,
-        spend_score: float = 0.75,
+        spend_score: float = 0.25,
     ) -> None:
         where = f"{context.source}: [strategy]"  # the options were validated by RobustOptions
         config = context.config
