@@ -31,7 +31,9 @@ def test_at_most_one_worker_is_idle_while_budget_remains(tmp_path: Path) -> None
     result = study.run()
     spans = intervals(log)
     assert result.evaluations == 12 and len(spans) == 12
-    assert most_idle(spans, 3) <= 1, spans
+    # stretches under 0.1 s are scheduling noise on a loaded machine (with 0.02 s this failed once at load 13);
+    # a loop that waited for a batch would leave two workers idle for most of an evaluation's 0.5 s
+    assert most_idle(spans, 3, ignore=0.1) <= 1, spans
     study.close()
 
 
