@@ -32,8 +32,6 @@ from torch import Tensor
 
 from mfopt.data import DTYPE
 
-P_EXPONENT = 50.0
-
 
 def _squared_distances(X: np.ndarray) -> np.ndarray:
     diff = X[:, None, :] - X[None, :, :]
