@@ -15,6 +15,15 @@ cover the suite: finished instances (every repetition of both models stored) of 
 dimension, per budget-ratio bucket, and the pair families without any.
 
     python benchmarks/literature_sample.py --coverage /work/results/literature_sample_v5.sqlite ...
+
+With ``--remaining RESULTS.sqlite ...`` it writes to ``--out`` the sample file's (``--sample``) instances
+that the results files (pooled) have not finished: first the cheapest instance (fewest low-fidelity
+points) of every pair family without a finished instance (so every family and dimension comes in);
+then, among instances with ``n_l <= 60`` (what a niced worker on a shared machine can finish), the
+cheapest of every (family, budget-ratio bucket) stratum without a finished instance, then the rest in
+the sample's order; then the instances with ``n_l > 60`` in the same two groups.
+
+    python benchmarks/literature_sample.py --remaining /work/results/literature_sample_v5.sqlite ... --out next.txt
 """
 
 from __future__ import annotations
@@ -66,17 +75,49 @@ def sample(size: int, seed: int) -> list[tuple[str, int, int]]:
     return out
 
 
-def coverage(paths: list[Path], reps: int = 40) -> None:
-    """Print the suite's strata covered by the finished instances of ``paths`` (pooled)."""
+def finished(paths: list[Path], reps: int = 40) -> set[tuple[str, int, int]]:
+    """Instances with every repetition of both models stored in one of ``paths``."""
     from mfopt.benchmark.results import ResultsStore
 
-    pm = get_plugin_manager()
-    dims = {pair: load_problem(pm, pair).dim for pair in LITERATURE_PAIRS}
-    suite = {(pair, nh, nl): dims[pair] for pair in LITERATURE_PAIRS for nh, nl in budgets(dims[pair], "paper")}
     done: set[tuple[str, int, int]] = set()
     for path in paths:
         with ResultsStore(path) as store:
-            done |= {key for key, rows in store.done().items() if len(rows) >= 2 * reps and key in suite}
+            done |= {key for key, rows in store.done().items() if len(rows) >= 2 * reps}
+    return done
+
+
+def read_sample(path: Path) -> list[tuple[str, int, int]]:
+    """The ``pair n_h n_l`` lines of a sample file, in order."""
+    lines = [line.split() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    return [(p, int(nh), int(nl)) for p, nh, nl in lines]
+
+
+def remaining(chosen: list[tuple[str, int, int]], done: set[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """``chosen`` minus ``done``, uncovered families first, then uncovered strata, then ``n_l <= 60`` first."""
+    pm = get_plugin_manager()
+    dims = {pair: load_problem(pm, pair).dim for pair in {p for p, _, _ in chosen}}
+    todo = [k for k in chosen if k not in done]
+    cost = lambda k: (k[2], dims[k[0]], k[1])  # noqa: E731
+    groups: list[list[tuple[str, int, int]]] = []
+    for stratum in (lambda k: family(k[0]), lambda k: (family(k[0]), bucket(k[1], k[2]))):
+        covered = {stratum(k) for k in done} | {stratum(k) for group in groups for k in group}
+        cheapest: dict[object, tuple[str, int, int]] = {}
+        for k in sorted(todo, key=cost):
+            if stratum(k) not in covered:
+                cheapest.setdefault(stratum(k), k)
+        groups.append(sorted(cheapest.values(), key=cost))
+    families, strata = groups
+    rest = [k for k in todo if k not in set(families + strata)]
+    cheap = [k for k in strata + rest if k[2] <= 60]
+    return families + cheap + [k for k in strata + rest if k[2] > 60]
+
+
+def coverage(paths: list[Path], reps: int = 40) -> None:
+    """Print the suite's strata covered by the finished instances of ``paths`` (pooled)."""
+    pm = get_plugin_manager()
+    dims = {pair: load_problem(pm, pair).dim for pair in LITERATURE_PAIRS}
+    suite = {(pair, nh, nl): dims[pair] for pair in LITERATURE_PAIRS for nh, nl in budgets(dims[pair], "paper")}
+    done = {key for key in finished(paths, reps) if key in suite}
     pairs = len({p for p, _, _ in done})
     print(f"{len(done)} of {len(suite)} suite instances finished ({pairs} of {len(LITERATURE_PAIRS)} pairs)")
     strata: tuple[tuple[str, Callable[[tuple[str, int, int]], object]], ...] = (
@@ -99,9 +140,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/literature_sample.txt"))
     parser.add_argument("--coverage", type=Path, nargs="+", help="results files: print their coverage instead")
+    parser.add_argument("--remaining", type=Path, nargs="+", help="results files: write the unfinished rest to --out")
+    parser.add_argument("--sample", type=Path, default=Path("benchmarks/literature_sample.txt"))
     args = parser.parse_args()
     if args.coverage:
         coverage(args.coverage)
+        return
+    if args.remaining:
+        chosen = read_sample(args.sample)
+        todo = remaining(chosen, finished(args.remaining))
+        args.out.write_text("".join(f"{p} {nh} {nl}\n" for p, nh, nl in todo))
+        print(f"{len(chosen) - len(todo)} of {len(chosen)} sample instances finished; {len(todo)} to run -> {args.out}")
         return
     chosen = sample(args.size, args.seed)
     header = (
