@@ -22,15 +22,19 @@ distinct target in a task, ``n = n_h``) and to Co-Kriging's first stage (per ins
 all scaled to 40 repetitions, and sums over the tasks the runner plans for the suite's 4380
 instances (:func:`mfopt.benchmark.runner.plan`, groups of 8): the rest per instance, Kriging once
 per distinct target of a task (targets told apart by their values at 7 points), the first stage
-once per worker for a run of consecutive tasks of one set of pairs and ``n_l`` (counted
-``min(2 workers, tasks in the run)`` times: the two workers take the run's tasks in turn), the
-designs once per dimension and ``n_l`` in each of the 2 worker processes
+once per run of consecutive tasks of one set of pairs and ``n_l`` (:func:`mfopt.benchmark.runner.runs`:
+one worker runs the whole run), the designs once per dimension and ``n_l`` in each of the 2 worker processes
 (a design's maximin hypercube is cached per ``(d, n_l, seed)`` and shared by the budgets of that
 ``n_l``, :func:`mfopt.benchmark.protocol.cheap_level`; its subset per ``n_h`` is cheap), divided by
 2 cores: an extrapolation far outside the panel for d > 10 and n_l > 80. It also prints the
 estimate without the shared Kriging fits and first stages (every task its own), for comparison.
 
     OMP_NUM_THREADS=1 python benchmarks/study_speed.py --reps 10
+
+With ``--run-check`` it also runs one run (:data:`RUN`: two pairs at one ``n_l``, six ``n_h``) through
+:func:`mfopt.benchmark.runner.run_study` on a 2-process pool and prints the workers' CPU seconds and
+the wall time: the cost of the runner's dispatch itself, comparable between code states (run this
+file with the older package first on ``PYTHONPATH``; it uses only ``run_study``, which exists in both).
 """
 
 from __future__ import annotations
@@ -68,6 +72,13 @@ PANEL: tuple[tuple[tuple[str, ...], int, int, int], ...] = (
     (("XiongParkSecond", "XiongParkFirst"), 8, 16, 4),
     (("ShiHartmannH6", "ParkHartmannH6"), 24, 48, 6),
     (("ToalTrid0.50", "LiuAckley10"), 20, 80, 10),
+)
+#: One run for ``--run-check``: the budgets of one set of pairs at one ``n_l`` (d = 3, n_l = 36).
+RUN: tuple[tuple[str, ...], tuple[int, ...], int, int] = (
+    ("ShiHartmannH3", "ToalHartmannH30.50"),
+    (6, 12, 18, 24, 30, 36),
+    36,
+    3,
 )
 #: Run first, untimed: imports and torch's one-off compilation would otherwise count in the first task.
 WARM_UP = TaskSpec(("ShiCurrinSin",), 2, 4, 1, (1, 2), MODELS, 0, "cpu")
@@ -148,12 +159,12 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def process_run(reps: int, folder: Path) -> tuple[float, float]:
-    """Wall and workers' CPU seconds of the panel on a 2-process pool."""
+def process_run(specs: list[TaskSpec], folder: Path) -> tuple[float, float]:
+    """Wall and workers' CPU seconds of ``specs`` through the runner on a 2-process pool."""
     pool = get_plugin_manager().executors.create("process", workers=2)
     before, start = children_cpu(), time.perf_counter()
     with ResultsStore(folder / "process.sqlite") as store:
-        run_study(tasks(reps), store, pool, window=2)
+        run_study(specs, store, pool, window=2)
     pool.shutdown(wait=True)
     return time.perf_counter() - start, children_cpu() - before
 
@@ -219,10 +230,9 @@ def extrapolate(design40: list[float], other40: list[float], kriging40: list[flo
             runs[-1].append(spec)
         else:
             runs.append([spec])
-    fits = 0
+    fits = len(runs)
     for run in runs:
-        fits += min(WORKERS, len(run))
-        stage1 = min(WORKERS, len(run)) * len(run[0].pairs) * law(cc, run[0].dim, run[0].n_low)
+        stage1 = len(run[0].pairs) * law(cc, run[0].dim, run[0].n_low)
         shared += stage1
         parts["stage 1"] += stage1
     hours = {k: v / 3600 for k, v in parts.items()}
@@ -239,7 +249,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=10, help="repetitions per instance (results scaled to 40)")
     parser.add_argument("--pool", action="store_true", help="also run the panel on a 2-process pool (wall clock)")
+    parser.add_argument("--run-check", action="store_true", help="also run one run of tasks on a 2-process pool")
     args = parser.parse_args()
+    if args.run_check:
+        pairs, highs, n_low, d = RUN
+        specs = [TaskSpec(pairs, nh, n_low, d, tuple(range(1, args.reps + 1)), MODELS, 0, "cpu") for nh in highs]
+        with tempfile.TemporaryDirectory() as tmp:
+            wall, cpu_s = process_run(specs, Path(tmp))
+        print(
+            f"run check: {'+'.join(pairs)} n_l={n_low} n_h={','.join(map(str, highs))} ({len(specs)} tasks, "
+            f"{args.reps} repetitions) on 2 processes: workers {cpu_s:.1f} CPU s, wall {wall:.1f} s"
+        )
     cpu = serial_cpu(args.reps)
     n = sum(len(p) for p, *_ in PANEL)
     scale = 40 / args.reps
@@ -263,7 +283,7 @@ def main() -> None:
     print(f"serial : {total:.1f} CPU s ({sum(cpu.designs):.1f} designs), wall {cpu.wall:.1f} s")
     if args.pool:
         with tempfile.TemporaryDirectory() as tmp:
-            pool_wall, pool_cpu = process_run(args.reps, Path(tmp))
+            pool_wall, pool_cpu = process_run(tasks(args.reps), Path(tmp))
         print(
             f"process: {pool_cpu:.1f} CPU s (2 workers), wall {pool_wall:.1f} s -> "
             f"{n / pool_wall * 60:.2f} instances/min (wall)"

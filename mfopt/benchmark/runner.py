@@ -3,10 +3,12 @@
 A task holds up to ``group`` instances of one dimension and budget with the same missing
 repetitions (they share designs and one batched fit; fewer when their models would be large,
 :data:`GROUP_ELEMENTS`); tasks run in the order their first instance appears in the suite, except
-that the tasks of one set of pairs at one ``n_l`` (other ``n_h``) follow each other, so that a
-worker reuses the cheap level's fit (:func:`plan`). At
-most ``window`` tasks are in flight (so a killed run loses little and the progress bar moves);
-the parent process alone writes the results file. Instances whose repetitions and models are all
+that the tasks of one set of pairs at one ``n_l`` (other ``n_h``) follow each other (:func:`plan`).
+Such consecutive tasks form a *run* (:func:`runs`), and a run goes to one worker as one unit
+(:func:`~mfopt.benchmark.task.run_tasks`), so that Co-Kriging's first stage, which depends only on
+the cheap samples, is fitted once per run whichever executor runs it. At most ``window`` runs are
+in flight (a killed run loses only those; the progress bar moves as each ends); the parent
+process alone writes the results file. Instances whose repetitions and models are all
 stored are skipped; a partly stored instance runs only its missing repetitions.
 
 A run may be given a time limit (a lent machine, a batch job's wall time): no task is submitted
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 
 from mfopt.benchmark.results import ResultsStore
 from mfopt.benchmark.suites import Instance
-from mfopt.benchmark.task import TaskSpec, run_task
+from mfopt.benchmark.task import TaskSpec, run_tasks
 
 
 @dataclass
@@ -38,7 +40,7 @@ class RunSummary:
     abandoned: int = 0  # instances in flight (or not started) when the time limit was reached
 
 
-#: Called after every finished task with (instances done this run, instances to do this run).
+#: Called after every finished run of tasks with (instances done this run, instances to do this run).
 ProgressCallback = Callable[[int, int], None]
 #: Instances per task (same dimension, budget and missing repetitions).
 GROUP = 8
@@ -64,7 +66,8 @@ def plan(
     """Tasks for every instance with missing (repetition, model) rows, grouped by dimension, budget
     and missing repetitions (see the module docstring). Tasks with the same pairs, dimension, ``n_l``
     and repetitions run one after the other, whatever their ``n_h`` (their cheap samples are equal,
-    so a worker reuses Co-Kriging's first stage, :func:`mfopt.benchmark.protocol.fit_model`);
+    so they form one run, :func:`runs`, and one worker fits Co-Kriging's first stage once for them,
+    :func:`mfopt.benchmark.protocol.fit_model`);
     otherwise in order of first appearance. The grouping itself is unchanged by this order, so
     the rows are too."""
     done = store.done()
@@ -84,6 +87,21 @@ def plan(
     return [spec for by_pairs in tasks.values() for specs in by_pairs.values() for spec in specs]
 
 
+def runs(tasks: Sequence[TaskSpec]) -> list[tuple[TaskSpec, ...]]:
+    """``tasks`` cut into runs: maximal stretches of consecutive tasks with the same pairs, dimension,
+    ``n_l`` and repetitions (equal cheap samples, so one first-stage fit), in order."""
+    out: list[list[TaskSpec]] = []
+    for spec in tasks:
+        last = out[-1][-1] if out else None
+        if last is not None and (last.pairs, last.dim, last.n_low, last.reps) == (
+            spec.pairs, spec.dim, spec.n_low, spec.reps
+        ):  # fmt: skip
+            out[-1].append(spec)
+        else:
+            out.append([spec])
+    return [tuple(run) for run in out]
+
+
 def run_study(
     tasks: Sequence[TaskSpec],
     store: ResultsStore,
@@ -92,15 +110,16 @@ def run_study(
     progress: ProgressCallback | None = None,
     deadline: float | None = None,
 ) -> tuple[int, int]:
-    """Run ``tasks`` on ``executor`` (``window`` in flight), storing each task's rows as it finishes.
+    """Run ``tasks`` on ``executor``, one run (:func:`runs`) per submission with ``window`` in flight,
+    storing each run's rows as it finishes.
 
     Returns ``(instances completed, rows stored)``. A task's failure stops the run after storing what
     finished (the exception propagates; re-running resumes). ``deadline`` (a ``time.perf_counter()``
-    value): no task is submitted after it, and the run returns at it, leaving the tasks in flight
+    value): no run is submitted after it, and the study returns at it, leaving the runs in flight
     (cancelled where they have not started).
     """
-    pending = list(reversed(tasks))
-    running: dict[Future, TaskSpec] = {}
+    pending = list(reversed(runs(tasks)))
+    running: dict[Future, tuple[TaskSpec, ...]] = {}
     total = sum(len(t.pairs) for t in tasks)
     completed = rows = 0
     try:
@@ -109,12 +128,12 @@ def run_study(
             if left is not None and left <= 0:
                 break
             while pending and len(running) < max(1, window):
-                spec = pending.pop()
-                running[executor.submit(run_task, spec)] = spec
+                run = pending.pop()
+                running[executor.submit(run_tasks, run)] = run
             finished, _ = wait(running, timeout=left, return_when=FIRST_COMPLETED)
             for future in finished:
                 rows += store.add(future.result())
-                completed += len(running.pop(future).pairs)
+                completed += sum(len(spec.pairs) for spec in running.pop(future))
                 if progress is not None:
                     progress(completed, total)
     finally:

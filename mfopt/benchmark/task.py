@@ -1,16 +1,20 @@
-"""One unit of work of a study run: the missing repetitions of the instances of one budget, every model.
+"""The units of work of a study run: a task (the missing repetitions of the instances of one budget,
+every model) and a run of tasks that share Co-Kriging's first stage.
 
-:func:`run_task` is a top-level function of plain, picklable arguments so that any
+:func:`run_task` and :func:`run_tasks` are top-level functions of plain, picklable arguments so that any
 :class:`concurrent.futures.Executor` (serial, a process pool, a Dask cluster) can run it; the
 worker builds its own plugin manager and problems, and returns :class:`~mfopt.benchmark.results.Row`
 objects for the parent to store. A task holds several function pairs of one dimension and one
 budget ``(n_h, n_l)``: they share the nested designs (computed once) and are fitted in one batch.
 Torch uses one thread per task: parallelism comes from the executor, and a fixed thread count
-keeps results identical whichever executor runs the task.
+keeps results identical whichever executor runs the task. The runner hands a worker a whole run
+(:func:`run_tasks`: the tasks of one set of pairs at one ``n_l``, other ``n_h``), so that the
+worker fits their common first stage once (:func:`mfopt.benchmark.protocol.fit_model`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mfopt.benchmark.results import Row
@@ -52,3 +56,8 @@ def run_task(spec: TaskSpec) -> list[Row]:
         for rep in repetitions
         for model in spec.models
     ]  # fmt: skip
+
+
+def run_tasks(specs: Sequence[TaskSpec]) -> list[Row]:
+    """Run ``specs`` one after the other in this process (:func:`run_task`) and return all their rows."""
+    return [row for spec in specs for row in run_task(spec)]

@@ -1,12 +1,15 @@
-"""Co-Kriging's cheap level is fitted once for the budgets of one n_l (same rows as fitting it afresh)."""
+"""Co-Kriging's cheap level is fitted once for the budgets of one n_l (same rows as fitting it afresh), and
+the runner hands such a run of tasks to one worker as one submission."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from mfopt.benchmark import protocol
 from mfopt.benchmark.results import ResultsStore
-from mfopt.benchmark.runner import plan
+from mfopt.benchmark.runner import plan, run_study, runs
 from mfopt.benchmark.suites import Instance
 from mfopt.benchmark.task import TaskSpec, run_task
 
@@ -58,4 +61,36 @@ def test_plan_runs_the_budgets_of_one_n_low_one_after_the_other(tmp_path: Path) 
         (("A", "B"), 4, 8),
         (("A",), 8, 8),
         (("A",), 2, 4),
+    ]
+
+
+def test_runs_are_the_consecutive_tasks_of_one_set_of_pairs_and_n_low() -> None:
+    a = [TaskSpec(("A", "B"), nh, 8, 1, (1, 2), MODELS) for nh in (2, 4)]
+    other_reps = TaskSpec(("A", "B"), 6, 8, 1, (2,), MODELS)
+    b = [TaskSpec(("A",), nh, 8, 1, (1, 2), MODELS) for nh in (8, 2)]
+    later = TaskSpec(("A", "B"), 8, 8, 1, (1, 2), MODELS)  # same pairs and n_l, not consecutive
+    assert runs([*a, other_reps, *b, later]) == [tuple(a), (other_reps,), tuple(b), (later,)]
+
+
+class RecordingPool(ThreadPoolExecutor):
+    """A real one-thread pool that records what each submission carries."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.submitted: list[tuple[Any, ...]] = []
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future:
+        self.submitted.append((fn.__name__, *args))
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_each_run_goes_to_one_worker_as_one_submission(tmp_path: Path) -> None:
+    instances = [Instance(p, nh, 8, 1) for nh in (2, 4, 6) for p in ("SongToalForretal0.50", "ShiCurrinSin")]
+    instances.append(Instance("ShiCurrinSin", 2, 4, 1))
+    with ResultsStore(tmp_path / "r.sqlite") as store, RecordingPool() as pool:
+        tasks = plan(instances, store, 2, MODELS, 0, "cpu", group=8)
+        assert run_study(tasks, store, pool, window=2) == (7, 28)
+    assert [(name, [(t.pairs, t.n_high, t.n_low) for t in run]) for name, run in pool.submitted] == [
+        ("run_tasks", [(("SongToalForretal0.50", "ShiCurrinSin"), nh, 8) for nh in (2, 4, 6)]),
+        ("run_tasks", [(("ShiCurrinSin",), 2, 4)]),
     ]
