@@ -31,7 +31,7 @@ estimate without the shared Kriging fits and first stages (every task its own), 
 
     OMP_NUM_THREADS=1 python benchmarks/study_speed.py --reps 10
 
-With ``--run-check`` it also runs one run (:data:`RUN`: two pairs at one ``n_l``, six ``n_h``) through
+With ``--run-check`` it instead runs one run (:data:`RUN`: two pairs at one ``n_l``, six ``n_h``) through
 :func:`mfopt.benchmark.runner.run_study` on a 2-process pool and prints the workers' CPU seconds and
 the wall time: the cost of the runner's dispatch itself, comparable between code states (run this
 file with the older package first on ``PYTHONPATH``; it uses only ``run_study``, which exists in both).
@@ -249,7 +249,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=10, help="repetitions per instance (results scaled to 40)")
     parser.add_argument("--pool", action="store_true", help="also run the panel on a 2-process pool (wall clock)")
-    parser.add_argument("--run-check", action="store_true", help="also run one run of tasks on a 2-process pool")
+    parser.add_argument("--run-check", action="store_true", help="only run one run of tasks on a 2-process pool")
     args = parser.parse_args()
     if args.run_check:
         pairs, highs, n_low, d = RUN
@@ -260,6 +260,7 @@ def main() -> None:
             f"run check: {'+'.join(pairs)} n_l={n_low} n_h={','.join(map(str, highs))} ({len(specs)} tasks, "
             f"{args.reps} repetitions) on 2 processes: workers {cpu_s:.1f} CPU s, wall {wall:.1f} s"
         )
+        return
     cpu = serial_cpu(args.reps)
     n = sum(len(p) for p, *_ in PANEL)
     scale = 40 / args.reps
