@@ -31,7 +31,7 @@ estimate without the shared Kriging fits and first stages (every task its own), 
 
     OMP_NUM_THREADS=1 python benchmarks/study_speed.py --reps 10
 
-With ``--run-check`` it instead runs one run (:data:`RUN`: two pairs at one ``n_l``, six ``n_h``) through
+With ``--run-check`` it instead runs two runs (:data:`RUNS`: two pairs at one ``n_l``, six and four ``n_h``) through
 :func:`mfopt.benchmark.runner.run_study` on a 2-process pool and prints the workers' CPU seconds and
 the wall time: the cost of the runner's dispatch itself, comparable between code states (run this
 file with the older package first on ``PYTHONPATH``; it uses only ``run_study``, which exists in both).
@@ -73,12 +73,11 @@ PANEL: tuple[tuple[tuple[str, ...], int, int, int], ...] = (
     (("ShiHartmannH6", "ParkHartmannH6"), 24, 48, 6),
     (("ToalTrid0.50", "LiuAckley10"), 20, 80, 10),
 )
-#: One run for ``--run-check``: the budgets of one set of pairs at one ``n_l`` (d = 3, n_l = 36).
-RUN: tuple[tuple[str, ...], tuple[int, ...], int, int] = (
-    ("ShiHartmannH3", "ToalHartmannH30.50"),
-    (6, 12, 18, 24, 30, 36),
-    36,
-    3,
+#: Two runs for ``--run-check`` (pairs, the ``n_h`` of one ``n_l``, ``n_l``, d): two, so that both
+#: workers of the pool start and work whichever way the runner hands out the tasks.
+RUNS: tuple[tuple[tuple[str, ...], tuple[int, ...], int, int], ...] = (
+    (("ShiHartmannH3", "ToalHartmannH30.50"), (6, 12, 18, 24, 30, 36), 36, 3),
+    (("ShiHartmannH3", "ToalHartmannH30.50"), (6, 12, 18, 24), 24, 3),
 )
 #: Run first, untimed: imports and torch's one-off compilation would otherwise count in the first task.
 WARM_UP = TaskSpec(("ShiCurrinSin",), 2, 4, 1, (1, 2), MODELS, 0, "cpu")
@@ -252,13 +251,14 @@ def main() -> None:
     parser.add_argument("--run-check", action="store_true", help="only run one run of tasks on a 2-process pool")
     args = parser.parse_args()
     if args.run_check:
-        pairs, highs, n_low, d = RUN
-        specs = [TaskSpec(pairs, nh, n_low, d, tuple(range(1, args.reps + 1)), MODELS, 0, "cpu") for nh in highs]
+        reps = tuple(range(1, args.reps + 1))
+        specs = [TaskSpec(p, nh, nl, d, reps, MODELS, 0, "cpu") for p, highs, nl, d in RUNS for nh in highs]
         with tempfile.TemporaryDirectory() as tmp:
             wall, cpu_s = process_run(specs, Path(tmp))
+        runs = "; ".join(f"{'+'.join(p)} n_l={nl} n_h={','.join(map(str, highs))}" for p, highs, nl, _ in RUNS)
         print(
-            f"run check: {'+'.join(pairs)} n_l={n_low} n_h={','.join(map(str, highs))} ({len(specs)} tasks, "
-            f"{args.reps} repetitions) on 2 processes: workers {cpu_s:.1f} CPU s, wall {wall:.1f} s"
+            f"run check: {runs} ({len(specs)} tasks, {args.reps} repetitions) on 2 processes: "
+            f"workers {cpu_s:.1f} CPU s (imports included), wall {wall:.1f} s"
         )
         return
     cpu = serial_cpu(args.reps)
