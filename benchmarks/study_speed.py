@@ -35,6 +35,9 @@ With ``--run-check`` it instead runs two runs (:data:`RUNS`: two pairs at one ``
 :func:`mfopt.benchmark.runner.run_study` on a 2-process pool and prints the workers' CPU seconds and
 the wall time: the cost of the runner's dispatch itself, comparable between code states (run this
 file with the older package first on ``PYTHONPATH``; it uses only ``run_study``, which exists in both).
+With ``--detectors`` it instead times every registered detector (and variant) judging each
+repetition's sample of the panel (:func:`mfopt.benchmark.decisions.assess_sample`, CPU ms per
+sample; comparable between code states the same way).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from mfopt.benchmark import protocol
+from mfopt.benchmark.decisions import assess_sample, detector_specs
 from mfopt.benchmark.problems import load_problem
 from mfopt.benchmark.protocol import cheap_level, holdout_set, predict_mean, training_data, unit_design
 from mfopt.benchmark.results import ResultsStore
@@ -144,6 +148,29 @@ def serial_cpu(reps: int) -> PanelCPU:
     out.kriging = [kriging_cpu(pm, spec) for spec in tasks(reps)]
     out.cheap = [cheap_cpu(pm, spec) for spec in tasks(reps)]
     return out
+
+
+def detectors_cpu(reps: int) -> None:
+    """Print the CPU milliseconds of every detector judging one sample, per panel task (and in all)."""
+    pm = get_plugin_manager()
+    specs = detector_specs(pm)
+    run_task(WARM_UP)  # imports (scikit-learn's among them) outside the timing
+    total = count = 0.0
+    for spec in tasks(reps):
+        samples = [
+            training_data(load_problem(pm, pair), spec.n_high, spec.n_low, spec.seed + r)
+            for pair in spec.pairs
+            for r in spec.reps
+        ]
+        cpu = time.process_time()
+        for data in samples:
+            assess_sample(pm, data, specs)
+        spent = time.process_time() - cpu
+        total, count = total + spent, count + len(samples)
+        print(
+            f"  {'+'.join(spec.pairs):<36} nh={spec.n_high:<3} nl={spec.n_low:<3} {spent / len(samples) * 1e3:6.1f} ms"
+        )
+    print(f"detectors ({len(specs)}: {', '.join(s.label for s in specs)}): {total / count * 1e3:.1f} CPU ms per sample")
 
 
 def target_id(pm: PluginManager, pair: str) -> tuple[int, bytes, bytes]:
@@ -249,7 +276,11 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=10, help="repetitions per instance (results scaled to 40)")
     parser.add_argument("--pool", action="store_true", help="also run the panel on a 2-process pool (wall clock)")
     parser.add_argument("--run-check", action="store_true", help="only run one run of tasks on a 2-process pool")
+    parser.add_argument("--detectors", action="store_true", help="only time the detectors on the panel's samples")
     args = parser.parse_args()
+    if args.detectors:
+        detectors_cpu(args.reps)
+        return
     if args.run_check:
         reps = tuple(range(1, args.reps + 1))
         specs = [TaskSpec(p, nh, nl, d, reps, MODELS, 0, "cpu") for p, highs, nl, d in RUNS for nh in highs]

@@ -16,9 +16,9 @@ import math
 from collections.abc import Mapping
 
 from mfopt import Dataset, Decision, HarmDetector
-from mfopt_detectors.features import budget_features, compute_features, sample_features
+from mfopt_detectors.features import budget_features, compute_features
 from mfopt_detectors.rules import GUIDELINE, GUIDELINE_CODE, GUIDELINE_EVIDENCE, RuleSet, describe, fmt
-from mfopt_detectors.sample import paired_sample, two_fidelities
+from mfopt_detectors.sample import two_fidelities
 
 
 class ToalCC(HarmDetector):
@@ -33,25 +33,22 @@ class ToalCC(HarmDetector):
         self.threshold = threshold
 
     def assess(self, data: Dataset) -> Decision:
-        sample = paired_sample(data)
-        features = sample_features(sample)
-        cc = features["CC"]
+        source, target = two_fidelities(data)
+        features = compute_features(data)
+        cc, n = features["CC"], int(features["n"])
         use = not math.isnan(cc) and cc >= self.threshold
         op = ">=" if use else "<"
         if math.isnan(cc):
-            reason = (
-                f"CC is undefined on {sample.n} matched point(s), so the cheap source "
-                f"{sample.source!r} is ignored (Kriging)."
-            )
+            reason = f"CC is undefined on {n} matched point(s), so the cheap source {source!r} is ignored (Kriging)."
             rule = "toal.cc: CC undefined"
         else:
             verdict = "used (Co-Kriging)" if use else "ignored (Kriging)"
             reason = (
-                f"CC = {fmt(cc)} {op} {fmt(self.threshold)} on {sample.n} matched points, so the cheap "
-                f"source {sample.source!r} is {verdict}."
+                f"CC = {fmt(cc)} {op} {fmt(self.threshold)} on {n} matched points, so the cheap "
+                f"source {source!r} is {verdict}."
             )
             rule = f"toal.cc: CC {op} {fmt(self.threshold)}"
-        return Decision(use, features, rule, reason, sample.source, sample.target, self.name)
+        return Decision(use, features, rule, reason, source, target, self.name)
 
 
 class RuleSetDetector(HarmDetector):

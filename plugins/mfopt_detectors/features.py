@@ -34,6 +34,9 @@ Edge cases (NaN means "undefined"; every rule treats a comparison with NaN as no
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
 
 import numpy as np
 
@@ -173,9 +176,40 @@ def sample_features(sample: PairedSample) -> dict[str, float]:
     return out
 
 
+#: Feature sets kept by :func:`compute_features` (the detectors judging one sample run one after the other).
+CACHE_SIZE = 8
+_CACHE: OrderedDict[Hashable, dict[str, float]] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def sample_key(data: Dataset) -> Hashable:
+    """What the features of ``data`` depend on: dimension, bounds, fidelity names in order and the
+    successful observations (point, fidelity, value) in order."""
+    observations = tuple(
+        (tuple(map(float, o.x)), o.fidelity, float(o.value)) for o in data.successful() if o.value is not None
+    )
+    fidelities = tuple(f.name for f in data.fidelities)
+    return (data.dim, data.bounds.detach().cpu().numpy().tobytes(), fidelities, observations)
+
+
 def compute_features(data: Dataset) -> dict[str, float]:
-    """Features of the two-fidelity ``data`` (cheap source first, target second)."""
-    return sample_features(paired_sample(data))
+    """Features of the two-fidelity ``data`` (cheap source first, target second).
+
+    The last :data:`CACHE_SIZE` feature sets are kept, keyed on :func:`sample_key`: a study asks
+    every detector about the same sample in turn (``toal-cc`` at two thresholds, three rule sets,
+    ``learned``), and they all read these features. A hit returns a copy of the same values."""
+    key = sample_key(data)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return dict(hit)
+    features = sample_features(paired_sample(data))
+    with _CACHE_LOCK:
+        _CACHE[key] = features
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return dict(features)
 
 
 def feature_names(d: int = 1) -> list[str]:

@@ -9,6 +9,8 @@ import pytest
 from detector_samples import dataset, ref_adj_r2, ref_lcc, ref_pearson2, ref_wcc, scatter_2d
 from mfopt_detectors.features import P_LEVELS, compute_features, feature_names, local_weights, weighted_cc
 
+from mfopt import Observation
+
 
 def test_three_point_sample_by_hand() -> None:
     # y_h = (0, 1, 0), y_l = (0, 1, 1): r = (1/3) / (2/3) = 0.5, CC = r^2 = 0.25.
@@ -183,3 +185,18 @@ def test_lone_centres_are_left_out_of_the_no_evidence_statistics() -> None:
     assert f["LCC_root_mean"] == pytest.approx((sum(grouped) + 1.0) / 4)  # the lone centre counts as 1
     assert f["LCCn_root_mean"] == pytest.approx(sum(grouped) / 3)  # ... or is left out
     assert f["LCC_root_0.975"] == 0.25 and f["LCCn_root_0.975"] == 0.0
+
+
+def test_features_are_cached_on_the_sample_content_and_returned_as_copies() -> None:
+    data = dataset([[0.0], [0.5], [1.0]], [0.0, 1.0, 0.0], [[0.0], [0.5], [1.0]], [0.0, 1.0, 1.0])
+    first = compute_features(data)
+    first["CC"] = -5.0  # a caller's edit must not reach the cache
+    again = compute_features(dataset([[0.0], [0.5], [1.0]], [0.0, 1.0, 0.0], [[0.0], [0.5], [1.0]], [0.0, 1.0, 1.0]))
+    assert again["CC"] == pytest.approx(0.25)
+    # one value changed, or one observation added: the features are computed afresh
+    changed = compute_features(dataset([[0.0], [0.5], [1.0]], [0.0, 1.0, 0.0], [[0.0], [0.5], [1.0]], [0.0, 1.0, 0.0]))
+    assert changed["CC"] == pytest.approx(1.0)
+    data.observations.append(Observation((0.25,), "high", 0.5))
+    data.observations.append(Observation((0.25,), "low", 0.5))
+    grown = compute_features(data)
+    assert (grown["n"], again["n"]) == (4.0, 3.0)
