@@ -1,0 +1,44 @@
+"""benchmarks/literature_sample.py --remaining: the unfinished sample, uncovered families first."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("literature_sample", ROOT / "benchmarks" / "literature_sample.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_remaining_puts_the_cheapest_instance_of_each_uncovered_family_first() -> None:
+    ls = _script()
+    chosen = [
+        ("ToalBranin0.30", 8, 16),  # family ToalBranin: covered below
+        ("LiuAckley20", 40, 80),  # family LiuAckley20 (d = 20): none finished
+        ("ToalBranin0.50", 4, 8),  # ToalBranin, bucket <=0.5: covered
+        ("LiuAckley20", 80, 80),  # LiuAckley20, cheaper n_h at the same n_l comes first
+        ("ShiDettePepelyshev", 16, 64),  # family ShiDettePepelyshev (d = 8): none finished
+        ("ShiDettePepelyshev", 32, 32),
+        ("ToalBranin0.70", 16, 16),  # ToalBranin, bucket =1: not covered
+        ("ToalBranin0.90", 40, 80),  # n_l > 60: last
+        ("ToalBranin0.10", 2, 8),  # bucket <=0.25: not covered
+    ]
+    done = {("ToalBranin0.50", 4, 8), ("ToalBranin0.00", 6, 12)}
+    order = ls.remaining(chosen, done)
+    assert order == [
+        ("ShiDettePepelyshev", 32, 32),  # uncovered families, cheapest instance each, cheapest first
+        ("LiuAckley20", 40, 80),
+        ("ToalBranin0.10", 2, 8),  # n_l <= 60: uncovered (family, B^r bucket) strata first, cheapest first
+        ("ToalBranin0.70", 16, 16),
+        ("ToalBranin0.30", 8, 16),  # then the rest in the sample's order
+        ("ShiDettePepelyshev", 16, 64),  # n_l > 60: uncovered strata, then the rest
+        ("LiuAckley20", 80, 80),
+        ("ToalBranin0.90", 40, 80),
+    ]
