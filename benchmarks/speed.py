@@ -243,6 +243,16 @@ def _nll(info: dict[str, Any]) -> float:
     return float(sum(value)) if isinstance(value, list) else float(value)
 
 
+def _stage_gaps(info: dict[str, Any], cold: dict[str, Any], sizes: tuple[int, int]) -> list[float]:
+    """The refit's objective minus the cold fit's, per point, for each stage (Kriging: one; Co-Kriging:
+    the cheap level's on ``n_l`` points, then the difference's on ``n_h``, comparable only where both
+    cheap stages agree)."""
+    ours, theirs = info["neg_log_likelihood"], cold["neg_log_likelihood"]
+    if not isinstance(ours, list):
+        return [(float(ours) - float(theirs)) / sizes[1]]
+    return [(float(a) - float(b)) / n for a, b, n in zip(ours, theirs, sizes, strict=True)]
+
+
 def section_batched(n_batch: int) -> None:
     from mfopt_surrogates.cokriging import CoKriging
     from mfopt_surrogates.kriging import Kriging
@@ -377,8 +387,8 @@ def loop_sequence(pm: Any, prob: Any, data: Any, X_test: torch.Tensor, surrogate
     label = f"{surrogate} + {acquisition}"
     print(f"\n   {label}: {LOOP_ITERATIONS} iterations (refit + proposal; cold fit of the same state beside it)")
     print(f"   {'n_h':>4} {'n_l':>4} {'refit':>9} {'fit s':>6} {'propose':>8} {'total':>6} | {'cold fit s':>10} "
-          f"{'nll - cold':>11} {'corr':>8} {'corr cold':>9}")  # fmt: skip
-    totals, cold_fits, deficits, corrs, cold_corrs = [], [], [], [], []
+          f"{'nll - cold':>11} {'per point, by stage':>21} {'corr':>8} {'corr cold':>9}")  # fmt: skip
+    totals, cold_fits, deficits, corrs, cold_corrs, hows = [], [], [], [], [], []
     for it in range(LOOP_ITERATIONS):
         fitted, t_fit = cpu(partial(loop.refit, train))
         context = ProposalContext(prob.bounds, train.fidelities, 1, math.inf, it + 1, it + 1)
@@ -390,9 +400,11 @@ def loop_sequence(pm: Any, prob: Any, data: Any, X_test: torch.Tensor, surrogate
         n_h = len(train.successful(train.target.name))
         n_l = len(train.observations) - n_h
         how = str(fitted.info.get("refit", "fit"))
+        per_point = " ".join(f"{g:+.4f}" for g in _stage_gaps(fitted.info, cold.info, (n_l, n_h)))
         print(f"   {n_h:>4} {n_l:>4} {how:>9} {t_fit:>6.3f} {t_acq:>8.3f} {t_fit + t_acq:>6.3f} | {t_cold:>10.3f} "
-              f"{deficit:>11.2e} {c_refit:>8.5f} {c_cold:>9.5f}", flush=True)  # fmt: skip
+              f"{deficit:>11.2e} {per_point:>21} {c_refit:>8.5f} {c_cold:>9.5f}", flush=True)  # fmt: skip
         totals.append(t_fit + t_acq)
+        hows.append("/".join(fitted.info.get("refit_stages", [how])))
         cold_fits.append(t_cold + t_acq)
         deficits.append(deficit)
         corrs.append(c_refit)
@@ -401,6 +413,7 @@ def loop_sequence(pm: Any, prob: Any, data: Any, X_test: torch.Tensor, surrogate
         value = float(prob.evaluate(x, candidate.fidelity)[0])
         train = train.with_observations([*train.observations, Observation(candidate.x, candidate.fidelity, value)])
     mean, cold_mean = statistics.fmean(totals), statistics.fmean(cold_fits)
+    print(f"   refits: {', '.join(f'{k} {hows.count(k)}' for k in sorted(set(hows)))}")
     print(f"   mean iteration {mean:.3f} s (max {max(totals):.3f}); with a cold fit instead {cold_mean:.3f} s;"
           f" nll - cold: median {statistics.median(deficits):.1e}, max {max(deficits):.2e};"
           f" median corr {statistics.median(corrs):.5f} vs cold {statistics.median(cold_corrs):.5f}",

@@ -353,6 +353,19 @@ def _distinct_best(ends: Tensor, values: Tensor, d: int, k: int) -> Tensor:
     return torch.stack(columns, 1)
 
 
+def _isotropic(problem: Problem, lower: Tensor, upper: Tensor) -> Tensor:
+    """``ISOTROPIC`` candidates with every ``log10 θ_k`` equal, spanning the bounds (``p`` at its upper
+    end, a nugget at the middle of its range): in many dimensions the smooth optimum, where all
+    ``θ_k`` are small, is rarely near a random candidate."""
+    line = torch.linspace(0.0, 1.0, ISOTROPIC, dtype=lower.dtype, device=lower.device).unsqueeze(-1)
+    iso = lower + line * (upper - lower)
+    if problem.dist.p is None:
+        iso[:, problem.d : 2 * problem.d] = upper[problem.d : 2 * problem.d]
+    if problem.nugget:
+        iso[:, -1] = 0.5 * (lower[-1] + upper[-1])
+    return iso
+
+
 def _best_isotropic(problem: Problem, iso: Tensor) -> Tensor:
     """The best of the isotropic candidates ``iso`` (``ISOTROPIC x P``) for each dataset, scored on
     all points: ``1 x B x P``."""
@@ -396,6 +409,7 @@ def search(
     candidates: int = CANDIDATES,
     start_box: tuple[Tensor, Tensor] | None = None,
     warm: Tensor | None = None,
+    explore: bool = True,
 ) -> tuple[Tensor, Tensor]:
     """Maximise the likelihood of each of the ``B`` datasets: the ends of the last local searches
     (``S x B x P``) and their nll (``S x B``); :func:`maximise` picks the best.
@@ -417,20 +431,17 @@ def search(
     start stopped on a plateau.
 
     ``warm`` (``k x B x P``, e.g. the local optima of a fit of fewer points): a warm start. Then
-    nothing is screened: the local search runs on all points from the ``k`` warm rows only (see
-    :mod:`mfopt_surrogates._warm`).
+    the local search runs on all points from the ``k`` warm rows and, when ``explore``, from the
+    best isotropic candidate on all points too, the first start of the full search (new points can
+    create a basin that none of the warm rows leads to; see :mod:`mfopt_surrogates._warm`).
     """
+    iso = _isotropic(problem, lower, upper)
     if warm is not None:
-        return _local(problem, warm.clamp(lower, upper), lower, upper, maxiter)
+        starts = warm.clamp(lower, upper)
+        if explore:
+            starts = torch.cat([starts, _best_isotropic(problem, iso)])
+        return _local(problem, starts, lower, upper, maxiter)
     B, P = problem.y.shape[0], lower.numel()
-    # isotropic candidates (every log10 θ_k equal, p at its upper end): in many dimensions the
-    # smooth optimum, where all θ_k are small, is rarely near a random candidate
-    line = torch.linspace(0.0, 1.0, ISOTROPIC, dtype=lower.dtype, device=lower.device).unsqueeze(-1)
-    iso = lower + line * (upper - lower)
-    if problem.dist.p is None:
-        iso[:, problem.d : 2 * problem.d] = upper[problem.d : 2 * problem.d]
-    if problem.nugget:  # the nugget at the middle of its range
-        iso[:, -1] = 0.5 * (lower[-1] + upper[-1])
     coarse = problem if problem.dist.n <= SUBSET else problem.subset(SUBSET, seed)
     data_idx = torch.arange(B, device=lower.device)
     cand = torch.cat([iso, lhs_box(candidates, *(start_box or (lower, upper)), seed)])

@@ -50,6 +50,8 @@ from mfopt_surrogates.kriging import (
     check_data,
     hp_box,
     maximise_correlation,
+    optimum_drift,
+    rescaled,
     split_hp,
 )
 
@@ -145,9 +147,11 @@ def fit_difference(
     noise_variance: Tensor | None = None,
     warm: Tensor | None = None,
     optima_kept: int = 1,
-) -> tuple[StageFit, Tensor]:
+    explore: bool = True,
+) -> tuple[StageFit, Tensor, Problem]:
     """Fit ``b = ys - ρ yhat`` (``B x n``) at ``Xs`` (``B x n x d``); also the ``optima_kept`` best
-    distinct local optima of the search (``k x B x P``, see :func:`~mfopt_surrogates._likelihood.local_optima`).
+    distinct local optima of the search (``k x B x P``, see :func:`~mfopt_surrogates._likelihood.local_optima`)
+    and the objective that was minimised.
 
     ``ρ`` is profiled out exactly: for a fixed ``R``, ``ln|R|`` does not depend on ``ρ`` and ``RSS``
     is the generalised-least-squares residual of ``ys`` on the regressors ``[1, yhat]`` (``σ_b² =
@@ -156,7 +160,8 @@ def fit_difference(
     optimum is that regression's slope (clipped to ``RHO_BOUNDS``) rather than a searched-for value
     (its basin can be a needle). ``nugget``: learn the stage's noise-to-process variance ratio;
     ``noise_variance``: a fixed noise variance (``B``, scaled units), ``σ_b²`` then a parameter;
-    ``warm`` (``k x B x P``): only the local search, from these rows (a loop's refit).
+    ``warm`` (``k x B x P``): only the local search, from these rows (a loop's refit; ``explore``:
+    also from the best isotropic candidate, see :func:`~mfopt_surrogates._likelihood.search`).
     """
     B, n, d = Xs.shape
     lower, upper = hp_box(d, p is None, H_BOUNDS_DIFF, Xs.device, nugget, noise_variance is not None)
@@ -165,7 +170,7 @@ def fit_difference(
     problem = Problem(
         dist, ys, F, d, RHO_BOUNDS, nugget=nugget, noise_variance=noise_variance, dof=dof_is_bounded(n, d)
     )
-    ends, values = search(problem, lower, upper, n_starts, seed, maxiter, warm=warm)
+    ends, values = search(problem, lower, upper, n_starts, seed, maxiter, warm=warm, explore=explore)
     optima = local_optima(ends, values, d, optima_kept)
     best = optima[0]
     with torch.no_grad():
@@ -175,7 +180,7 @@ def fit_difference(
         noise = torch.pow(10.0, best[:, -1]) * fit.sigma2
     else:
         noise = noise_variance if noise_variance is not None else torch.zeros_like(fit.sigma2)
-    return StageFit(h, pp, fit.beta[:, 1], fit.sigma2, noise, fit.nll), optima
+    return StageFit(h, pp, fit.beta[:, 1], fit.sigma2, noise, fit.nll), optima, problem
 
 
 class CoKriging(Kriging):
@@ -217,9 +222,10 @@ class CoKriging(Kriging):
         checkpoint, :func:`~mfopt_surrogates._warm.anchor_size`, or all its rows below the first),
         memoised by their fingerprint. Each stage of the fit of all rows is then the anchor's stage
         when its data are the same (the level's rows and every lower stage unchanged), else a local
-        search from the anchor stage's distinct optima; when that stage's likelihood per point
-        (original units) is worse than the anchor's by more than ``DRIFT_NATS``, the full cold search
-        of the stage runs too and the better wins. With every level below its first checkpoint this
+        search from the anchor stage's distinct optima (and the best isotropic candidate when the
+        level has rows the anchor's has not); when its optimum costs the anchor stage's
+        own rows more than ``DRIFT_NATS`` per row (against the anchor's optimum), the full cold
+        search of the stage runs too and the better wins. With every level below its first checkpoint this
         is :meth:`fit`. ``info["refit"]``: ``"cold"``, ``"warm"`` or ``"warm+cold"`` (some stage
         needed the cold search); ``info["refit_stages"]``: each stage's (``"cold"``: the anchor's
         own). The result depends on the data only (the memo only saves time).
@@ -355,21 +361,28 @@ class CoKriging(Kriging):
         scaling = Scaling.of([d.restrict([d.fidelities[0].name]) for d in datasets], self.device)
         Xs = scaling.inputs(torch.stack([X for X, _ in level]))
         ys = scaling.outputs(torch.stack([y for _, y in level]))
-        stage, _ = self._stage_one(Xs, ys, self._fixed_noise(scaling))
+        stage, _, _ = self._stage_one(Xs, ys, self._fixed_noise(scaling))
         return CheapLevel(self.cheap_keys(datasets), scaling.offset, scaling.scale, stage)
 
     def _stage_one(
-        self, Xs: Tensor, ys: Tensor, fixed: Tensor | None, warm: Tensor | None = None, optima_kept: int = 1
-    ) -> tuple[StageFit, Tensor]:
-        """Kriging on the cheapest level (with its nugget or fixed noise when ``noise`` asks) and the
-        ``optima_kept`` best distinct optima of its search; ``warm``: only a local search from these rows."""
+        self,
+        Xs: Tensor,
+        ys: Tensor,
+        fixed: Tensor | None,
+        warm: Tensor | None = None,
+        optima_kept: int = 1,
+        explore: bool = True,
+    ) -> tuple[StageFit, Tensor, Problem]:
+        """Kriging on the cheapest level (with its nugget or fixed noise when ``noise`` asks), the
+        ``optima_kept`` best distinct optima of its search and its objective; ``warm``: only a local
+        search from these rows."""
         cheap = maximise_correlation(
             Xs, ys, self.p, self.n_starts, self.seed, self.maxiter, H_BOUNDS_CHEAP,
-            nugget=self.noise == "learn", noise_variance=fixed, warm=warm, optima_kept=optima_kept,
+            nugget=self.noise == "learn", noise_variance=fixed, warm=warm, optima_kept=optima_kept, explore=explore,
         )  # fmt: skip
         sigma2 = cheap.gls.sigma2
         stage = StageFit(cheap.h, cheap.p, torch.zeros_like(sigma2), sigma2, cheap.nugget * sigma2, cheap.gls.nll)
-        return stage, cheap.optima
+        return stage, cheap.optima, cheap.problem
 
     def _difference(
         self,
@@ -380,13 +393,15 @@ class CoKriging(Kriging):
         scaling: Scaling,
         warm: Tensor | None = None,
         optima_kept: int = 1,
-    ) -> tuple[StageFit, Tensor]:
+        explore: bool = True,
+    ) -> tuple[StageFit, Tensor, Problem]:
         """Stage ``k`` (a difference) given the fitted lower ``stages`` (HF scaling ``scaling``)."""
         yhat = self._lower_values(stages, Xs, ys, k)
         learn, fixed = self.noise == "learn", self._fixed_noise(scaling)
         return fit_difference(
-            Xs[k], ys[k], yhat, self.p, self.n_starts, self.seed + k, self.maxiter, learn, fixed, warm, optima_kept
-        )
+            Xs[k], ys[k], yhat, self.p, self.n_starts, self.seed + k, self.maxiter, learn, fixed, warm, optima_kept,
+            explore,
+        )  # fmt: skip
 
     def _chain(self, per_level: list[tuple[Tensor, Tensor]], bounds: Tensor, anchor: _Chain | None) -> _Chain:
         """The chain of one dataset's rows ``per_level`` (``(X, y)`` per level, original units;
@@ -402,20 +417,23 @@ class CoKriging(Kriging):
         stages: list[StageFit] = []  # each in the units it was fitted in
         hf: list[StageFit] = []  # in the HF scaling
         optima: list[Tensor] = []
+        problems: list[Problem] = []
         hows: list[str] = []
         exact = anchor is not None
         for k, scaling in enumerate(scalings):
             exact = exact and anchor is not None and anchor.rows[k] == sizes[k]
             if exact and anchor is not None:  # the same data as the anchor's stage
-                fit, opt, how = anchor.stages[k], anchor.optima[k], "cold"
+                fit, opt, problem, how = anchor.stages[k], anchor.optima[k], anchor.problems[k], "cold"
             else:
                 run = partial(self._stage_search, k, hf, Xs, [cheap_ys] if k == 0 else ys, scaling)
-                fit, opt, how = _warm_or_cold(run, anchor, k, sizes[k], scaling.scale, self.noise)
+                fit, opt, problem, how = _warm_or_cold(run, anchor, k, sizes[k], scaling.scale, self.noise)
             stages.append(fit)
             optima.append(opt)
+            problems.append(problem)
             hows.append(how)
             hf.append(_in_units(fit, scaling.scale, target.scale))
-        return _Chain(sizes, tuple(stages), tuple(optima), tuple(s.scale for s in scalings), tuple(hows))
+        scales = tuple(s.scale for s in scalings)
+        return _Chain(sizes, tuple(stages), tuple(optima), tuple(problems), scales, tuple(hows))
 
     def _stage_search(
         self,
@@ -426,12 +444,13 @@ class CoKriging(Kriging):
         scaling: Scaling,
         warm: Tensor | None,
         optima_kept: int,
-    ) -> tuple[StageFit, Tensor]:
+        explore: bool,
+    ) -> tuple[StageFit, Tensor, Problem]:
         """Stage ``k`` of a chain (``scaling``: the stage's output scaling; ``ys``: the cheapest level's
         values in it for ``k = 0``, else every level's in the HF scaling, as the lower stages ``hf``)."""
         if k == 0:
-            return self._stage_one(Xs[0], ys[0], self._fixed_noise(scaling), warm, optima_kept)
-        return self._difference(hf, Xs, ys, k, scaling, warm, optima_kept)
+            return self._stage_one(Xs[0], ys[0], self._fixed_noise(scaling), warm, optima_kept, explore)
+        return self._difference(hf, Xs, ys, k, scaling, warm, optima_kept, explore)
 
     def _lower_values(self, stages: list[StageFit], Xs: list[Tensor], ys: list[Tensor], k: int) -> Tensor:
         """``ŷ_{k-1}(X_k)`` (``B x n_k``): the chain-so-far prediction, or the observed lower values."""
@@ -452,24 +471,28 @@ class CoKriging(Kriging):
 
 
 def _warm_or_cold(
-    run: Callable[[Tensor | None, int], tuple[StageFit, Tensor]],
+    run: Callable[[Tensor | None, int, bool], tuple[StageFit, Tensor, Problem]],
     anchor: _Chain | None,
     k: int,
     n: int,
     scale: Tensor,
     noise: str | float,
-) -> tuple[StageFit, Tensor, str]:
-    """Stage ``k`` by ``run(warm, optima_kept)``: cold (the anchor's :data:`~mfopt_surrogates.kriging.ANCHOR_OPTIMA`
-    optima kept) without ``anchor``; else a local search from the anchor's optima, plus the cold
-    search when its likelihood per point drifts from the anchor's by more than ``DRIFT_NATS``."""
+) -> tuple[StageFit, Tensor, Problem, str]:
+    """Stage ``k`` (``n`` rows) by ``run(warm, optima_kept, explore)``: cold (the anchor's
+    :data:`~mfopt_surrogates.kriging.ANCHOR_OPTIMA` optima kept) without ``anchor``; else a local
+    search from the anchor's optima -- and from the best isotropic candidate when the stage has rows
+    the anchor's has not (new points can create a basin; with the same rows only the lower stages'
+    ``ŷ`` moved) -- plus the cold search when its optimum costs the anchor stage's own rows more than
+    ``DRIFT_NATS`` per row (:mod:`mfopt_surrogates._warm`). ``scale``: the stage's output scale (``1``)."""
     if anchor is None:
-        fit, opt = run(None, ANCHOR_OPTIMA)
-        return fit, opt, "cold"
-    fit, opt = run(anchor.warm_rows(k, scale, noise), 1)
-    if _score(fit, n, scale, k) <= anchor.score(k) + DRIFT_NATS:
-        return fit, opt, "warm"
-    cold, cold_opt = run(None, 1)
-    return (cold, cold_opt, "warm+cold") if float(cold.nll[0]) < float(fit.nll[0]) else (fit, opt, "warm+cold")
+        return (*run(None, ANCHOR_OPTIMA, True), "cold")
+    fit, opt, problem = run(anchor.warm_rows(k, scale, noise), 1, n > anchor.rows[k])
+    if anchor.drift(k, opt[0], scale, noise) <= DRIFT_NATS:
+        return fit, opt, problem, "warm"
+    cold, cold_opt, cold_problem = run(None, 1, True)
+    if float(cold.nll[0]) < float(fit.nll[0]):
+        return cold, cold_opt, cold_problem, "warm+cold"
+    return fit, opt, problem, "warm+cold"
 
 
 def _in_units(stage: StageFit, scale: Tensor, target: Tensor) -> StageFit:
@@ -480,24 +503,18 @@ def _in_units(stage: StageFit, scale: Tensor, target: Tensor) -> StageFit:
     return StageFit(stage.h, stage.p, stage.rho, stage.sigma2 * ratio2, stage.noise * ratio2, stage.nll)
 
 
-def _score(stage: StageFit, n: int, scale: Tensor, k: int) -> float:
-    """A stage's negative log-likelihood per point in original output units (``scale``: ``1``, the
-    outputs' scale in its fit): the objective's ``ln σ²`` weight is ``n`` (``n - 2`` for a difference
-    stage with Le Gratiet's degrees of freedom, see :func:`dof_is_bounded`)."""
-    weight = n - 2 if k > 0 and dof_is_bounded(n, int(stage.h.shape[-1])) else n
-    return float(stage.nll[0] + weight * scale[0].log()) / n
-
-
 @dataclass(frozen=True)
 class _Chain:
     """One dataset's Co-Kriging fit as :meth:`CoKriging.refit` keeps it: the rows of each level it
     saw, each stage in the units it was fitted in (stage 0: the cheapest level's own scaling; the
-    others: the HF sample's), the distinct local optima of each stage's search (``k x 1 x P``), the
-    output scale of each stage's fit (``1``) and how each stage was made."""
+    others: the HF sample's), the distinct local optima of each stage's search (``k x 1 x P``), each
+    stage's objective (its data in that scaling), the output scale of each stage's fit (``1``) and
+    how each stage was made."""
 
     rows: tuple[int, ...]
     stages: tuple[StageFit, ...]
     optima: tuple[Tensor, ...]
+    problems: tuple[Problem, ...]
     scales: tuple[Tensor, ...]
     hows: tuple[str, ...]
 
@@ -506,16 +523,16 @@ class _Chain:
         """``"warm+cold"`` when some stage also needed the cold search, else ``"warm"``."""
         return "warm+cold" if "warm+cold" in self.hows else "warm"
 
-    def score(self, k: int) -> float:
-        return _score(self.stages[k], self.rows[k], self.scales[k], k)
+    def drift(self, k: int, best: Tensor, scale: Tensor, noise: str | float) -> float:
+        """How far the parameter row ``best`` (``1 x P``, a stage-``k`` fit on outputs scaled by
+        ``scale``) lies from this chain's stage-``k`` optimum: its objective on this stage's rows
+        minus the stage's own, per row."""
+        return optimum_drift(self.problems[k], self.stages[k].nll, self.scales[k], best, scale, noise)
 
     def warm_rows(self, k: int, scale: Tensor, noise: str | float) -> Tensor:
         """Stage ``k``'s optima as warm starts for outputs scaled by ``scale``: only a fixed noise's
         ``log10 σ²`` (the last parameter) depends on the output scale."""
-        rows = self.optima[k].clone()
-        if isinstance(noise, float):
-            rows[..., -1] += 2.0 * torch.log10(self.scales[k][0] / scale[0])
-        return rows
+        return rescaled(self.optima[k], noise, self.scales[k], scale)
 
     def in_units(self, target: Tensor) -> tuple[StageFit, ...]:
         """The stages in outputs scaled by ``target`` (``1``), the model's scaling."""

@@ -96,13 +96,14 @@ class CorrelationFit:
     """The maximiser of the (penalised) concentrated likelihood of a batch: ``h``, ``p``
     (``B x d``), the nugget ratio ``λ`` (``B``, zeros without one) and the GLS fit there;
     ``optima``: the best distinct local optima found, as parameter rows (``k x B x P``, the
-    maximiser first)."""
+    maximiser first); ``problem``: the objective that was minimised (its data, in their scaling)."""
 
     h: Tensor
     p: Tensor
     nugget: Tensor
     gls: GLS
     optima: Tensor
+    problem: Problem
 
 
 def maximise_correlation(
@@ -119,6 +120,7 @@ def maximise_correlation(
     focused_starts: bool = False,
     warm: Tensor | None = None,
     optima_kept: int = 1,
+    explore: bool = True,
 ) -> CorrelationFit:
     """Maximise the concentrated likelihood of ``ys`` (``B x n``) at ``Xs`` (``B x n x d``, scaled).
 
@@ -127,8 +129,9 @@ def maximise_correlation(
     ``noise_variance``: a fixed noise variance per dataset (``B``, scaled units; ``σ²`` is then a
     parameter, see :mod:`mfopt_surrogates._likelihood`); ``focused_starts``: screen the
     Latin-hypercube candidates in :func:`start_box` rather than in the whole box; ``warm``
-    (``k x B x P``): start only the local search, from these rows (see :func:`search`);
-    ``optima_kept``: how many distinct local optima the result keeps (``CorrelationFit.optima``).
+    (``k x B x P``): start only the local search, from these rows (and, when ``explore``, the best
+    isotropic candidate, see :func:`search`); ``optima_kept``: how many distinct local optima the
+    result keeps (``CorrelationFit.optima``).
     """
     B, n, d = Xs.shape
     lower, upper = hp_box(d, p is None, h_bounds, Xs.device, nugget, noise_variance is not None)
@@ -136,7 +139,7 @@ def maximise_correlation(
         Distances.of(Xs, p), ys, ys.new_ones(B, n, 1), d, prior=prior, nugget=nugget, noise_variance=noise_variance
     )
     box = start_box(n, d, lower, upper) if focused_starts else None
-    ends, values = search(problem, lower, upper, n_starts, seed, maxiter, start_box=box, warm=warm)
+    ends, values = search(problem, lower, upper, n_starts, seed, maxiter, start_box=box, warm=warm, explore=explore)
     optima = local_optima(ends, values, d, optima_kept)
     best = optima[0]
     with torch.no_grad():
@@ -148,7 +151,7 @@ def maximise_correlation(
         lam = noise_variance / fit.sigma2
     else:
         lam = best.new_zeros(B)
-    return CorrelationFit(h, pp, lam, fit, optima)
+    return CorrelationFit(h, pp, lam, fit, optima, problem)
 
 
 def hp_box(
@@ -230,10 +233,35 @@ class _Solution:
     def starts(self, noise: str | float, scaling: Scaling) -> Tensor:
         """Its local optima as warm starts (``k x 1 x P``) for data scaled by ``scaling``: only a
         fixed noise's ``log10 σ²`` (the last parameter) depends on the output scale."""
-        rows = self.fit.optima.clone()
-        if isinstance(noise, float):
-            rows[..., -1] += 2.0 * torch.log10(self.scaling.scale[0] / scaling.scale[0])
-        return rows
+        return rescaled(self.fit.optima, noise, self.scaling.scale, scaling.scale)
+
+    def drift(self, other: _Solution, noise: str | float) -> float:
+        """How far the optimum of ``other`` (a fit of more rows) lies from this one's: its
+        parameters' objective on this fit's rows minus this fit's own, per row (see
+        :mod:`mfopt_surrogates._warm`)."""
+        return optimum_drift(
+            self.fit.problem, self.fit.gls.nll, self.scaling.scale, other.fit.optima[0], other.scaling.scale, noise
+        )
+
+
+def rescaled(rows: Tensor, noise: str | float, scale: Tensor, target: Tensor) -> Tensor:
+    """Parameter rows of a fit on outputs scaled by ``scale`` (``1``) for outputs scaled by ``target``:
+    only a fixed noise's ``log10 σ²`` (the last parameter) changes."""
+    rows = rows.clone()
+    if isinstance(noise, float):
+        rows[..., -1] += 2.0 * torch.log10(scale[0] / target[0])
+    return rows
+
+
+def optimum_drift(
+    problem: Problem, nll: Tensor, scale: Tensor, best: Tensor, best_scale: Tensor, noise: str | float
+) -> float:
+    """The objective of ``problem`` (one dataset of ``n`` rows, outputs scaled by ``scale``, its
+    optimum ``nll``) at the parameter row ``best`` (``1 x P``, a fit on outputs scaled by
+    ``best_scale``) minus ``nll``, per row: how far ``best`` lies from that optimum in likelihood."""
+    rows = rescaled(best, noise, best_scale, scale)
+    value = problem.values(rows, torch.zeros(1, dtype=torch.long, device=rows.device))
+    return float(value[0] - nll[0]) / problem.dist.n
 
 
 class Kriging(Surrogate):
@@ -311,7 +339,10 @@ class Kriging(Surrogate):
         def key(m: int) -> str:
             return fingerprint(bounds, X[:m], y[:m])
 
-        solution, how = warm_refit(self._anchors, len(y), key, cold, warm, _Solution.nll_per_point)
+        def drift(anchor: _Solution, fit: _Solution) -> float:
+            return anchor.drift(fit, self.noise)
+
+        solution, how = warm_refit(self._anchors, len(y), key, cold, warm, drift, _Solution.nll_per_point)
         fitted = self._assemble([data], Xs, ys, scaling, solution.fit, start)[0]
         fitted.info["refit"] = how
         return fitted

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from mfopt_surrogates._warm import FIRST, PrefixMemo, anchor_size, warm_refit
-from mfopt_surrogates.kriging import Kriging
+from mfopt_surrogates._warm import DRIFT_NATS, FIRST, PrefixMemo, anchor_size, warm_refit
+from mfopt_surrogates.kriging import H_BOUNDS, Kriging, Scaling, maximise_correlation
 
 from mfopt import Dataset, Observation, Study, get_plugin_manager, lhs
 from mfopt.testing.resume import proposed_points, resumed_proposals
@@ -98,6 +98,43 @@ def test_surprising_new_points_run_the_cold_search_too(sample: tuple[Dataset, li
     assert refitted.info["neg_log_likelihood"] <= cold.info["neg_log_likelihood"]
 
 
+@pytest.mark.parametrize("corner", [(-5.0,) * 5, (5.0, -5.0, 5.0, -5.0, 5.0)])
+def test_an_extreme_corner_value_that_does_not_move_the_optimum_stays_warm(
+    sample: tuple[Dataset, list[Observation]], corner: tuple[float, ...]
+) -> None:
+    """A loop that samples a corner, where LiuStyblinskiTang is 569 to 861 (the 33 points span
+    -170 to 200): no correlation predicts it, so the likelihood per point of every fit gets worse by
+    0.35 to 0.48 nats (the old drift measure, which then ran the cold search), but the optimum
+    barely moves on the anchor's rows: the warm fit stays, within 0.05 nats per point of the cold one."""
+    problem = get_plugin_manager().problems.create("LiuStyblinskiTang")
+    value = float(problem.evaluate(torch.tensor([corner], dtype=torch.float64), problem.target.name)[0])
+    data = _first(sample, 33)
+    grown = data.with_observations([*data.observations, Observation(corner, problem.target.name, value)])
+    loop = Kriging(device="cpu")
+    assert loop.refit(data).info["refit"] == "cold"
+    refitted, cold = loop.refit(grown), Kriging(device="cpu").fit(grown)
+    assert refitted.info["refit"] == "warm"
+    assert refitted.info["neg_log_likelihood"] - cold.info["neg_log_likelihood"] < 0.05 * 34
+
+
+def test_the_warm_search_also_starts_from_the_best_isotropic_candidate() -> None:
+    """A warm start stuck where the likelihood is flat (every θ at its upper bound: R = I) stays
+    there alone; with the isotropic start (the default) the warm search reaches a real optimum,
+    within 0.05 nats per point of the 8-start cold search (40 LiuStyblinskiTang points)."""
+    problem = get_plugin_manager().problems.create("LiuStyblinskiTang")
+    X = lhs(40, problem.bounds, seed=3)
+    y = problem.evaluate(X, problem.target.name)
+    scaling = Scaling.of_tensors(problem.bounds.to(torch.float64).unsqueeze(0), [y])
+    Xs, ys = scaling.inputs(X.unsqueeze(0)), scaling.outputs(y.unsqueeze(0))
+    cold = maximise_correlation(Xs, ys, 2.0, 8, 0, 1000, focused_starts=True)
+    flat = torch.full((1, 1, 5), H_BOUNDS[1], dtype=torch.float64)
+    stuck = maximise_correlation(Xs, ys, 2.0, 8, 0, 1000, warm=flat, explore=False)
+    found = maximise_correlation(Xs, ys, 2.0, 8, 0, 1000, warm=flat)
+    assert torch.equal(stuck.h, flat[0])
+    assert float(found.gls.nll[0]) < float(stuck.gls.nll[0]) - 5.0
+    assert float(found.gls.nll[0]) - float(cold.gls.nll[0]) < 0.05 * 40
+
+
 def test_the_memo_only_saves_the_anchor_fit() -> None:
     """The generic driver on plain numbers: the anchor of a key is fitted once, then reused."""
     calls: list[int] = []
@@ -107,12 +144,22 @@ def test_the_memo_only_saves_the_anchor_fit() -> None:
         return float(m)
 
     memo: PrefixMemo[float] = PrefixMemo(size=2)
-    results = [warm_refit(memo, n, str, cold, lambda a: a + 0.5, lambda f: 0.0) for n in (31, 32, 34)]
+
+    def still(anchor: float, fit: float) -> float:  # the warm optimum costs the anchor's rows nothing
+        return 0.0
+
+    def moved(anchor: float, fit: float) -> float:
+        return DRIFT_NATS + 0.01
+
+    results = [warm_refit(memo, n, str, cold, lambda a: a + 0.5, still, float) for n in (31, 32, 34)]
     assert results == [(30.5, "warm"), (30.5, "warm"), (33.5, "warm")]
     assert calls == [30, 33]
-    # a worse warm score than the anchor's by more than the drift allowance: the cold fit of all rows too
-    drifted = warm_refit(memo, 35, str, cold, lambda a: a + 0.5, lambda f: 1.0 if f % 1 else 0.0)
-    assert drifted == (35.0, "warm+cold") and calls == [30, 33, 35]
+    # the warm optimum costs the anchor's rows more than the drift allowance: the cold fit of all rows
+    # too, and the better (lower) score is kept
+    drifted = warm_refit(memo, 35, str, cold, lambda a: a + 0.5, moved, float)
+    assert drifted == (33.5, "warm+cold") and calls == [30, 33, 35]
+    assert warm_refit(memo, 35, str, cold, lambda a: a + 5.0, moved, float) == (35.0, "warm+cold")
+    assert warm_refit(memo, 35, str, cold, lambda a: a + 0.5, lambda a, f: DRIFT_NATS, float)[1] == "warm"
 
 
 def test_a_resumed_loop_proposes_what_the_uninterrupted_warm_loop_proposed(tmp_path: Path) -> None:
