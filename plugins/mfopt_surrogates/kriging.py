@@ -23,6 +23,7 @@ from torch import Tensor
 from mfopt import Dataset, FittedSurrogate, ModelFittingError, Surrogate
 from mfopt_surrogates._kriging_core import DTYPE, resolve_device
 from mfopt_surrogates._likelihood import GLS, Distances, LogThetaPrior, Problem, local_optima, search
+from mfopt_surrogates._loo import loo_first, loo_mse
 from mfopt_surrogates._warm import PrefixMemo, fingerprint, warm_refit
 from mfopt_surrogates.gp_model import AR1GP, AR1Params
 
@@ -47,6 +48,8 @@ START_DECAY = 100.0
 ANCHOR_OPTIMA = 3
 #: Values of the ``theta_prior`` option.
 PRIORS = ("none", "dimension-scaled")
+#: Values of the ``select`` option: which local optimum of the likelihood search is the fit.
+SELECTIONS = ("likelihood", "loo")
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ def maximise_correlation(
     warm: Tensor | None = None,
     optima_kept: int = 1,
     explore: bool = True,
+    select: str = "likelihood",
 ) -> CorrelationFit:
     """Maximise the concentrated likelihood of ``ys`` (``B x n``) at ``Xs`` (``B x n x d``, scaled).
 
@@ -132,6 +136,9 @@ def maximise_correlation(
     (``k x B x P``): start only the local search, from these rows (and, when ``explore``, the best
     isotropic candidate, see :func:`search`); ``optima_kept``: how many distinct local optima the
     result keeps (``CorrelationFit.optima``).
+    ``select``: ``"likelihood"`` keeps the maximiser, ``"loo"`` the end of the search with the
+    smallest leave-one-out error (:func:`~mfopt_surrogates._loo.loo_first`; the other optima follow
+    it in likelihood order).
     """
     B, n, d = Xs.shape
     lower, upper = hp_box(d, p is None, h_bounds, Xs.device, nugget, noise_variance is not None)
@@ -140,6 +147,8 @@ def maximise_correlation(
     )
     box = start_box(n, d, lower, upper) if focused_starts else None
     ends, values = search(problem, lower, upper, n_starts, seed, maxiter, start_box=box, warm=warm, explore=explore)
+    if select == "loo":
+        values = loo_first(problem, ends, values)
     optima = local_optima(ends, values, d, optima_kept)
     best = optima[0]
     with torch.no_grad():
@@ -230,6 +239,11 @@ class _Solution:
         """Negative log-likelihood per point in original output units (``+ n ln scale``)."""
         return float(self.fit.gls.nll[0] + self.rows * self.scaling.scale[0].log()) / self.rows
 
+    def loo_error(self) -> float:
+        """The leave-one-out MSE of its fit (scaled outputs): compares two fits of the same rows."""
+        rows = self.fit.optima[0]
+        return float(loo_mse(self.fit.problem, rows, torch.zeros(1, dtype=torch.long, device=rows.device))[0])
+
     def starts(self, noise: str | float, scaling: Scaling) -> Tensor:
         """Its local optima as warm starts (``k x 1 x P``) for data scaled by ``scaling``: only a
         fixed noise's ``log10 σ²`` (the last parameter) depends on the output scale."""
@@ -282,6 +296,11 @@ class Kriging(Surrogate):
     search from the cold fit of the data's first rows, see :mod:`mfopt_surrogates._warm`; False:
     :meth:`refit` is :meth:`fit`. The instance keeps those anchor fits in a memo: a cache, the
     fitted models depend on the data only.
+    ``select``: which local optimum of the likelihood search is the fit: ``"likelihood"`` (the
+    maximiser, the paper's model and the default) or ``"loo"`` (among the search's distinct local
+    optima, the one of smallest closed-form leave-one-out error, near-ties to the higher likelihood;
+    see :mod:`mfopt_surrogates._loo`); a loop refit then also chooses between its warm and cold
+    fits by that error.
     """
 
     multi_fidelity = False
@@ -297,6 +316,7 @@ class Kriging(Surrogate):
         theta_prior: str = "none",
         noise: str | float = "none",
         warm_start: bool = True,
+        select: str = "likelihood",
     ) -> None:
         self.device = resolve_device(device)
         self.seed = int(seed)
@@ -310,6 +330,9 @@ class Kriging(Surrogate):
         self.theta_prior = theta_prior
         self.noise = parse_noise(noise)
         self.warm_start = bool(warm_start)
+        if select not in SELECTIONS:
+            raise ValueError(f"select must be one of {list(SELECTIONS)}, got {select!r}")
+        self.select = select
         self._anchors: PrefixMemo[_Solution] = PrefixMemo()
 
     def fit(self, data: Dataset) -> FittedSurrogate:
@@ -342,7 +365,8 @@ class Kriging(Surrogate):
         def drift(anchor: _Solution, fit: _Solution) -> float:
             return anchor.drift(fit, self.noise)
 
-        solution, how = warm_refit(self._anchors, len(y), key, cold, warm, drift, _Solution.nll_per_point)
+        score = _Solution.loo_error if self.select == "loo" else _Solution.nll_per_point
+        solution, how = warm_refit(self._anchors, len(y), key, cold, warm, drift, score)
         fitted = self._assemble([data], Xs, ys, scaling, solution.fit, start)[0]
         fitted.info["refit"] = how
         return fitted
@@ -375,6 +399,7 @@ class Kriging(Surrogate):
         return maximise_correlation(
             Xs, ys, self.p, self.n_starts, self.seed, self.maxiter, prior=prior, nugget=self.noise == "learn",
             noise_variance=self._fixed_noise(scaling), focused_starts=True, warm=warm, optima_kept=optima_kept,
+            select=self.select,
         )  # fmt: skip
 
     def _assemble(
@@ -409,6 +434,7 @@ class Kriging(Surrogate):
                 "mu": float(scaling.offset[i] + scaling.scale[i] * model.mu[i]),
                 "neg_log_likelihood": float(nll[i]),
                 "theta_prior": self.theta_prior,
+                "select": self.select,
                 "noise_variance": float(noise[i] * scaling.scale[i] ** 2),
                 "nugget": float(fitted.nugget[i]),
                 "jitter": float(model.jitter[i]),

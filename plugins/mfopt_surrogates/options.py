@@ -27,6 +27,9 @@ class KrigingOptions(_Options):
         "none", description="'none', 'learn' or a fixed noise variance >= 0"
     )
     warm_start: bool = Field(True, description="loop refits start from the cold fit of the data's first rows")
+    select: Literal["likelihood", "loo"] = Field(
+        "likelihood", description="'likelihood' (the maximiser) or 'loo' (least leave-one-out error)"
+    )
 
 
 class CoKrigingOptions(_Options):
