@@ -376,15 +376,27 @@ def significantly_worse(result: PairResult, a: str, b: str) -> bool:
 
 
 def done_when(results: list[PairResult], gate: str = "robust") -> list[str]:
-    """The issue's three benchmark criteria for ``gate``, each with the pairs that fail it."""
+    """The issue's three benchmark criteria for ``gate``, each with the pairs that fail it and why
+    (the ratio to ``hf-only``, Δ, or a Wilcoxon p-value against the strategy it is worse than)."""
     lines = []
     hurts = [r for r in results if r.group == "hurts" and gate in r.median]
     helps = [r for r in results if r.group == "helps" and gate in r.median]
-    bad = [r.pair for r in hurts
-           if r.median[gate] > 1.05 * r.median["hf-only"] or significantly_worse(r, gate, "hf-only")]  # fmt: skip
+    bad = []
+    for r in hurts:
+        ratio = r.median[gate] / r.median["hf-only"] if r.median["hf-only"] > 0 else math.inf
+        if ratio > 1.05 or significantly_worse(r, gate, "hf-only"):
+            bad.append(f"{r.pair} {ratio:.3g}x p {r.p_vs_hf.get(gate, math.nan):.2f}")
     lines.append(f"hurts ({len(hurts)} pairs): {gate} median regret <= 1.05 x hf-only and not significantly worse: "
                  f"{len(hurts) - len(bad)}/{len(hurts)}" + (f" (fails: {', '.join(bad)})" if bad else ""))  # fmt: skip
-    bad = [r.pair for r in helps if not r.delta.get(gate, -math.inf) >= 0.4 or significantly_worse(r, gate, "always")]
+    bad = []
+    for r in helps:
+        why = []
+        if not r.delta.get(gate, -math.inf) >= 0.4:
+            why.append(f"Δ {r.delta.get(gate, -math.inf):.2f}")
+        if significantly_worse(r, gate, "always"):
+            why.append(f"worse than always p {paired_wilcoxon(r.regrets[gate], r.regrets['always']):.2f}")
+        if why:
+            bad.append(f"{r.pair} {' '.join(why)}")
     unseen = [r.pair for r in helps if "always" not in r.regrets]
     lines.append(f"helps ({len(helps)} pairs): {gate} Δ >= 0.4 and not significantly worse than always: "
                  f"{len(helps) - len(bad)}/{len(helps)}" + (f" (fails: {', '.join(bad)})" if bad else "")
