@@ -190,7 +190,9 @@ def gls(L: Tensor, y: Tensor, F: Tensor, slope_bounds: tuple[float, float] | Non
 
 @dataclass(frozen=True)
 class Problem:
-    """The likelihood of ``B`` datasets: distances, scaled outputs ``y`` (``B x n``), regressors ``F``."""
+    """The likelihood of ``B`` datasets: distances, scaled outputs ``y`` (``B x n``), regressors ``F``;
+    ``inputs``: the scaled inputs the distances came from (``B x n x d``), when :meth:`compact` may
+    drop the distances."""
 
     dist: Distances
     y: Tensor
@@ -201,6 +203,20 @@ class Problem:
     nugget: bool = False
     noise_variance: Tensor | None = None
     dof: bool = False
+    inputs: Tensor | None = None
+
+    def compact(self) -> Problem:
+        """This problem without its distances (``n² d`` numbers; ``n d`` for the inputs instead), for
+        a memo that keeps it for a few evaluations: :meth:`restored` rebuilds them, bit for bit."""
+        if self.inputs is None:
+            return self
+        return replace(self, dist=Distances(self.dist.D.new_zeros(0), self.dist.n, self.dist.p))
+
+    def restored(self) -> Problem:
+        """This problem with its distances (itself unless :meth:`compact` dropped them)."""
+        if self.inputs is None or self.dist.D.numel() > 0:
+            return self
+        return replace(self, dist=Distances.of(self.inputs, self.dist.p))
 
     def subset(self, size: int, seed: int) -> Problem:
         """The same likelihood on ``size`` of the ``n`` points (a seeded random choice, the same for every dataset)."""
@@ -209,7 +225,8 @@ class Problem:
         keep = torch.randperm(n, generator=generator)[:size].sort().values.to(self.y.device)
         pairs = (keep.unsqueeze(-1) * n + keep.unsqueeze(0)).reshape(-1)
         dist = Distances(self.dist.D[..., pairs], size, self.dist.p)
-        return replace(self, dist=dist, y=self.y[:, keep], F=self.F[:, keep])
+        inputs = None if self.inputs is None else self.inputs[:, keep]
+        return replace(self, dist=dist, y=self.y[:, keep], F=self.F[:, keep], inputs=inputs)
 
     def split(self, params: Tensor) -> tuple[Tensor, Tensor | None, Tensor | None]:
         """``h`` (``m x d``), ``p`` (``m x d`` when learned) and the last parameter (``m``):

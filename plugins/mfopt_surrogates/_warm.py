@@ -77,10 +77,12 @@ def fingerprint(*tensors: Tensor) -> str:
 
 
 class PrefixMemo(Generic[T]):
-    """The last :data:`MEMO_SIZE` anchors, by fingerprint (least recently used dropped first)."""
+    """The last :data:`MEMO_SIZE` anchors, by fingerprint (least recently used dropped first);
+    ``keep``: what of an anchor the memo keeps (e.g. its objective without the ``n² d`` distances)."""
 
-    def __init__(self, size: int = MEMO_SIZE) -> None:
+    def __init__(self, size: int = MEMO_SIZE, keep: Callable[[T], T] | None = None) -> None:
         self.size = size
+        self.keep = keep
         self._items: OrderedDict[str, T] = OrderedDict()
 
     def get(self, key: str) -> T | None:
@@ -90,7 +92,7 @@ class PrefixMemo(Generic[T]):
         return item
 
     def put(self, key: str, item: T) -> None:
-        self._items[key] = item
+        self._items[key] = item if self.keep is None else self.keep(item)
         self._items.move_to_end(key)
         while len(self._items) > self.size:
             self._items.popitem(last=False)

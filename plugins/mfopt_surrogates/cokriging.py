@@ -32,7 +32,7 @@ import hashlib
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import torch
@@ -168,7 +168,7 @@ def fit_difference(
     F = torch.stack([torch.ones_like(yhat), yhat], -1)
     dist = Distances.of(Xs, p)
     problem = Problem(
-        dist, ys, F, d, RHO_BOUNDS, nugget=nugget, noise_variance=noise_variance, dof=dof_is_bounded(n, d)
+        dist, ys, F, d, RHO_BOUNDS, nugget=nugget, noise_variance=noise_variance, dof=dof_is_bounded(n, d), inputs=Xs
     )
     ends, values = search(problem, lower, upper, n_starts, seed, maxiter, warm=warm, explore=explore)
     optima = local_optima(ends, values, d, optima_kept)
@@ -213,7 +213,7 @@ class CoKriging(Kriging):
     ) -> None:
         super().__init__(device, seed, p, n_starts, maxiter, mean_uncertainty, noise=noise, warm_start=warm_start)
         self.use_prediction = bool(use_prediction)
-        self._chains: PrefixMemo[_Chain] = PrefixMemo()
+        self._chains: PrefixMemo[_Chain] = PrefixMemo(keep=_Chain.compact)
 
     def refit(self, data: Dataset) -> FittedSurrogate:
         """The loop's fit, warm-started stage by stage (:mod:`mfopt_surrogates._warm`'s scheme).
@@ -528,6 +528,10 @@ class _Chain:
         ``scale``) lies from this chain's stage-``k`` optimum: its objective on this stage's rows
         minus the stage's own, per row."""
         return optimum_drift(self.problems[k], self.stages[k].nll, self.scales[k], best, scale, noise)
+
+    def compact(self) -> _Chain:
+        """As an anchor keeps it in the memo: each stage's objective without its distances."""
+        return replace(self, problems=tuple(p.compact() for p in self.problems))
 
     def warm_rows(self, k: int, scale: Tensor, noise: str | float) -> Tensor:
         """Stage ``k``'s optima as warm starts for outputs scaled by ``scale``: only a fixed noise's

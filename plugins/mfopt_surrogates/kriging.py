@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor
@@ -143,8 +143,9 @@ def maximise_correlation(
     B, n, d = Xs.shape
     lower, upper = hp_box(d, p is None, h_bounds, Xs.device, nugget, noise_variance is not None)
     problem = Problem(
-        Distances.of(Xs, p), ys, ys.new_ones(B, n, 1), d, prior=prior, nugget=nugget, noise_variance=noise_variance
-    )
+        Distances.of(Xs, p), ys, ys.new_ones(B, n, 1), d, prior=prior, nugget=nugget, noise_variance=noise_variance,
+        inputs=Xs,
+    )  # fmt: skip
     box = start_box(n, d, lower, upper) if focused_starts else None
     ends, values = search(problem, lower, upper, n_starts, seed, maxiter, start_box=box, warm=warm, explore=explore)
     if select == "loo":
@@ -257,6 +258,10 @@ class _Solution:
             self.fit.problem, self.fit.gls.nll, self.scaling.scale, other.fit.optima[0], other.scaling.scale, noise
         )
 
+    def compact(self) -> _Solution:
+        """As an anchor keeps it in the memo: its objective without the distances (see :meth:`Problem.compact`)."""
+        return _Solution(replace(self.fit, problem=self.fit.problem.compact()), self.scaling, self.rows)
+
 
 def rescaled(rows: Tensor, noise: str | float, scale: Tensor, target: Tensor) -> Tensor:
     """Parameter rows of a fit on outputs scaled by ``scale`` (``1``) for outputs scaled by ``target``:
@@ -274,7 +279,7 @@ def optimum_drift(
     optimum ``nll``) at the parameter row ``best`` (``1 x P``, a fit on outputs scaled by
     ``best_scale``) minus ``nll``, per row: how far ``best`` lies from that optimum in likelihood."""
     rows = rescaled(best, noise, best_scale, scale)
-    value = problem.values(rows, torch.zeros(1, dtype=torch.long, device=rows.device))
+    value = problem.restored().values(rows, torch.zeros(1, dtype=torch.long, device=rows.device))
     return float(value[0] - nll[0]) / problem.dist.n
 
 
@@ -333,7 +338,7 @@ class Kriging(Surrogate):
         if select not in SELECTIONS:
             raise ValueError(f"select must be one of {list(SELECTIONS)}, got {select!r}")
         self.select = select
-        self._anchors: PrefixMemo[_Solution] = PrefixMemo()
+        self._anchors: PrefixMemo[_Solution] = PrefixMemo(keep=_Solution.compact)
 
     def fit(self, data: Dataset) -> FittedSurrogate:
         return self.fit_batch([data])[0]

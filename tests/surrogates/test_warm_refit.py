@@ -135,6 +135,26 @@ def test_the_warm_search_also_starts_from_the_best_isotropic_candidate() -> None
     assert float(found.gls.nll[0]) - float(cold.gls.nll[0]) < 0.05 * 40
 
 
+def test_a_memoised_anchor_keeps_its_objective_without_the_distances(
+    sample: tuple[Dataset, list[Observation]],
+) -> None:
+    """The drift check evaluates the warm optimum on the anchor's objective; the memo keeps that
+    objective without its n² d distances and rebuilds them bit for bit."""
+    loop = Kriging(device="cpu")
+    loop.refit(_first(sample, 33))
+    (kept,) = loop._anchors._items.values()
+    problem = kept.fit.problem
+    assert problem.dist.D.numel() == 0 and problem.inputs is not None
+    fresh = Kriging(device="cpu").fit(_first(sample, 33))
+    data = _first(sample, 33)
+    X, y = data.tensors(data.target.name)
+    scaling = Scaling.of_tensors(sample[0].bounds.to(torch.float64).unsqueeze(0), [y])
+    full = maximise_correlation(scaling.inputs(X.unsqueeze(0)), scaling.outputs(y.unsqueeze(0)), 2.0, 8, 0, 1000,
+                                focused_starts=True).problem  # fmt: skip
+    assert torch.equal(problem.restored().dist.D, full.dist.D)
+    assert kept.fit.gls.nll.item() == fresh.info["neg_log_likelihood"]
+
+
 def test_the_memo_only_saves_the_anchor_fit() -> None:
     """The generic driver on plain numbers: the anchor of a key is fitted once, then reused."""
     calls: list[int] = []
