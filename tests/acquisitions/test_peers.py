@@ -3,31 +3,19 @@ design as mfopt's strategies and never spend more than the budget."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import torch
 
 from mfopt import nested_design
+from tests.scripts import load_benchmark
 
 PAIR = "SongToalForretal0.00"
 
 
-def load_peers() -> ModuleType:
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "peers.py"
-    spec = importlib.util.spec_from_file_location("peers", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["peers"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-peers = load_peers()
+peers = load_benchmark("peers")
 
 
 def test_logei_peer_runs_two_iterations_from_the_design_within_budget() -> None:

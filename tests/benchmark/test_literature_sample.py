@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("literature_sample", ROOT / "benchmarks" / "literature_sample.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.scripts import load_benchmark
 
 
 def test_remaining_puts_the_cheapest_instance_of_each_uncovered_family_first() -> None:
-    ls = _script()
+    ls = load_benchmark("literature_sample")
     chosen = [
         ("ToalBranin0.30", 8, 16),  # family ToalBranin: covered below
         ("LiuAckley20", 40, 80),  # family LiuAckley20 (d = 20): none finished

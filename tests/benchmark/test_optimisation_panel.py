@@ -3,7 +3,6 @@ design), resumed, and its analysis (regret, paired Wilcoxon, Δ, cheap share) re
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
@@ -11,10 +10,11 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from scipy.stats import wilcoxon
+
+from tests.scripts import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "optimisation.py"
@@ -22,17 +22,7 @@ PAIR = "SongToalForretal0.00"
 OPTIMUM = -6.020740055767083  # Forrester's minimum (the pair's registered optimum)
 
 
-def load(name: str) -> ModuleType:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-optimisation = load("optimisation")
+optimisation = load_benchmark("optimisation")
 
 
 def run(out: Path, *extra: str) -> str:

@@ -3,26 +3,11 @@ to HF-only and its p-value on a hurting pair, Δ and the p-value against always-
 
 from __future__ import annotations
 
-import importlib.util
 import statistics
-import sys
-from pathlib import Path
-from types import ModuleType
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.scripts import load_benchmark
 
-
-def load() -> ModuleType:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    spec = importlib.util.spec_from_file_location("optimisation", ROOT / "benchmarks" / "optimisation.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["optimisation"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-optimisation = load()
+optimisation = load_benchmark("optimisation")
 
 
 def result(pair: str, group: str, regrets: dict[str, list[float]], delta: dict[str, float]) -> object:
