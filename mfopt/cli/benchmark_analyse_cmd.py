@@ -65,6 +65,39 @@ def rule_table(rules: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def mix_table(report: dict[str, Any]) -> str:
+    """Each stored detector's accuracy per label class and re-weighted to the paper's label mix
+    (:mod:`mfopt.benchmark.label_mix`), then the guideline's rule sets at that mix."""
+    from mfopt.benchmark.label_mix import PAPER_MIX
+
+    cases = report["class_cases"]
+    total = sum(cases.values()) or 1
+    share = ", ".join(f"{_CLASS_NAMES[c]} {_pct(n / total)}" for c, n in cases.items() if c != "neither")
+    paper = ", ".join(f"{_CLASS_NAMES[c]} {_pct(w)}" for c, w in PAPER_MIX.items() if c != "neither")
+    lines = [
+        f"accuracy by label class (these cases: {share}; neither {cases['neither']}) and at the paper's mix ({paper})",
+        "{:<20}{:>11}{:>11}{:>9}{:>12}".format("detector", "only K", "only CK", "both", "paper mix"),
+    ]
+    for s in sorted(
+        report["by_label"], key=lambda s: -(s["mix_accuracy"] if s["mix_accuracy"] == s["mix_accuracy"] else -1.0)
+    ):
+        acc = s["accuracy"]
+        lines.append(
+            f"{s['detector']:<20}{_pct(acc['kriging']):>11}{_pct(acc['cokriging']):>11}{_pct(acc['both']):>9}"
+            f"{_pct(s['mix_accuracy']):>12}"
+        )
+    sets = {r["rule"]: r for r in report["mix_rules"]}
+    if "1" in sets and "2" in sets:
+        lines.append(
+            f"guideline at the paper's mix: set 1 -> Kriging good {_pct(sets['1']['kriging_good'])} (paper 87.8 %), "
+            f"set 2 -> Co-Kriging good {_pct(sets['2']['cokriging_good'])} (paper 81.6 %)"
+        )
+    return "\n".join(lines)
+
+
+_CLASS_NAMES = {"kriging": "only K good", "cokriging": "only CK good", "both": "both good", "neither": "neither"}
+
+
 @benchmark_app.command("analyse")
 def analyse_command(
     results: list[Path] = typer.Argument(..., help="Results files written by `mfopt benchmark run` (pooled)."),
@@ -77,6 +110,7 @@ def analyse_command(
 ) -> None:
     """Label every instance (paired Wilcoxon) and score every detector: accuracy, coverage, confusion."""
     from mfopt.benchmark.analysis import score_detectors, summary
+    from mfopt.benchmark.label_mix import by_label, class_cases, reweighted_rule_sets
     from mfopt.benchmark.linear_model import LinearDetector
     from mfopt.cli.output import print_json
 
@@ -87,6 +121,10 @@ def analyse_command(
         raise ConfigError(f"--detector-file: {exc}") from None
     scores = score_detectors(instances, extra)
     report = summary(instances, scores, labels)
+    stored = sorted({k for inst in instances for d in inst.decisions for k in d})
+    report["class_cases"] = class_cases(instances)
+    report["by_label"] = by_label(instances, stored)
+    report["mix_rules"] = reweighted_rule_sets(instances)
     if plots is not None:
         from mfopt.benchmark.study_plots import good_share, instance_space
 
@@ -108,6 +146,7 @@ def analyse_command(
     typer.echo(detector_table(report["detectors"]))
     if report["rules"]:
         typer.echo(rule_table(report["rules"]))
+    typer.echo(mix_table(report))
     for path in report.get("plots", []):
         typer.echo(f"plot: {path}")
 
