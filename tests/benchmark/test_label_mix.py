@@ -85,7 +85,7 @@ def test_analyse_prints_the_mix_table(tmp_path: Path, capsys: pytest.CaptureFixt
     for p, helps in (("good", True), ("bad", False)):
         for rep in range(1, 7):
             k = 0.8 + 0.001 * rep
-            decisions = {"always": True, "never": False}
+            decisions: dict[str, bool | None] = {"always": True, "never": False}
             for model, corr in (("kriging", k), ("cokriging", k + (0.1 if helps else -0.1))):
                 rows.append(Row(p, 2, 4, 1, rep, rep, model, corr, 0.1, 0.0, {"CC": 0.5}, decisions))
     db = tmp_path / "r.sqlite"
