@@ -13,7 +13,11 @@ multi-fidelity (MF) model that fuses one cheap source, on the target's points:
   re-estimated, the LOO residual of point ``i`` is ``[M⁻¹ (y, 0)]_i / [M⁻¹]_ii`` and its variance
   ``1 / [M⁻¹]_ii``), hyperparameters held at their fitted values;
 - **prequential** scores: each target observation proposed after the design is a test point for
-  the predictions both models made before it was evaluated.
+  the predictions both models made before it was evaluated;
+- whether the cheap source is **under-sampled**: the closed-form LOO of a single-fidelity model
+  fitted on the cheap source's own points, as ``Q² = 1 - Σ(y_i - ŷ_{-i})² / Σ(y_i - ȳ)²``. While
+  the cheap model cannot predict its own left-out points, a fused model that predicts new target
+  points badly says that the cheap data are too few, not that the source is harmful.
 
 Each comparison is a log predictive density advantage ``log p_MF(y) - log p_SF(y)`` per point,
 clipped to ``[-CLIP, CLIP]`` nats so that one near-zero predictive variance cannot decide alone.
@@ -123,6 +127,21 @@ def loo_target(fitted: FittedSurrogate) -> list[tuple[Tensor, float, Prediction]
     return out
 
 
+def loo_q2(fitted: FittedSurrogate) -> float | None:
+    """The leave-one-out coefficient of determination ``1 - Σ(y_i - ŷ_{-i})² / Σ(y_i - ȳ)²`` of a
+    model on its own target-fidelity points (1: every left-out point predicted exactly; <= 0: no
+    better than their mean); None when the model exposes no LOO or its values are all equal."""
+    loo = loo_target(fitted)
+    if not loo or len(loo) < 2:
+        return None
+    ys = [y for _, y, _ in loo]
+    mean = sum(ys) / len(ys)
+    sst = sum((y - mean) ** 2 for y in ys)
+    if sst <= 0.0:
+        return None
+    return 1.0 - sum((y - p.mean) ** 2 for _, y, p in loo) / sst
+
+
 def loo_advantage(sf: FittedSurrogate, mf: FittedSurrogate, floor: float) -> tuple[float, int, float, float] | None:
     """Mean LOO advantage of ``mf`` over ``sf`` on the target points both hold, the number of
     points, and each model's LOO root-mean-square error; None when either exposes no LOO."""
@@ -186,6 +205,10 @@ class SourceEvidence:
     preq_sse_sf: float
     preq_sse_mf: float
     features: Mapping[str, float]
+    #: LOO Q² of a single-fidelity model on this source's own points (None: not computed)
+    cheap_q2: float | None = None
+    #: the source counts as under-sampled while ``cheap_q2`` is below this (0: never)
+    undersampled_q2: float = 0.0
 
     @property
     def preq_points(self) -> int:
@@ -205,11 +228,27 @@ class SourceEvidence:
         return num / den
 
     @property
+    def undersampled(self) -> bool:
+        """The cheap source is informative where it has been sampled but not yet learned: the fused
+        model predicts the target's left-out points better than the high-fidelity-only model (the LOO
+        advantage, which sees the cheap value at the left-out point, is positive), while a model of the
+        cheap source alone cannot predict its own left-out points (``cheap_q2 < undersampled_q2``).
+        A bad prequential score then says that the cheap data are too few, not that the source is
+        harmful: what a cheap evaluation can buy is still unknown."""
+        return (
+            self.undersampled_q2 > 0.0
+            and self.cheap_q2 is not None
+            and self.cheap_q2 < self.undersampled_q2
+            and self.loo_advantage is not None
+            and self.loo_advantage > 0.0
+        )
+
+    @property
     def probation(self) -> bool:
-        """Fewer than ``PROBATION_POINTS`` prequential points and a score above ``-PROBATION``:
-        the evidence cannot tell yet, and trying the source costs at most what the spending
-        control allows."""
-        return self.preq_points < PROBATION_POINTS and self.score > -PROBATION
+        """Fewer than ``PROBATION_POINTS`` prequential points and a score above ``-PROBATION``, or
+        an under-sampled source (:attr:`undersampled`): the evidence cannot tell yet, and trying
+        the source costs at most what the spending control allows."""
+        return (self.preq_points < PROBATION_POINTS and self.score > -PROBATION) or self.undersampled
 
     @property
     def open(self) -> bool:
@@ -235,6 +274,8 @@ class SourceEvidence:
             "preq_advantage": sum(self.preq_advantages) / self.preq_points if self.preq_points else nan,
             "preq_sse_sf": self.preq_sse_sf,
             "preq_sse_mf": self.preq_sse_mf,
+            "cheap_loo_q2": nan if self.cheap_q2 is None else self.cheap_q2,
+            "undersampled": float(self.undersampled),
         }
 
     def sentence(self) -> str:
@@ -254,7 +295,16 @@ class SourceEvidence:
             )
         else:
             preq = "no prequential point yet"
+        if self.undersampled:
+            cheap = (
+                f"; under-sampled: the cheap model's LOO Q² on its own points is {self.cheap_q2:.2f} "
+                f"< {self.undersampled_q2:g}, so a bad fused prediction does not close the gate"
+            )
+        elif self.cheap_q2 is not None:
+            cheap = f"; the cheap model's LOO Q² on its own points is {self.cheap_q2:.2f}"
+        else:
+            cheap = ""
         return (
             f"gate {verdict} for {self.source!r} ({strength} evidence, score {self.score:+.2f}): "
-            f"{self.prior_note}; {loo}; {preq}."
+            f"{self.prior_note}; {loo}; {preq}{cheap}."
         )

@@ -32,6 +32,9 @@ class RobustOptions(BaseModel):
     spend_score: float = Field(
         0.25, allow_inf_nan=False, description="evidence score (nats) a judged source needs for cheap evaluations"
     )
+    undersampled_q2: Share = Field(
+        0.9, description="a source whose own model's LOO Q² is below this is under-sampled, not harmful (0: off)"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> RobustOptions:

@@ -69,6 +69,7 @@ from mfopt_strategies.evidence import (
     SourceEvidence,
     advantage,
     loo_advantage,
+    loo_q2,
     neighbourhood_sizes,
     prior_vote,
     variance_floor,
@@ -79,10 +80,12 @@ SHADOW = "shadow"  # the key of the high-fidelity-only model's predictions
 
 @dataclass
 class Fits:
-    """The models fitted on one sample: the shadow and one co-kriging per cheap source."""
+    """The models fitted on one sample: the shadow, one co-kriging per cheap source and, per cheap
+    source, a single-fidelity model of that source alone (whether it is under-sampled)."""
 
     shadow: FittedSurrogate | None
     fused: dict[str, FittedSurrogate | None]
+    cheap: dict[str, FittedSurrogate | None]
 
 
 class RobustStrategy(Strategy):
@@ -101,6 +104,7 @@ class RobustStrategy(Strategy):
         steer_after: int = 1,
         exploit_every: int = 2,
         spend_score: float = 0.25,
+        undersampled_q2: float = 0.9,
     ) -> None:
         where = f"{context.source}: [strategy]"  # the options were validated by RobustOptions
         config = context.config
@@ -128,6 +132,12 @@ class RobustStrategy(Strategy):
         self.steer_after = steer_after
         self.exploit_every = exploit_every
         self.spend_score = spend_score
+        self.undersampled_q2 = undersampled_q2
+        # the model of each cheap source alone: its own instance, so that its warm-start memo does
+        # not touch the shadow's (the shadow's fits stay the high-fidelity-only twin's)
+        self.cheap_surrogate: Surrogate = build_components(
+            config, context.plugin_manager, context.source, context.problem
+        ).surrogate
         fidelities = normalise_levels(context.problem.fidelities)
         self._fidelities = fidelities if self.multi_surrogate is not None else (fidelities[-1],)
         if self.surrogate.needs_gradients or (
@@ -188,12 +198,14 @@ class RobustStrategy(Strategy):
     def _fit_all(self, dataset: Dataset, errors: list[str]) -> Fits:
         ok = dataset.with_observations(dataset.successful())
         shadow = self._fit(self.surrogate, ok.restrict([self.target.name]), errors)
-        fused = {}
+        fused, cheap = {}, {}
         for f in self.cheap:
             pair = ok.restrict([f.name, self.target.name])
             enough = len(pair.successful(f.name)) >= 2 and len(pair.successful(self.target.name)) >= 2
             fused[f.name] = self._fit(self.multi_surrogate, pair, errors) if enough else None
-        return Fits(shadow, fused)
+            own = len(ok.successful(f.name)) >= 3 and self.undersampled_q2 > 0
+            cheap[f.name] = self._fit(self.cheap_surrogate, ok.restrict([f.name]), errors) if own else None
+        return Fits(shadow, fused, cheap)
 
     def _fits_on(self, dataset: Dataset, seed: int, errors: list[str]) -> Fits:
         """The models fitted on ``dataset``, memoised by its observations (the fit of a proposal
@@ -271,6 +283,7 @@ class RobustStrategy(Strategy):
                 sse_mf += (o.value - mf.mean) ** 2
             if fused is None:
                 note += "; the fused model could not be fitted"
+            own = fits.cheap.get(f.name)
             out[f.name] = SourceEvidence(
                 f.name,
                 prior if fused is not None else min(prior, 0.0) - 1.0,
@@ -283,6 +296,8 @@ class RobustStrategy(Strategy):
                 sse_sf,
                 sse_mf,
                 features,
+                None if own is None else loo_q2(own),
+                self.undersampled_q2,
             )
         return out
 
@@ -477,6 +492,9 @@ class RobustStrategy(Strategy):
         cands = self._run_acquisition(self.acquisition, model, data, state, allowed)
         cheap = [c for c in cands if c.fidelity != target.name]
         if not cheap:
+            learn = self._learn_cheap(fits, evidence, open_sources, dataset, state, floor, cap, run)
+            if learn is not None:
+                return learn[0], learn[1], mf_label
             if steer_name == SHADOW and fits.shadow is not None:
                 cands = self._shadow_target_point(fits.shadow, dataset, state)
                 rule = "gate open, the acquisition chose the target: the target point comes from the shadow model"
@@ -513,14 +531,57 @@ class RobustStrategy(Strategy):
         cands = self._run_acquisition(self.hf_acquisition, model, data, state, (target,))
         return cands, f"spending control ({why}): the target acquisition on the fused model", mf_label
 
+    def _learn_cheap(
+        self,
+        fits: Fits,
+        evidence: dict[str, SourceEvidence],
+        open_sources: list[str],
+        dataset: Dataset,
+        state: StudyState,
+        floor: float,
+        cap: float,
+        run: int,
+    ) -> tuple[list[Candidate], str] | None:
+        """When the acquisition wants the target while an open source is under-sampled: one cheap
+        point of that source where its own model is most uncertain (the fused model predicts the
+        target badly where the cheap model is wrong, and the acquisition, trusting the fused
+        variance, would never ask for the cheap data that could show it). Only within the spending
+        rules (``max_cheap_run``, the target-share floor, the cap); else None."""
+        spent_hf, spent_cheap, _ = self._spending(state)
+        for name in open_sources:
+            e, own = evidence[name], fits.cheap.get(name)
+            if not e.undersampled or own is None or run >= self.max_cheap_run:
+                continue
+            cost = state.fidelity(name).cost
+            total = spent_hf + spent_cheap + cost
+            if spent_cheap + cost > cap + 1e-9 or (total > 0 and spent_hf / total < floor):
+                continue
+            pool = lhs(256 * state.dim, state.bounds, seed=state.seed)
+            _, var = own.predict(pool)
+            order = torch.argsort(var.reshape(-1).cpu(), descending=True).tolist()
+            for i in order[:8]:
+                x = tuple(float(v) for v in pool[i])
+                if not self._taken_at(x, name, state):
+                    rule = (
+                        f"{name!r} is under-sampled (its own model's LOO Q² {e.cheap_q2:.2f} < "
+                        f"{self.undersampled_q2:g}) and the acquisition chose the target: a cheap point where that "
+                        "model is most uncertain"
+                    )
+                    return [Candidate(x, name, None, state.iteration)], rule
+        return None
+
     def _unpaid(self, cheap: list[Candidate], evidence: dict[str, SourceEvidence]) -> str | None:
         """Why a cheap evaluation is not worth its cost: a source judged on enough new target points
         (at least ``PROBATION_POINTS``) whose score is below ``spend_score`` may still steer the target
         evaluations (the fused model predicts the target better) but does not get cheap evaluations,
-        which take target evaluations away from the run; None when every candidate's source may spend."""
+        which take target evaluations away from the run; None when every candidate's source may spend.
+        An under-sampled source (:attr:`~mfopt_strategies.evidence.SourceEvidence.undersampled`) is
+        exempt: its score judges cheap data it does not have yet, and the cap bounds what it costs."""
         for c in cheap:
             e = evidence.get(c.fidelity)
-            if e is not None and e.preq_points >= PROBATION_POINTS and e.score < self.spend_score:
+            if e is None or e.undersampled:
+                continue
+            if e.preq_points >= PROBATION_POINTS and e.score < self.spend_score:
                 return (
                     f"the evidence for {c.fidelity!r} (score {e.score:+.2f} over {e.preq_points} new target points) "
                     f"is below the {self.spend_score:g} nats a cheap evaluation needs"
@@ -645,9 +706,14 @@ class RobustStrategy(Strategy):
     @staticmethod
     def _taken(x: tuple[float, ...], state: StudyState) -> bool:
         """Whether ``x`` is (within 1e-6 of the box) a target point evaluated or pending."""
+        return RobustStrategy._taken_at(x, state.target.name, state)
+
+    @staticmethod
+    def _taken_at(x: tuple[float, ...], fidelity: str, state: StudyState) -> bool:
+        """Whether ``x`` is (within 1e-6 of the box) a point of ``fidelity`` evaluated or pending."""
         span = (state.bounds[1] - state.bounds[0]).tolist()
-        points = [o.x for o in state.observations if o.fidelity == state.target.name]
-        points += [c.x for c in state.pending if c.fidelity == state.target.name]
+        points = [o.x for o in state.observations if o.fidelity == fidelity]
+        points += [c.x for c in state.pending if c.fidelity == fidelity]
         return any(all(abs(a - b) <= 1e-6 * s for a, b, s in zip(x, p, span, strict=True)) for p in points)
 
     def _extension(self, dataset: Dataset, name: str, m: int, state: StudyState) -> list[tuple[float, ...]]:

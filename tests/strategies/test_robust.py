@@ -383,6 +383,7 @@ def test_a_source_below_the_spend_score_steers_but_gets_no_cheap_evaluations() -
     proposals = {}
     for spend in (10.0, -10.0):
         options = {"spend_score": spend, "hf_share_weak": 0.0, "hf_share_strong": 0.0, "exploit_every": 0}
+        options["undersampled_q2"] = 0.0  # the spend score alone (six cheap points are under-sampled)
         config = _config({"strategy": {"name": "robust", **options}})
         strategy = _robust(config, problem)
         design = strategy.design(make_state(problem, strategy, iteration=0))
@@ -398,3 +399,45 @@ def test_a_source_below_the_spend_score_steers_but_gets_no_cheap_evaluations() -
     assert "is below the 10 nats a cheap evaluation needs" in strict.info["rule"]
     assert {c.fidelity for c in lenient.candidates} == {"low"}
     assert lenient.info["rule"] == "gate open: the acquisition chose a cheap source"
+
+
+def test_an_under_sampled_cheap_source_stays_on_probation_and_is_sampled(tmp_path: Path) -> None:
+    """The benchmark's ShiGramacyLee seed 4 (docs/benchmark_gate.md; the cheap source is exactly
+    2 x the target, budget 10·d after the design). The fused model, whose cheap data are too few for
+    the five periods of sin(10πx), predicts the first new target points at the clip and its score
+    falls below zero. With ``undersampled_q2 = 0`` the gate closes for good and the run ends in the
+    high-fidelity-only loop's local minimum. With the default the source is under-sampled (its
+    own model's LOO Q² is below 0.9 while the fused LOO is better than the shadow's): the gate stays
+    on probation, cheap points go where the cheap model is most uncertain (inside the cap), and the
+    run reaches the global minimum."""
+    from tests.scripts import load_benchmark
+
+    optimisation = load_benchmark("optimisation")
+    problem = optimisation.make_problem("ShiGramacyLee", 0.1)
+    ends = {}
+    for q2 in (0.0, 0.9):
+        cfg = optimisation.config("ShiGramacyLee", "robust", 4, 1, False, 0.1, problem, 10.0)
+        cfg["strategy"]["undersampled_q2"] = q2
+        with Study(cfg, run_dir=tmp_path / f"q{q2}", problem=problem) as study:
+            result = study.run()
+            rules = [it["info"].get("rule", "") for it in study.store.iterations()]
+            decisions = [r.decision for r in study.store.decisions()]
+            cheap = sum(o.cost for o in study.dataset.observations if o.fidelity == "low" and o.iteration >= 1)
+            budget = study.config.budget.total
+        assert result.best is not None and result.best.value is not None
+        ends[q2] = result.best.value
+        if q2 == 0.0:
+            assert "every source closed: the high-fidelity-only loop" in rules
+            assert not any(d.features["undersampled"] for d in decisions)
+            continue
+        learned = [r for r in rules if "is under-sampled" in r]
+        assert learned and "a cheap point where that model is most uncertain" in learned[0]
+        # judged on >= 2 new target points with a negative score: open on probation, not closed
+        judged_bad = [d for d in decisions if d.features["preq_points"] >= 2 and d.features["evidence_score"] < 0]
+        assert judged_bad and all(d.use_low and d.features["undersampled"] == 1.0 for d in judged_bad)
+        assert all(d.features["cheap_loo_q2"] < 0.9 for d in judged_bad)
+        assert "under-sampled: the cheap model's LOO Q²" in judged_bad[0].reason
+        # inside the cap: the paired probe costs 3.3, the cheap share of the rest is at most 0.3
+        assert 0 < cheap <= 0.3 * (budget - 3.3) + 1e-9
+    assert ends[0.0] > -2.0  # the local minimum near x = 0.75 (-1.2)
+    assert ends[0.9] < -2.87  # the global minimum, -2.8739 at x = 0.0
