@@ -9,6 +9,11 @@ Every iteration, for each cheap source separately (``K > 2`` fidelities included
    points, and the prequential score: every target point evaluated after the design is scored
    against the predictions both models made before it was evaluated. The source is open while
    the weighted mean log-score advantage of fusing it is positive; the gate can close and reopen.
+   A source is *under-sampled* while a model of its own points cannot predict them (closed-form
+   LOO Q² below ``undersampled_q2``) although the fused model's LOO beats the shadow's: it then
+   stays on probation whatever its prequential score (bad fused predictions say the cheap data
+   are too few, not that the source is harmful) and, when the acquisition wants the target, gets
+   a cheap point where its own model is most uncertain, inside the spending rules below.
 2. **Spending control** (while a source is open): after ``max_cheap_run`` consecutive iterations
    that evaluated only cheap points, or when a cheap point would bring the target's share of the
    cost spent since the design below a floor (``hf_share_weak`` while the evidence is weak,
