@@ -416,20 +416,20 @@ class AR1GP(Model, FantasizeMixin):
         return new
 
     def select(self, index: int) -> AR1GP:
-        """Member ``index`` of a model with a one-dimensional batch shape, as its own model."""
+        """Member ``index`` of a model with a one-dimensional batch shape, as its own model: the
+        member's slices of the batch's factor and solves (copies, so the member does not hold the
+        batch), not a second covariance and Cholesky factor per member (a tenth of a 40-member
+        Co-Kriging ``fit_batch`` at d = 2)."""
         if self.blocks:
             raise ValueError("select() applies to a fitted model, not to one conditioned on new observations")
-        return AR1GP(
-            self.params.select(index),
-            self.train_X[index],
-            self.train_s[index],
-            self.train_y[index],
-            self.lower[index],
-            self.span[index],
-            self.offset[index],
-            self.scale[index],
-            self.chain_levels,
-            self.beta[index],
-            self.mean_uncertainty,
-            None if self.noise is None else self.noise[index],
+        new = copy.copy(self)
+        new.params = self.params.select(index)
+        sliced = ("train_X", "train_s", "train_y", "lower", "span", "offset", "scale", "L", "jitter", "o", "precision")
+        for name in (*sliced, "beta", "w"):
+            setattr(new, name, getattr(self, name)[index].clone())
+        new.noise = None if self.noise is None else self.noise[index].clone()
+        new._alpha = None if self._alpha is None else self._alpha[index].clone()
+        new._point_fast_path = (
+            self.params.levels == 1 and not self.mean_uncertainty and bool((new.params.p == 2.0).all())
         )
+        return new

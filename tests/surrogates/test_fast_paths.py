@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from mfopt_surrogates._likelihood import Distances, Problem
+from mfopt_surrogates._likelihood import Distances, Grouping, Problem
 from mfopt_surrogates._optim import minimise
 from mfopt_surrogates.cokriging import CoKriging
-from mfopt_surrogates.gp_model import AR1GP
+from mfopt_surrogates.gp_model import AR1GP, AR1Params
 from mfopt_surrogates.kriging import Kriging
 
 from mfopt import Dataset, Fidelity, Observation, lhs
@@ -197,3 +197,63 @@ def test_single_point_posterior_and_gradient_match_the_general_path(noise: str) 
         out[fast] = (mean.detach(), variance.detach(), g_mean, g_var)
     for fast_value, general in zip(out[True], out[False], strict=True):
         assert torch.allclose(fast_value, general, rtol=1e-9, atol=1e-9 * float(general.abs().max()))
+
+
+@pytest.mark.parametrize("noise", [False, True])
+def test_a_selected_member_equals_the_model_built_on_its_data_alone(noise: bool) -> None:
+    gen = torch.Generator().manual_seed(5)
+    B, n, d, K = 3, 9, 2, 2
+    X = torch.rand(B, n, d, generator=gen, dtype=D64)
+    s = (torch.arange(n) >= 5).long().expand(B, n)  # 5 cheap rows, then 4 target rows
+    y = torch.sin(4 * X).sum(-1) + 0.3 * s
+    params = AR1Params(
+        torch.rand(B, K, d, generator=gen, dtype=D64),
+        torch.full((B, K, d), 2.0, dtype=D64),
+        1.0 + torch.rand(B, K, generator=gen, dtype=D64),
+        torch.tensor([[0.8], [1.2], [-0.5]], dtype=D64),
+    )
+    lower, span = torch.zeros(B, 1, d, dtype=D64), torch.ones(B, 1, d, dtype=D64)
+    offset, scale = torch.tensor([0.0, 1.0, -2.0], dtype=D64), torch.tensor([1.0, 2.0, 0.5], dtype=D64)
+    levels = (0.5, 1.0)
+    nugget = torch.tensor([[1e-3, 2e-3], [1e-2, 1e-3], [0.0, 5e-3]], dtype=D64) if noise else None
+    batch = AR1GP(params, X, s, y, lower, span, offset, scale, levels, noise=nugget)
+    Xt = torch.cat([torch.rand(7, d, generator=gen, dtype=D64), torch.ones(7, 1, dtype=D64)], -1)
+    for i in range(B):
+        member = batch.select(i)
+        alone = AR1GP(
+            params.select(i), X[i], s[i], y[i], lower[i], span[i], offset[i], scale[i], levels, batch.beta[i],
+            noise=None if nugget is None else nugget[i],
+        )  # fmt: skip
+        assert member.batch_shape == alone.batch_shape == torch.Size([])
+        for a, b in ((member.posterior(Xt).mean, alone.posterior(Xt).mean),
+                     (member.posterior(Xt).variance, alone.posterior(Xt).variance)):  # fmt: skip
+            assert torch.allclose(a, b, rtol=1e-10, atol=1e-12)
+        # its own copies: the member does not keep the batch's factor alive
+        assert member.L.untyped_storage().nbytes() == n * n * 8
+
+
+@pytest.mark.parametrize(
+    ("rows", "grouped"),
+    [
+        ([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5], True),  # every dataset, in grid order: no copies
+        ([3, 1, 0, 2, 1, 3, 0, 2, 5, 4], True),  # shuffled, uneven
+        ([2, 0, 2, 2], True),  # four datasets absent
+        ([1] * 9 + [0], True),  # a 2 x 9 grid for 10 rows (within GRID_SLACK)
+        ([5] * 12 + [0, 1, 2, 3, 4], False),  # a 6 x 12 grid for 17 rows: D[data_idx] instead
+    ],
+)
+def test_grouped_rows_give_each_datasets_own_likelihood_and_gradient(rows: list[int], grouped: bool) -> None:
+    gen = torch.Generator().manual_seed(2)
+    B, n, d = 6, 11, 3
+    X = torch.rand(B, n, d, generator=gen, dtype=D64)
+    y = torch.sin(5 * X).sum(-1)
+    problem = Problem(Distances.of(X, 2.0), y, torch.ones(B, n, 1, dtype=D64), d)
+    data_idx = torch.tensor(rows)
+    assert isinstance(problem.dist.rows(data_idx), Grouping) == grouped
+    params = torch.rand(len(rows), d, generator=gen, dtype=D64) * 2 - 1
+    f, g = problem.value_and_grad(params, data_idx)
+    for i, b in enumerate(rows):
+        alone = Problem(Distances.of(X[b : b + 1], 2.0), y[b : b + 1], torch.ones(1, n, 1, dtype=D64), d)
+        fa, ga = alone.value_and_grad(params[i : i + 1], torch.zeros(1, dtype=torch.long))
+        assert float(f[i]) == pytest.approx(float(fa[0]), rel=1e-12, abs=1e-12)
+        assert torch.allclose(g[i], ga[0], rtol=1e-10, atol=1e-12)
