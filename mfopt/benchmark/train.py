@@ -23,18 +23,25 @@ by that choice. :func:`nested_cv` gives the honest figure: in each outer fold th
 chosen from :data:`GRID` by a grouped CV on that fold's training pairs alone (:func:`choose`), then
 fitted there and scored on the held-out pairs. :func:`train` does the same on all the data: the
 written model's settings are :func:`choose`'s on every pair, so the nested CV estimates it.
+
+With a label mix (``mix``, e.g. :data:`~mfopt.benchmark.label_mix.PAPER_MIX`) every case also
+weighs ``pi_c / share_c`` of its instance's label class (:func:`~mfopt.benchmark.label_mix.class_weights`),
+in the fit, in the choice of settings and in the nested CV's ``*_mix_accuracy``: the detector is
+trained and scored for a population with that mix (the paper's: about 61 % each way) instead of
+the sample's own.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from mfopt.benchmark.analysis import DetectorScore, InstanceResult
+from mfopt.benchmark.label_mix import class_weights
 from mfopt.benchmark.linear_model import LinearDetector, feature_value
 
 #: Inputs of the learned detector: budgets, correlations, local correlations, linear fit of f_h - f_l.
@@ -51,13 +58,15 @@ FALLBACK = "guideline"
 
 @dataclass
 class Cases:
-    """Feature matrix (NaN kept), fit targets (-1 = not used in the fit), groups and labels per case."""
+    """Feature matrix (NaN kept), fit targets (-1 = not used in the fit), groups and labels per case,
+    and each case's label-mix weight ``w`` (ones: the sample's own mix)."""
 
     X: np.ndarray
     y: np.ndarray
     groups: np.ndarray
     instances: list[InstanceResult]
     rep_index: list[int]
+    w: np.ndarray
 
     def raw(self, i: int) -> dict[str, float]:
         """The stored features of case ``i``."""
@@ -68,8 +77,10 @@ class Cases:
         return self.instances[i].decisions[self.rep_index[i]].get(detector)
 
 
-def cases(instances: Sequence[InstanceResult], features: Sequence[str] = FEATURES) -> Cases:
-    """Every labelled (instance, repetition) case."""
+def cases(
+    instances: Sequence[InstanceResult], features: Sequence[str] = FEATURES, mix: Mapping[str, float] | None = None
+) -> Cases:
+    """Every labelled (instance, repetition) case; with ``mix``, weighted to that label mix."""
     rows, ys, groups, owners, reps = [], [], [], [], []
     for inst in instances:
         if inst.label is None:
@@ -82,7 +93,9 @@ def cases(instances: Sequence[InstanceResult], features: Sequence[str] = FEATURE
             owners.append(inst)
             reps.append(i)
     X = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(features))
-    return Cases(X, np.asarray(ys, dtype=int), np.asarray(groups), owners, reps)
+    per_class = class_weights(instances, mix) if mix is not None else {}
+    w = np.array([per_class.get(inst.label_class(), 1.0) if mix is not None else 1.0 for inst in owners])
+    return Cases(X, np.asarray(ys, dtype=int), np.asarray(groups), owners, reps, w)
 
 
 def pair_weights(groups: np.ndarray) -> np.ndarray:
@@ -122,20 +135,23 @@ def fit(
     groups: np.ndarray,
     features: Sequence[str] = FEATURES,
     setting: Setting = DEFAULT,
+    case_weights: np.ndarray | None = None,
 ) -> LinearDetector:
     """Fit on the cases with a target (``y >= 0``) with ``setting`` (default: pairs weighted
-    equally, ``C = 0.1``, the band :data:`DEFER`); NaN features imputed with the training medians."""
+    equally, ``C = 0.1``, the band :data:`DEFER`), each case's weight also multiplied by
+    ``case_weights`` (a label mix); NaN features imputed with the training medians."""
     from sklearn.linear_model import LogisticRegression
 
     keep = y >= 0
-    X, y, groups = X[keep], y[keep], groups[keep]
+    extra = np.ones(len(y)) if case_weights is None else np.asarray(case_weights, dtype=np.float64)
+    X, y, groups, extra = X[keep], y[keep], groups[keep], extra[keep]
     if len(np.unique(y)) < 2:
         raise ValueError("training needs instances where only Kriging and instances where only Co-Kriging is good")
     impute = np.array([np.nanmedian(c) if np.isfinite(c).any() else 0.0 for c in X.T])
     Xf = np.where(np.isfinite(X), X, impute)
     mean, scale = Xf.mean(axis=0), Xf.std(axis=0)
     scale = np.where(scale > 1e-12, scale, 1.0)
-    weights = pair_weights(groups) if setting.weights == "pair" else np.ones(len(y))
+    weights = (pair_weights(groups) if setting.weights == "pair" else np.ones(len(y))) * extra
     model = LogisticRegression(C=setting.C, max_iter=5000)
     model.fit((Xf - mean) / scale, y, sample_weight=weights)
     return LinearDetector(
@@ -166,9 +182,9 @@ def _probabilities(model: LinearDetector, X: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
 
 
-def _correct(data: Cases, idx: np.ndarray, model: LinearDetector, band: tuple[float, ...]) -> int:
+def _correct(data: Cases, idx: np.ndarray, model: LinearDetector, band: tuple[float, ...]) -> float:
     """Cases of ``idx`` the model gets right with deferral ``band`` (the fallback's stored decision
-    inside it), as :meth:`LinearDetector.use_low` decides them."""
+    inside it), as :meth:`LinearDetector.use_low` decides them, each counted with its weight ``data.w``."""
     p = _probabilities(model, data.X[idx])
     fallback = np.array([data.decision(i, model.fallback) for i in idx], dtype=object)
     use = p >= model.threshold
@@ -177,7 +193,7 @@ def _correct(data: Cases, idx: np.ndarray, model: LinearDetector, band: tuple[fl
         use = np.where(inside, fallback.astype(bool), use)
     labels = [data.instances[i].label for i in idx]
     good = np.array([(lab.b_good if u else lab.a_good) for lab, u in zip(labels, use, strict=True) if lab is not None])
-    return int(good.sum())
+    return float((good * data.w[idx]).sum())
 
 
 def choose(data: Cases, idx: np.ndarray, folds: int, grid: Sequence[Setting] = GRID) -> Setting:
@@ -188,12 +204,14 @@ def choose(data: Cases, idx: np.ndarray, folds: int, grid: Sequence[Setting] = G
     k = min(folds, len(np.unique(data.groups[idx])))
     if k < 2:
         raise ValueError("choosing settings needs at least 2 function pairs")
-    correct = dict.fromkeys(grid, 0)
+    correct = dict.fromkeys(grid, 0.0)
     for train, test in GroupKFold(n_splits=k).split(idx, groups=data.groups[idx]):
         tr, te = idx[train], idx[test]
         for c, weights in dict.fromkeys((s.C, s.weights) for s in grid):
             try:
-                model = fit(data.X[tr], data.y[tr], data.groups[tr], setting=Setting(c, weights, ()))
+                model = fit(
+                    data.X[tr], data.y[tr], data.groups[tr], setting=Setting(c, weights, ()), case_weights=data.w[tr]
+                )
             except ValueError:
                 continue
             for s in grid:
@@ -212,16 +230,29 @@ def nested_cv(data: Cases, folds: int = 5, grid: Sequence[Setting] = GRID) -> di
     if k < 2:
         raise ValueError(f"nested cross-validation needs at least 2 function pairs, got {len(np.unique(data.groups))}")
     learned, guideline = DetectorScore("learned"), DetectorScore("guideline")
+    weighted = dict.fromkeys(("learned", "guideline", "always", "never", "total"), 0.0)
     chosen: list[str] = []
     for train, test in GroupKFold(n_splits=k).split(data.X, data.y, data.groups):
         try:
             setting = choose(data, train, folds, grid)
-            model = fit(data.X[train], data.y[train], data.groups[train], setting=setting)
+            model = fit(data.X[train], data.y[train], data.groups[train], setting=setting, case_weights=data.w[train])
         except ValueError:
             continue
         chosen.append(setting.describe())
         decided = _score("learned", data, test, lambda i, m=model: m.use_low(data.raw(i), data.decision(i, m.fallback)))
         ref = _score("guideline", data, test, lambda i: data.decision(i, "guideline"))
+        for i in test:
+            lab, w = data.instances[i].label, data.w[i]
+            assert lab is not None
+            use = {
+                "learned": model.use_low(data.raw(i), data.decision(i, model.fallback)),
+                "guideline": data.decision(i, "guideline"),
+                "always": True,
+                "never": False,
+            }
+            for name, u in use.items():
+                weighted[name] += w * bool(u is not None and (lab.b_good if u else lab.a_good))
+            weighted["total"] += w
         for total, part in ((learned, decided), (guideline, ref)):
             for attr in ("cases", "decided", "correct", "use_good", "use_bad", "ignore_good", "ignore_bad"):
                 setattr(total, attr, getattr(total, attr) + getattr(part, attr))
@@ -232,6 +263,10 @@ def nested_cv(data: Cases, folds: int = 5, grid: Sequence[Setting] = GRID) -> di
         "learned_accuracy": learned.accuracy,
         "guideline_accuracy": guideline.accuracy,
         "cases_scored": learned.cases,
+        **{
+            f"{name}_mix_accuracy": weighted[name] / weighted["total"] if weighted["total"] else math.nan
+            for name in ("learned", "guideline", "always", "never")
+        },
     }
 
 
@@ -249,7 +284,7 @@ def grouped_cv(data: Cases, folds: int = 5, features: Sequence[str] = FEATURES) 
     skipped = 0
     for train, test in GroupKFold(n_splits=k).split(data.X, data.y, data.groups):
         try:
-            model = fit(data.X[train], data.y[train], data.groups[train], features)
+            model = fit(data.X[train], data.y[train], data.groups[train], features, case_weights=data.w[train])
         except ValueError:
             skipped += 1
             continue
@@ -276,17 +311,24 @@ def grouped_cv(data: Cases, folds: int = 5, features: Sequence[str] = FEATURES) 
     }
 
 
-def train(instances: Sequence[InstanceResult], labelling: str, folds: int = 5) -> LinearDetector:
+def train(
+    instances: Sequence[InstanceResult],
+    labelling: str,
+    folds: int = 5,
+    mix: Mapping[str, float] | None = None,
+    mix_name: str = "sample",
+) -> LinearDetector:
     """Grouped CV (:data:`DEFAULT` settings) and nested CV, then the final model: settings chosen
     from :data:`GRID` by a grouped CV on every pair (:func:`choose`, the procedure the nested CV
-    scores) and fitted on every case; all recorded in the returned detector."""
-    data = cases(instances)
+    scores) and fitted on every case; all recorded in the returned detector. With ``mix`` (named
+    ``mix_name``) the cases are weighted to that label mix throughout."""
+    data = cases(instances, mix=mix)
     if len(data.y) == 0:
         raise ValueError("no labelled instance in the results")
     cv = grouped_cv(data, folds)
     cv["nested"] = nested_cv(data, folds)
     setting = choose(data, np.arange(len(data.y)), folds)
-    model = fit(data.X, data.y, data.groups, setting=setting)
+    model = fit(data.X, data.y, data.groups, setting=setting, case_weights=data.w)
     labelled = {id(i) for i in data.instances}
     model.trained_on = {
         "labelling": labelling,
@@ -297,6 +339,7 @@ def train(instances: Sequence[InstanceResult], labelling: str, folds: int = 5) -
         "C": setting.C,
         "weights": f"equal per {'function pair' if setting.weights == 'pair' else 'case'}",
         "settings": setting.describe(),
+        "label_mix": mix_name,
     }
     model.cv = _finite(cv)
     return model

@@ -47,7 +47,7 @@ def test_grouped_cv_learns_a_separable_rule_and_reports_the_guideline() -> None:
     assert model.trained_on == {
         "labelling": "paper", "instances": 240, "pairs": 40, "cases": 1200, "fit_cases": 1200, "C": chosen.C,
         "weights": f"equal per {'function pair' if chosen.weights == 'pair' else 'case'}",
-        "settings": chosen.describe(),
+        "settings": chosen.describe(), "label_mix": "sample",
     }  # fmt: skip
     assert model.defer == list(chosen.defer) and model.fallback == "guideline"
     assert chosen.defer == ()  # deferring to a guideline that always says "use" only costs here: no band
@@ -179,3 +179,51 @@ def test_train_records_the_nested_cv() -> None:
     nested = model.cv["nested"]
     assert nested["folds"] == 3 and 0.5 < nested["learned_accuracy"] <= 1.0
     assert json.loads(model.to_json())["cv"]["nested"]["chosen"] == nested["chosen"]
+
+
+def test_a_label_mix_weighs_each_class_in_the_fit_and_the_scores() -> None:
+    from mfopt.benchmark.label_mix import PAPER_MIX
+    from mfopt.benchmark.train import fit, nested_cv
+
+    instances = _synthetic(n_pairs=12)
+    plain, mixed = cases(instances), cases(instances, mix=PAPER_MIX)
+    assert np.all(plain.w == 1.0)
+    k_share = np.mean([i.label is K_ONLY for i in plain.instances])
+    # only-K cases weigh 0.382 / their share, only-CK 0.390 / theirs (no both-good case here)
+    k_cases = np.array([i.label is K_ONLY for i in mixed.instances])
+    assert np.allclose(mixed.w[k_cases], 0.382 / k_share) and np.allclose(mixed.w[~k_cases], 0.390 / (1 - k_share))
+    # weighting the only-K cases up moves the fitted intercept towards "ignore"
+    up = np.where(k_cases, 5.0, 1.0)
+    assert (
+        fit(plain.X, plain.y, plain.groups, case_weights=up).intercept < fit(plain.X, plain.y, plain.groups).intercept
+    )
+    nested = nested_cv(mixed, folds=3)
+    # always-use is right on the only-CK cases: their weight's share of the classes present
+    assert nested["always_mix_accuracy"] == pytest.approx(0.390 / (0.382 + 0.390))
+    assert nested["never_mix_accuracy"] == pytest.approx(0.382 / (0.382 + 0.390))
+    assert nested["learned_mix_accuracy"] > 0.9  # the label follows one feature: learnable at any mix
+    assert nested_cv(plain, folds=3)["always_mix_accuracy"] == pytest.approx(1 - k_share)
+
+
+def test_train_detector_mix_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mfopt.benchmark.results import ResultsStore, Row
+    from mfopt.cli import main
+
+    rows = []
+    for inst in _synthetic(n_pairs=6):
+        for rep, (feats, decisions) in enumerate(zip(inst.features, inst.decisions, strict=True), start=1):
+            k = 0.8 + 0.01 * rep
+            ck = k + (0.1 if inst.label is CK_ONLY else -0.1)
+            for model, corr in (("kriging", k), ("cokriging", ck)):
+                rows.append(
+                    Row(inst.pair, inst.n_high, inst.n_low, 2, rep, rep, model, corr, 0.1, 0.0, feats, decisions)
+                )
+    db, out = tmp_path / "r.sqlite", tmp_path / "d.json"
+    with ResultsStore(db) as store:
+        store.add(rows)
+    assert main(["benchmark", "train-detector", str(db), "--out", str(out), "--folds", "3", "--mix", "paper"]) == 0
+    printed = capsys.readouterr().out
+    assert "the same nested CV at the paper's label mix (fit, choice and score weighted to it): learned" in printed
+    assert json.loads(out.read_text())["trained_on"]["label_mix"] == "paper"
+    assert main(["benchmark", "train-detector", str(db), "--out", str(out), "--mix", "balanced"]) == 2
+    assert "--mix: expected sample or paper" in capsys.readouterr().err
