@@ -257,3 +257,22 @@ def test_grouped_rows_give_each_datasets_own_likelihood_and_gradient(rows: list[
         fa, ga = alone.value_and_grad(params[i : i + 1], torch.zeros(1, dtype=torch.long))
         assert float(f[i]) == pytest.approx(float(fa[0]), rel=1e-12, abs=1e-12)
         assert torch.allclose(g[i], ga[0], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("chunk", [4_000_000, 2 * 121 * 7, 121 * 5])  # all at once, 2 datasets per chunk, split
+def test_screening_scores_every_candidate_on_every_dataset(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mfopt_surrogates._likelihood as likelihood
+
+    monkeypatch.setattr(likelihood, "CHUNK_ELEMENTS", chunk)
+    gen = torch.Generator().manual_seed(4)
+    B, n, d, C = 5, 11, 2, 7
+    X = torch.rand(B, n, d, generator=gen, dtype=D64)
+    y = torch.sin(5 * X).sum(-1)
+    problem = Problem(Distances.of(X, 2.0), y, torch.ones(B, n, 1, dtype=D64), d)
+    candidates = torch.rand(C, d, generator=gen, dtype=D64) * 3 - 2
+    screened = problem.screen(candidates)
+    assert screened.shape == (C, B)
+    for b in range(B):
+        alone = Problem(Distances.of(X[b : b + 1], 2.0), y[b : b + 1], torch.ones(1, n, 1, dtype=D64), d)
+        expected = alone.values(candidates, torch.zeros(C, dtype=torch.long))
+        assert torch.allclose(screened[:, b], expected, rtol=1e-9, atol=1e-9)
