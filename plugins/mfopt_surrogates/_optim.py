@@ -58,8 +58,9 @@ def _evaluate(fg: Objective, x: np.ndarray, rows: np.ndarray, like: Tensor) -> t
     ``inf`` (gradient 0), non-finite gradient entries 0."""
     xt = torch.from_numpy(x).to(device=like.device, dtype=like.dtype)
     f_t, g_t = fg(xt, torch.from_numpy(rows).to(like.device))
-    f = f_t.detach().cpu().numpy().astype(np.float64, copy=True)
-    g = g_t.detach().cpu().numpy().astype(np.float64, copy=True)
+    # values and gradients come back in ONE transfer (on a GPU each is a host synchronisation)
+    fg_host = torch.cat([f_t.detach().unsqueeze(-1), g_t.detach()], -1).cpu().numpy().astype(np.float64)
+    f, g = fg_host[:, 0].copy(), fg_host[:, 1:]
     bad = ~np.isfinite(f)
     f[bad] = np.inf
     g[bad[:, None] | ~np.isfinite(g)] = 0.0
