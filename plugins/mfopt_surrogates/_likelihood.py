@@ -190,7 +190,7 @@ class Grouping:
             cell = idx * width + slot
         else:
             cell = (np.cumsum(present) - 1)[idx] * width + slot
-            D = D[torch.from_numpy(present)]
+            D = D.index_select(0, torch.from_numpy(np.flatnonzero(present)))
         in_order = groups * width == m and bool((cell == np.arange(m)).all())
         return cls(None if in_order else torch.from_numpy(cell), width, D)
 
