@@ -222,8 +222,8 @@ def maximin_subset(X: np.ndarray, m: int, seed: int | None = None, patience: int
 
 
 def scale(U: np.ndarray | Tensor, bounds: Tensor) -> Tensor:
-    """Map points from ``[0, 1]^d`` to the box ``bounds`` (``2 x d``)."""
-    U = torch.as_tensor(U, dtype=DTYPE)
+    """Map points from ``[0, 1]^d`` to the box ``bounds`` (``2 x d``), on the box's device."""
+    U = torch.as_tensor(U, dtype=DTYPE, device=bounds.device)
     lb, ub = bounds[0].to(DTYPE), bounds[1].to(DTYPE)
     return lb + U * (ub - lb)
 

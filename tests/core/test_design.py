@@ -7,7 +7,7 @@ import pytest
 import torch
 from scipy.stats import qmc
 
-from mfopt.design import maximin_lhs, maximin_subset, min_distance, nested_design
+from mfopt.design import lhs, maximin_lhs, maximin_subset, min_distance, nested_design
 
 
 def test_maximin_lhs_keeps_one_point_per_stratum() -> None:
@@ -112,3 +112,15 @@ def test_block_scoring_gives_the_one_at_a_time_designs_exactly(n: int, d: int, s
     X = maximin_lhs(n, d, seed=seed)
     assert np.array_equal(X, _one_at_a_time_lhs(n, d, seed))
     assert np.array_equal(maximin_subset(X, n // 2, seed=seed + 1), _one_at_a_time_subset(X, n // 2, seed + 1))
+
+
+def test_designs_are_built_on_the_devices_of_their_bounds() -> None:
+    """A box on another device (CUDA in the loop; ``meta`` here, which every machine has) gets its
+    points there: mf-mes' candidate set once mixed CPU points with a CUDA box and failed on a GPU."""
+    box = torch.tensor([[0.0, -1.0], [1.0, 2.0]], dtype=torch.float64)
+    on_meta = box.to("meta")
+    assert lhs(7, on_meta, seed=3).device.type == "meta"
+    assert all(X.device.type == "meta" for X in nested_design(on_meta, [6, 3], seed=3))
+    X = lhs(7, box, seed=3)
+    assert X.device.type == "cpu" and X.shape == (7, 2)
+    assert float((X - box[0]).min()) >= 0 and float((box[1] - X).min()) >= 0
