@@ -7,7 +7,8 @@ budgets), after an untimed warm-up task. Each task runs in this process; its CPU
 (``time.process_time``, so the numbers hold on a busy machine) are split into the nested designs
 (computed once per task, shared by its pairs) and the rest (data, detectors, batched fits,
 test-set scores), per instance. With ``--pool`` the panel also runs on a 2-process pool and the
-wall-clock rate is printed.
+wall-clock rate is printed. ``--fits REPEAT`` times only the two fits below per task, the least
+of REPEAT timings (to compare surrogate changes on a busy machine).
 
 Kriging's share (its batched fit over one pair's repetitions and its predictions on their test
 sets) is timed on its own per task: a task computes it once per distinct target sample
@@ -125,6 +126,21 @@ def cheap_cpu(pm: PluginManager, spec: TaskSpec) -> float:
     cpu = time.process_time()
     cokriging.fit_cheap_level(data)  # type: ignore[attr-defined]
     return time.process_time() - cpu
+
+
+def fits_cpu(reps: int, repeat: int) -> list[tuple[str, float, float]]:
+    """Per panel task: the least CPU seconds over ``repeat`` timings of Kriging's share
+    (:func:`kriging_cpu`) and of Co-Kriging's first stage (:func:`cheap_cpu`), after the warm-up
+    task; the least of several is the cost with the least interference from a busy machine."""
+    pm = get_plugin_manager()
+    kriging_cpu(pm, WARM_UP)
+    cheap_cpu(pm, WARM_UP)
+    out = []
+    for spec in tasks(reps):
+        k = min(kriging_cpu(pm, spec) for _ in range(repeat))
+        c = min(cheap_cpu(pm, spec) for _ in range(repeat))
+        out.append((f"{'+'.join(spec.pairs)} nh={spec.n_high} nl={spec.n_low}", k, c))
+    return out
 
 
 def serial_cpu(reps: int) -> PanelCPU:
@@ -277,7 +293,19 @@ def main() -> None:
     parser.add_argument("--pool", action="store_true", help="also run the panel on a 2-process pool (wall clock)")
     parser.add_argument("--run-check", action="store_true", help="only run one run of tasks on a 2-process pool")
     parser.add_argument("--detectors", action="store_true", help="only time the detectors on the panel's samples")
+    parser.add_argument(
+        "--fits", type=int, default=0, metavar="REPEAT", help="only time the fits per task, the least of REPEAT timings"
+    )
     args = parser.parse_args()
+    if args.fits:
+        timings = fits_cpu(args.reps, args.fits)
+        for label, k, c in timings:
+            print(f"  {label:<52} Kriging {k:6.2f}  Co-Kriging stage 1 {c:6.2f} CPU s (least of {args.fits})")
+        print(
+            f"fits: Kriging {sum(t[1] for t in timings):.2f}, Co-Kriging stage 1 {sum(t[2] for t in timings):.2f} "
+            f"CPU s over the panel's {len(timings)} tasks at {args.reps} repetitions"
+        )
+        return
     if args.detectors:
         detectors_cpu(args.reps)
         return
