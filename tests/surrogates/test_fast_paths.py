@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from botorch.posteriors import GPyTorchPosterior
 from mfopt_surrogates._likelihood import Distances, Grouping, Problem
 from mfopt_surrogates._optim import minimise
 from mfopt_surrogates.cokriging import CoKriging
@@ -69,7 +70,11 @@ def test_optimiser_converges_per_member_and_batch_equals_single() -> None:
     assert bool(batch.converged.all()) and float(batch.f.max()) < 1e-10
     assert torch.allclose(batch.x[:, 1] * torch.arange(1, 4, dtype=D64), torch.ones(3, dtype=D64), atol=1e-4)
     for r in range(3):
-        alone = minimise(lambda x, rows, r=r: rosenbrock(x, rows + r), x0[r : r + 1], lo, hi)
+
+        def shifted(x: torch.Tensor, rows: torch.Tensor, r: int = r) -> tuple[torch.Tensor, torch.Tensor]:
+            return rosenbrock(x, rows + r)
+
+        alone = minimise(shifted, x0[r : r + 1], lo, hi)
         assert torch.equal(alone.x[0], batch.x[r]) and int(alone.iterations[0]) == int(batch.iterations[r])
     # a bound-constrained optimum: x held at the upper bound 0.5
     held = minimise(rosenbrock, x0[:1], lo, torch.tensor([0.5, 5.0], dtype=D64))
@@ -150,6 +155,7 @@ def test_predict_uses_marginal_variances_only(branin_data: Dataset) -> None:
     fitted = Kriging(device="cpu").fit(branin_data)
     Xt = lhs(40, branin_data.bounds, seed=3)
     joint = fitted.model.posterior(Xt)
+    assert isinstance(joint, GPyTorchPosterior)
     mean, var = fitted.predict(Xt)
     assert torch.allclose(mean, joint.mean.squeeze(-1), atol=1e-10)
     assert torch.allclose(var, joint.variance.squeeze(-1), atol=1e-10)
