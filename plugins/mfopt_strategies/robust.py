@@ -497,7 +497,8 @@ class RobustStrategy(Strategy):
         cands = self._run_acquisition(self.acquisition, model, data, state, allowed)
         cheap = [c for c in cands if c.fidelity != target.name]
         if not cheap:
-            learn = self._learn_cheap(fits, evidence, open_sources, dataset, state, floor, cap, run)
+            spent = (spent_hf, spent_cheap)
+            learn = self._learn_cheap(fits, evidence, open_sources, state, spent, floor, cap, run)
             if learn is not None:
                 return learn[0], learn[1], mf_label
             if steer_name == SHADOW and fits.shadow is not None:
@@ -510,8 +511,7 @@ class RobustStrategy(Strategy):
                 return exploit, rule, mf_label
             return cands, "gate open: the acquisition chose the target", mf_label
         cheap_cost = sum(state.fidelity(c.fidelity).cost for c in cheap)
-        new_share = spent_hf / (spent_hf + spent_cheap + cheap_cost) if spent_hf + spent_cheap + cheap_cost > 0 else 1.0
-        within_cap = spent_cheap + cheap_cost <= cap + 1e-9
+        new_share, within_cap = self._after_cheap(spent_hf, spent_cheap, cheap_cost, cap)
         unpaid = self._unpaid(cheap, evidence)
         if run < self.max_cheap_run and new_share >= floor and within_cap and unpaid is None:
             return cands, "gate open: the acquisition chose a cheap source", mf_label
@@ -541,8 +541,8 @@ class RobustStrategy(Strategy):
         fits: Fits,
         evidence: dict[str, SourceEvidence],
         open_sources: list[str],
-        dataset: Dataset,
         state: StudyState,
+        spent: tuple[float, float],
         floor: float,
         cap: float,
         run: int,
@@ -551,15 +551,14 @@ class RobustStrategy(Strategy):
         point of that source where its own model is most uncertain (the fused model predicts the
         target badly where the cheap model is wrong, and the acquisition, trusting the fused
         variance, would never ask for the cheap data that could show it). Only within the spending
-        rules (``max_cheap_run``, the target-share floor, the cap); else None."""
-        spent_hf, spent_cheap, _ = self._spending(state)
+        rules (``max_cheap_run``, the target-share floor, the cap; ``spent``: the target and cheap
+        cost since the design, :meth:`_spending`); else None."""
         for name in open_sources:
             e, own = evidence[name], fits.cheap.get(name)
             if not e.undersampled or own is None or run >= self.max_cheap_run:
                 continue
-            cost = state.fidelity(name).cost
-            total = spent_hf + spent_cheap + cost
-            if spent_cheap + cost > cap + 1e-9 or (total > 0 and spent_hf / total < floor):
+            share, within_cap = self._after_cheap(*spent, state.fidelity(name).cost, cap)
+            if not within_cap or share < floor:
                 continue
             pool = lhs(256 * state.dim, state.bounds, seed=state.seed)
             _, var = own.predict(pool)
@@ -574,6 +573,13 @@ class RobustStrategy(Strategy):
                     )
                     return [Candidate(x, name, None, state.iteration)], rule
         return None
+
+    @staticmethod
+    def _after_cheap(spent_hf: float, spent_cheap: float, cheap_cost: float, cap: float) -> tuple[float, bool]:
+        """The target's share of the cost since the design once ``cheap_cost`` more goes to cheap
+        points (1 while nothing is spent), and whether the cheap cost then stays within ``cap``."""
+        total = spent_hf + spent_cheap + cheap_cost
+        return (spent_hf / total if total > 0 else 1.0), spent_cheap + cheap_cost <= cap + 1e-9
 
     def _unpaid(self, cheap: list[Candidate], evidence: dict[str, SourceEvidence]) -> str | None:
         """Why a cheap evaluation is not worth its cost: a source judged on enough new target points
