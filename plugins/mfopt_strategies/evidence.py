@@ -17,7 +17,9 @@ multi-fidelity (MF) model that fuses one cheap source, on the target's points:
 - whether the cheap source is **under-sampled**: the closed-form LOO of a single-fidelity model
   fitted on the cheap source's own points, as ``Q² = 1 - Σ(y_i - ŷ_{-i})² / Σ(y_i - ȳ)²``. While
   the cheap model cannot predict its own left-out points, a fused model that predicts new target
-  points badly says that the cheap data are too few, not that the source is harmful.
+  points badly says that the cheap data are too few, not that the source is harmful. That
+  hypothesis has a point budget: once the source holds a set multiple of its cheap design's
+  points, it is judged on its score like any other source.
 
 Each comparison is a log predictive density advantage ``log p_MF(y) - log p_SF(y)`` per point,
 clipped to ``[-CLIP, CLIP]`` nats so that one near-zero predictive variance cannot decide alone.
@@ -209,6 +211,10 @@ class SourceEvidence:
     cheap_q2: float | None = None
     #: the source counts as under-sampled while ``cheap_q2`` is below this (0: never)
     undersampled_q2: float = 0.0
+    #: successful points of this source, and how many it may hold while still counted as
+    #: under-sampled (the probation's point budget; None: no budget)
+    cheap_points: int = 0
+    probation_limit: int | None = None
 
     @property
     def preq_points(self) -> int:
@@ -234,14 +240,23 @@ class SourceEvidence:
         advantage, which sees the cheap value at the left-out point, is positive), while a model of the
         cheap source alone cannot predict its own left-out points (``cheap_q2 < undersampled_q2``).
         A bad prequential score then says that the cheap data are too few, not that the source is
-        harmful: what a cheap evaluation can buy is still unknown."""
+        harmful: what a cheap evaluation can buy is still unknown. The hypothesis gets a point budget
+        (:attr:`probation_spent`): once the source holds ``probation_limit`` points, more cheap data
+        have had their chance and the source is judged on its score."""
         return (
             self.undersampled_q2 > 0.0
             and self.cheap_q2 is not None
             and self.cheap_q2 < self.undersampled_q2
             and self.loo_advantage is not None
             and self.loo_advantage > 0.0
+            and not self.probation_spent
         )
+
+    @property
+    def probation_spent(self) -> bool:
+        """The under-sampled probation's point budget is used up: the source holds at least
+        ``probation_limit`` points."""
+        return self.probation_limit is not None and self.cheap_points >= self.probation_limit
 
     @property
     def probation(self) -> bool:
@@ -276,6 +291,8 @@ class SourceEvidence:
             "preq_sse_mf": self.preq_sse_mf,
             "cheap_loo_q2": nan if self.cheap_q2 is None else self.cheap_q2,
             "undersampled": float(self.undersampled),
+            "cheap_points": float(self.cheap_points),
+            "probation_limit": nan if self.probation_limit is None else float(self.probation_limit),
         }
 
     def sentence(self) -> str:
@@ -299,6 +316,12 @@ class SourceEvidence:
             cheap = (
                 f"; under-sampled: the cheap model's LOO Q² on its own points is {self.cheap_q2:.2f} "
                 f"< {self.undersampled_q2:g}, so a bad fused prediction does not close the gate"
+            )
+        elif self.cheap_q2 is not None and self.cheap_q2 < self.undersampled_q2 and self.probation_spent:
+            cheap = (
+                f"; the cheap model's LOO Q² on its own points is {self.cheap_q2:.2f}, but the under-sampled "
+                f"probation is spent ({self.cheap_points} cheap points, budget {self.probation_limit}): "
+                "the score decides"
             )
         elif self.cheap_q2 is not None:
             cheap = f"; the cheap model's LOO Q² on its own points is {self.cheap_q2:.2f}"

@@ -35,6 +35,12 @@ class RobustOptions(BaseModel):
     undersampled_q2: Share = Field(
         0.9, description="a source whose own model's LOO Q² is below this is under-sampled, not harmful (0: off)"
     )
+    undersampled_growth: float = Field(
+        2.0,
+        ge=1.0,
+        allow_inf_nan=False,
+        description="the under-sampled probation ends once the source holds this multiple of its cheap design's points",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> RobustOptions:

@@ -13,7 +13,9 @@ Every iteration, for each cheap source separately (``K > 2`` fidelities included
    LOO Q² below ``undersampled_q2``) although the fused model's LOO beats the shadow's: it then
    stays on probation whatever its prequential score (bad fused predictions say the cheap data
    are too few, not that the source is harmful) and, when the acquisition wants the target, gets
-   a cheap point where its own model is most uncertain, inside the spending rules below.
+   a cheap point where its own model is most uncertain, inside the spending rules below. The
+   probation has a point budget: once the source holds ``undersampled_growth`` times its cheap
+   design's points, the cheap data have had their chance and the score decides.
 2. **Spending control** (while a source is open): after ``max_cheap_run`` consecutive iterations
    that evaluated only cheap points, or when a cheap point would bring the target's share of the
    cost spent since the design below a floor (``hf_share_weak`` while the evidence is weak,
@@ -110,6 +112,7 @@ class RobustStrategy(Strategy):
         exploit_every: int = 2,
         spend_score: float = 0.25,
         undersampled_q2: float = 0.9,
+        undersampled_growth: float = 2.0,
     ) -> None:
         where = f"{context.source}: [strategy]"  # the options were validated by RobustOptions
         config = context.config
@@ -138,6 +141,7 @@ class RobustStrategy(Strategy):
         self.exploit_every = exploit_every
         self.spend_score = spend_score
         self.undersampled_q2 = undersampled_q2
+        self.undersampled_growth = undersampled_growth
         # the model of each cheap source alone: its own instance, so that its warm-start memo does
         # not touch the shadow's (the shadow's fits stay the high-fidelity-only twin's)
         self.cheap_surrogate: Surrogate = build_components(
@@ -289,6 +293,7 @@ class RobustStrategy(Strategy):
             if fused is None:
                 note += "; the fused model could not be fitted"
             own = fits.cheap.get(f.name)
+            limit = math.ceil(self.undersampled_growth * self.design_sizes()[f.name] - 1e-9)
             out[f.name] = SourceEvidence(
                 f.name,
                 prior if fused is not None else min(prior, 0.0) - 1.0,
@@ -303,6 +308,8 @@ class RobustStrategy(Strategy):
                 features,
                 None if own is None else loo_q2(own),
                 self.undersampled_q2,
+                len(pair.successful(f.name)),
+                limit,
             )
         return out
 

@@ -359,6 +359,7 @@ def test_robust_options_are_checked_by_its_option_model(tmp_path: Path) -> None:
     cases = {
         "hf_share_weak": (1.5, "[strategy].hf_share_weak"),
         "max_cheap_run": (0, "[strategy].max_cheap_run"),
+        "undersampled_growth": (0.5, "[strategy].undersampled_growth"),
         "cheap_cap_weak": (0.5, "cheap_cap_strong (0.3) is below cheap_cap_weak (0.5)"),
         "cap": (0.1, "unknown option 'cap'"),
     }
@@ -441,3 +442,41 @@ def test_an_under_sampled_cheap_source_stays_on_probation_and_is_sampled(tmp_pat
         assert 0 < cheap <= 0.3 * (budget - 3.3) + 1e-9
     assert ends[0.0] > -2.0  # the local minimum near x = 0.75 (-1.2)
     assert ends[0.9] < -2.87  # the global minimum, -2.8739 at x = 0.0
+
+
+def test_the_under_sampled_probation_ends_at_its_point_budget(tmp_path: Path) -> None:
+    """The benchmark's DisturbanceBasedFunction5-...dists2... seed 0 (docs/benchmark_gate.md: a
+    hurting pair). The cheap source's narrow disturbances keep its own model's LOO Q² below 0.9 however
+    many points it gets, so without a budget (``undersampled_growth = 100``) the source stays
+    under-sampled, the probation is exempt from ``spend_score`` and the run spends the whole cap on
+    it. With the default (2: the probation may double the 6-point cheap design) no decision counts the
+    source as under-sampled once it holds 12 points, the score decides (the stored reason says the
+    probation is spent), the gate closes, and the cheap cost after the design is smaller."""
+    from tests.scripts import load_benchmark
+
+    optimisation = load_benchmark("optimisation")
+    pair = "DisturbanceBasedFunction5-seed1-dists2-centres3-radius0.1-freq5-amp1"
+    problem = optimisation.make_problem(pair, 0.1)
+    cheap_after_design = {}
+    for growth in (100.0, 2.0):
+        cfg = optimisation.config(pair, "robust", 0, 1, False, 0.1, problem, 10.0)
+        cfg["strategy"]["undersampled_growth"] = growth
+        with Study(cfg, run_dir=tmp_path / f"g{growth}", problem=problem) as study:
+            study.run()
+            decisions = [r.decision for r in study.store.decisions()]
+            cheap = sum(o.cost for o in study.dataset.observations if o.fidelity == "low" and o.iteration >= 1)
+            budget = study.config.budget.total
+        cheap_after_design[growth] = cheap
+        assert all(d.features["probation_limit"] == math.ceil(growth * 6) for d in decisions)
+        late = [d for d in decisions if d.features["cheap_points"] >= 12]
+        assert late, "the source reached 12 cheap points"
+        if growth == 100.0:
+            assert any(d.features["undersampled"] == 1.0 and d.features["evidence_score"] < 0 for d in late)
+            continue
+        assert not any(d.features["undersampled"] for d in late)
+        spent = [d for d in late if "the under-sampled probation is spent (12 cheap points, budget 12)" in d.reason]
+        assert spent and not all(d.use_low for d in spent)
+        assert all(d.use_low == (d.features["evidence_score"] > 0) for d in spent)
+    # the paired probe costs 3.3; without the budget the probation takes the whole 0.15 cap of the rest
+    assert math.isclose(cheap_after_design[100.0], 0.15 * (budget - 3.3), abs_tol=0.1 + 1e-9)
+    assert cheap_after_design[2.0] < cheap_after_design[100.0] - 0.5
