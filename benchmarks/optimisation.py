@@ -42,6 +42,9 @@ cost-saving ratio Δ = (C_hf-only − C_s) / C_hf-only (Sabanza-Gil et al. 2024)
 (design included) by which half the runs of ``s`` had first reached ``hf-only``'s median final
 regret (``n.r.`` when fewer than half did), and the median share of the cost spent on cheap sources.
 A regret-vs-cost plot per pair (median and quartiles over seeds) is written to ``--plots``.
+With ``--reach``, per pair and strategy where Δ comes from (:func:`reach`): the cost by which a
+quarter, half and three quarters of the runs first had ``hf-only``'s median final regret, and the
+target evaluations and cheap cost they had spent by then.
 """
 
 from __future__ import annotations
@@ -365,6 +368,68 @@ def analyse(
     return out
 
 
+@dataclass(frozen=True)
+class Reach:
+    """When a strategy's runs first reached ``hf-only``'s median final regret (the level of Δ)."""
+
+    #: the cost (design included) by which a quarter, half and three quarters of the runs (rounded
+    #: up) had first reached it (inf: fewer did); the half is Δ's C_s
+    quartiles: tuple[float, float, float]
+    never: int
+    #: median over the runs that reached it: target evaluations, and cost spent on cheap sources, by then
+    target_evaluations: float
+    cheap_cost: float
+
+
+def reach(rows: list[dict[str, Any]], result: PairResult, strategy: str, target_cost: float) -> Reach | None:
+    """Where ``strategy``'s cost went before its runs of ``result.pair`` reached ``hf-only``'s median
+    final regret (each trace entry is one target evaluation with the cost spent by then); None
+    without ``hf-only`` or ``strategy`` runs."""
+    if "hf-only" not in result.median or strategy not in result.regrets:
+        return None
+    goal = result.median["hf-only"]
+    runs = [r for r in rows if r["pair"] == result.pair and r["strategy"] == strategy]
+    costs, evaluations, cheap = [], [], []
+    for r in runs:
+        hit = next((i for i, (_, b) in enumerate(r["trace"]) if b - result.optimum <= goal), None)
+        if hit is None:
+            costs.append(math.inf)
+            continue
+        cost = r["trace"][hit][0]
+        costs.append(cost)
+        evaluations.append(hit + 1)
+        cheap.append(cost - (hit + 1) * target_cost)
+    ordered = sorted(costs)
+    quartiles = tuple(ordered[math.ceil(q * len(ordered)) - 1] for q in (0.25, 0.5, 0.75))
+    nan = math.nan
+    return Reach(
+        (quartiles[0], quartiles[1], quartiles[2]),
+        sum(1 for c in costs if math.isinf(c)),
+        statistics.median(evaluations) if evaluations else nan,
+        statistics.median(cheap) if cheap else nan,
+    )
+
+
+def reach_table(rows: list[dict[str, Any]], results: list[PairResult], strategies: Sequence[str],
+                target_costs: dict[str, float]) -> str:  # fmt: skip
+    """``--reach``: per pair and strategy, :class:`Reach` (where a strategy's Δ comes from)."""
+    lines = [
+        "reach: when the runs first had hf-only's median final regret (Δ's level): the cost by which 1/4, 1/2 (Δ's C), "
+        "3/4 of the runs had it, runs that never did; median over the runs that did: target evaluations and cheap "
+        "cost by then",
+        f"{'pair':26s} {'strategy':14s} {'q1':>6s} {'half':>6s} {'q3':>6s} {'never':>5s} {'target':>6s} {'cheap':>6s}",
+    ]
+    for result in results:
+        for s in strategies:
+            r = reach(rows, result, s, target_costs[result.pair])
+            if r is None:
+                continue
+            q1, half, q3 = (f"{c:6.1f}" for c in r.quartiles)
+            lines.append(f"{result.pair[:26]:26s} {s:14s} {q1} {half} {q3} {r.never:5d} "
+                         f"{r.target_evaluations:6.1f} {r.cheap_cost:6.2f}")  # fmt: skip
+    return "\n".join(lines)
+
+
 def significantly_worse(result: PairResult, a: str, b: str) -> bool:
     """``a``'s final regrets are significantly (Wilcoxon, 0.05) above ``b``'s (median difference > 0)."""
     if a not in result.regrets or b not in result.regrets:
@@ -504,6 +569,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON-lines results (appended, resumed)")
     parser.add_argument("--plots", type=Path, default=None, help="folder for one regret-vs-cost PNG per pair")
     parser.add_argument("--analyse-only", action="store_true", help="run nothing; analyse what --out holds")
+    parser.add_argument("--reach", action="store_true", help="also print where each strategy's Δ comes from")
     args = parser.parse_args(argv)
     strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
     unknown = set(strategies) - set(STRATEGIES)
@@ -564,6 +630,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(table(results, strategies, counts))
     if "robust" in strategies and "hf-only" in strategies:
         print("\n".join(done_when(results)))
+    if args.reach:
+        print(reach_table(chosen, results, strategies, {p: problems[p].target.cost for p in pairs}))
     if args.plots:
         args.plots.mkdir(parents=True, exist_ok=True)
         for result in results:

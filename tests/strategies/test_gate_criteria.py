@@ -39,3 +39,34 @@ def test_failing_pairs_are_named_with_their_reason() -> None:
         "helps (2 pairs): robust Δ >= 0.4 and not significantly worse than always: 1/2 "
         "(fails: HelpBad Δ 0.10 worse than always p 0.03)"
     )
+
+
+def test_reach_says_where_a_strategys_cost_went_before_it_reached_hf_only_quality() -> None:
+    """``--reach``: the cost quartiles at which the runs first reached HF-only's median final regret
+    (the half is Δ's C), the runs that never did, and the target evaluations and cheap cost by then
+    (each trace entry is one target evaluation at cost 1 with the cost spent so far)."""
+
+    def row(strategy: str, seed: int, trace: list[tuple[float, float]]) -> dict[str, object]:
+        return {"pair": "P", "strategy": strategy, "seed": seed, "trace": trace, "best": trace[-1][1]}
+
+    hf_traces = [[(1.0, 5.0), (2.0, 3.0)], [(1.0, 4.0), (2.0, 2.0)], [(1.0, 6.0), (2.0, 4.0)]]
+    rows = [row("hf-only", k, t) for k, t in enumerate(hf_traces)]  # final regrets 3, 2, 4: median 3
+    rows += [
+        row("robust", 0, [(1.3, 5.0), (2.5, 2.5)]),  # reaches 3 at its 2nd target point, 0.5 cheap by then
+        row("robust", 1, [(1.2, 3.0)]),  # at its 1st, 0.2 cheap
+        row("robust", 2, [(1.0, 9.0), (2.0, 8.0)]),  # never
+    ]
+    result = optimisation.PairResult("P", 0.0, {"hf-only": {0: 3.0, 1: 2.0, 2: 4.0}, "robust": {}})
+    result.regrets["robust"] = {0: 2.5, 1: 3.0, 2: 8.0}
+    result.median["hf-only"] = 3.0
+    r = optimisation.reach(rows, result, "robust", 1.0)
+    assert r is not None
+    assert r.quartiles == (1.2, 2.5, float("inf"))
+    assert r.never == 1
+    assert r.target_evaluations == 1.5
+    assert abs(r.cheap_cost - 0.35) < 1e-12
+    hf = optimisation.reach(rows, result, "hf-only", 1.0)
+    assert hf is not None and hf.quartiles == (2.0, 2.0, float("inf")) and hf.cheap_cost == 0.0
+    assert optimisation.reach(rows, result, "always", 1.0) is None
+    table = optimisation.reach_table(rows, [result], ["hf-only", "robust", "always"], {"P": 1.0})
+    assert table.splitlines()[-1].split() == ["P", "robust", "1.2", "2.5", "inf", "1", "1.5", "0.35"]
