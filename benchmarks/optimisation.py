@@ -44,7 +44,8 @@ regret (``n.r.`` when fewer than half did), and the median share of the cost spe
 A regret-vs-cost plot per pair (median and quartiles over seeds) is written to ``--plots``.
 With ``--reach``, per pair and strategy where Δ comes from (:func:`reach`): the cost by which a
 quarter, half and three quarters of the runs first had ``hf-only``'s median final regret, and the
-target evaluations and cheap cost they had spent by then.
+target evaluations and cheap cost they had spent by then, and the median cost and regret after each
+of the first five target evaluations that follow the design.
 """
 
 from __future__ import annotations
@@ -410,9 +411,26 @@ def reach(rows: list[dict[str, Any]], result: PairResult, strategy: str, target_
     )
 
 
+def after_design(rows: list[dict[str, Any]], result: PairResult, strategy: str, n_design: int,
+                 count: int) -> list[tuple[float, float]]:  # fmt: skip
+    """Median cost and median regret (over ``strategy``'s runs of ``result.pair`` that made it) after
+    each of the first ``count`` target evaluations following the ``n_design`` of the design."""
+    runs = [r["trace"] for r in rows if r["pair"] == result.pair and r["strategy"] == strategy]
+    out = []
+    for k in range(n_design, n_design + count):
+        entries = [t[k] for t in runs if len(t) > k]
+        if not entries:
+            break
+        out.append(
+            (statistics.median(c for c, _ in entries), statistics.median(b - result.optimum for _, b in entries))
+        )
+    return out
+
+
 def reach_table(rows: list[dict[str, Any]], results: list[PairResult], strategies: Sequence[str],
-                target_costs: dict[str, float]) -> str:  # fmt: skip
-    """``--reach``: per pair and strategy, :class:`Reach` (where a strategy's Δ comes from)."""
+                target_costs: dict[str, float], n_design: dict[str, int] | None = None) -> str:  # fmt: skip
+    """``--reach``: per pair and strategy, :class:`Reach` (where a strategy's Δ comes from) and, given
+    the pairs' target design sizes, :func:`after_design` for the first five target evaluations."""
     lines = [
         "reach: when the runs first had hf-only's median final regret (Δ's level): the cost by which 1/4, 1/2 (Δ's C), "
         "3/4 of the runs had it, runs that never did; median over the runs that did: target evaluations and cheap "
@@ -427,6 +445,15 @@ def reach_table(rows: list[dict[str, Any]], results: list[PairResult], strategie
             q1, half, q3 = (f"{c:6.1f}" for c in r.quartiles)
             lines.append(f"{result.pair[:26]:26s} {s:14s} {q1} {half} {q3} {r.never:5d} "
                          f"{r.target_evaluations:6.1f} {r.cheap_cost:6.2f}")  # fmt: skip
+    if n_design is None:
+        return "\n".join(lines)
+    lines.append("after the design: median cost / median regret after the 1st..5th target evaluation that follows it")
+    for result in results:
+        for s in strategies:
+            steps = after_design(rows, result, s, n_design[result.pair], 5)
+            if steps:
+                cells = " ".join(f"{c:5.1f}/{g:<8.2g}" for c, g in steps)
+                lines.append(f"{result.pair[:26]:26s} {s:14s} {cells}".rstrip())
     return "\n".join(lines)
 
 
@@ -631,7 +658,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if "robust" in strategies and "hf-only" in strategies:
         print("\n".join(done_when(results)))
     if args.reach:
-        print(reach_table(chosen, results, strategies, {p: problems[p].target.cost for p in pairs}))
+        n_design = {p: design_sizes(problems[p])[problems[p].target.name] for p in pairs}
+        print(reach_table(chosen, results, strategies, {p: problems[p].target.cost for p in pairs}, n_design))
     if args.plots:
         args.plots.mkdir(parents=True, exist_ok=True)
         for result in results:

@@ -70,3 +70,7 @@ def test_reach_says_where_a_strategys_cost_went_before_it_reached_hf_only_qualit
     assert optimisation.reach(rows, result, "always", 1.0) is None
     table = optimisation.reach_table(rows, [result], ["hf-only", "robust", "always"], {"P": 1.0})
     assert table.splitlines()[-1].split() == ["P", "robust", "1.2", "2.5", "inf", "1", "1.5", "0.35"]
+    # after a one-point design: the 2nd target evaluation of the two robust runs that made one
+    assert optimisation.after_design(rows, result, "robust", 1, 5) == [(2.25, 5.25)]
+    table = optimisation.reach_table(rows, [result], ["robust"], {"P": 1.0}, {"P": 1})
+    assert table.splitlines()[-1].split() == ["P", "robust", "2.2/5.2"]
