@@ -24,9 +24,9 @@ all scaled to 40 repetitions, and sums over the tasks the runner plans for the s
 instances (:func:`mfopt.benchmark.runner.plan`, groups of 8): the rest per instance, Kriging once
 per distinct target of a task (targets told apart by their values at 7 points), the first stage
 once per run of consecutive tasks of one set of pairs and ``n_l`` (:func:`mfopt.benchmark.runner.runs`:
-one worker runs the whole run), the designs once per dimension and ``n_l`` in each of the 2 worker processes
-(a design's maximin hypercube is cached per ``(d, n_l, seed)`` and shared by the budgets of that
-``n_l``, :func:`mfopt.benchmark.protocol.cheap_level`; its subset per ``n_h`` is cheap), divided by
+one worker runs the whole run), the designs once per dimension and ``n_l`` (a design's maximin
+hypercube is computed once per study and ``(d, n_l, seed)``, :func:`mfopt.benchmark.runner.prepare_designs`,
+and shared by the budgets of that ``n_l``; its subset per ``n_h`` is cheap), divided by
 2 cores: an extrapolation far outside the panel for d > 10 and n_l > 80. It also prints the
 estimate without the shared Kriging fits and first stages (every task its own), for comparison.
 
@@ -36,6 +36,11 @@ With ``--run-check`` it instead runs two runs (:data:`RUNS`: two pairs at one ``
 :func:`mfopt.benchmark.runner.run_study` on a 2-process pool and prints the workers' CPU seconds and
 the wall time: the cost of the runner's dispatch itself, comparable between code states (run this
 file with the older package first on ``PYTHONPATH``; it uses only ``run_study``, which exists in both).
+With ``--design-check`` it instead runs :data:`SAME_DESIGNS` (three pairs at one heavy budget, one task
+each: three runs, so both workers of a 2-process pool meet the same ``(d, n_l)``) through
+:func:`mfopt.benchmark.runner.timed_run` and prints the workers' CPU seconds and the wall time: before
+the designs were computed once per study (:func:`mfopt.benchmark.runner.prepare_designs`), each
+worker computed the designs of every ``(d, n_l)`` it met (comparable between code states the same way).
 With ``--detectors`` it instead times every registered detector (and variant) judging each
 repetition's sample of the panel (:func:`mfopt.benchmark.decisions.assess_sample`, CPU ms per
 sample; comparable between code states the same way).
@@ -57,15 +62,13 @@ from mfopt.benchmark.decisions import assess_sample, detector_specs
 from mfopt.benchmark.problems import load_problem
 from mfopt.benchmark.protocol import cheap_level, holdout_set, predict_mean, training_data, unit_design
 from mfopt.benchmark.results import ResultsStore
-from mfopt.benchmark.runner import plan, run_study
-from mfopt.benchmark.suites import LITERATURE_PAIRS, budgets, expand, suite_pairs
+from mfopt.benchmark.runner import plan, run_study, timed_run
+from mfopt.benchmark.suites import LITERATURE_PAIRS, Instance, budgets, expand, suite_pairs
 from mfopt.benchmark.task import TaskSpec, run_task
 from mfopt.design import lhs
 from mfopt.plugin.manager import PluginManager, get_plugin_manager
 
 MODELS = ("kriging", "cokriging")
-#: Worker processes of the 2-core estimate (each computes a design's cheap level once).
-WORKERS = 2
 #: (pairs of one dimension, n_h, n_l, d)
 PANEL: tuple[tuple[tuple[str, ...], int, int, int], ...] = (
     (("SongToalForretal0.50", "ShiCurrinSin"), 2, 4, 1),
@@ -84,6 +87,8 @@ RUNS: tuple[tuple[tuple[str, ...], tuple[int, ...], int, int], ...] = (
     (("ShiHartmannH3", "ToalHartmannH30.50"), (6, 12, 18, 24, 30, 36), 36, 3),
     (("ShiHartmannH3", "ToalHartmannH30.50"), (6, 12, 18, 24), 24, 3),
 )
+#: ``--design-check``: three pairs of one dimension at one budget ``(n_h, n_l)``, one task each (``group=1``).
+SAME_DESIGNS: tuple[tuple[str, ...], int, int, int] = (("LiuAckley20", "LiuEllipsoid", "LiuDixonPrice"), 40, 160, 20)
 #: Run first, untimed: imports and torch's one-off compilation would otherwise count in the first task.
 WARM_UP = TaskSpec(("ShiCurrinSin",), 2, 4, 1, (1, 2), MODELS, 0, "cpu")
 
@@ -211,6 +216,18 @@ def process_run(specs: list[TaskSpec], folder: Path) -> tuple[float, float]:
     return time.perf_counter() - start, children_cpu() - before
 
 
+def design_check(reps: int, folder: Path) -> tuple[float, float]:
+    """Wall and workers' CPU seconds of :data:`SAME_DESIGNS` through ``timed_run`` on a 2-process pool."""
+    pairs, n_high, n_low, dim = SAME_DESIGNS
+    instances = [Instance(pair, n_high, n_low, dim) for pair in pairs]
+    pool = get_plugin_manager().executors.create("process", workers=2)
+    before, start = children_cpu(), time.perf_counter()
+    with ResultsStore(folder / "designs.sqlite") as store:
+        timed_run(instances, store, pool, reps, MODELS, window=2, group=1)
+    pool.shutdown(wait=True)
+    return time.perf_counter() - start, children_cpu() - before
+
+
 def power_law(seconds: list[float], sizes: list[int]) -> np.ndarray:
     """``log c, a, b`` of ``seconds = c · d^a · size^b`` over the panel (least squares in logs)."""
     A = np.array([[1.0, np.log(d), np.log(n)] for (_, _, _, d), n in zip(PANEL, sizes, strict=True)])
@@ -252,7 +269,7 @@ def extrapolate(design40: list[float], other40: list[float], kriging40: list[flo
     instances = expand(suite_pairs("paper-literature"), dims, "paper")
     with tempfile.TemporaryDirectory() as tmp, ResultsStore(Path(tmp) / "plan.sqlite") as store:
         planned = plan(instances, store, 40, MODELS, 0, "cpu")
-    designs = sum(WORKERS * law(cd, d, nl) for d in set(dims.values()) for nl in {nl for _, nl in budgets(d, "paper")})
+    designs = sum(law(cd, d, nl) for d in set(dims.values()) for nl in {nl for _, nl in budgets(d, "paper")})
     shared = unshared = designs
     parts = dict.fromkeys(("designs", "rest", "kriging", "stage 1"), 0.0)
     parts["designs"] = designs
@@ -294,6 +311,9 @@ def main() -> None:
     parser.add_argument("--run-check", action="store_true", help="only run one run of tasks on a 2-process pool")
     parser.add_argument("--detectors", action="store_true", help="only time the detectors on the panel's samples")
     parser.add_argument(
+        "--design-check", action="store_true", help="only run three tasks of one heavy budget on a 2-process pool"
+    )
+    parser.add_argument(
         "--fits", type=int, default=0, metavar="REPEAT", help="only time the fits per task, the least of REPEAT timings"
     )
     args = parser.parse_args()
@@ -308,6 +328,15 @@ def main() -> None:
         return
     if args.detectors:
         detectors_cpu(args.reps)
+        return
+    if args.design_check:
+        with tempfile.TemporaryDirectory() as tmp:
+            wall, cpu_s = design_check(args.reps, Path(tmp))
+        pairs, n_high, n_low, dim = SAME_DESIGNS
+        print(
+            f"design check: {', '.join(pairs)} at (n_h, n_l) = ({n_high}, {n_low}), d = {dim}, one task each, "
+            f"{args.reps} repetitions, 2 processes: workers {cpu_s:.1f} CPU s (imports included), wall {wall:.1f} s"
+        )
         return
     if args.run_check:
         reps = tuple(range(1, args.reps + 1))
@@ -354,7 +383,7 @@ def main() -> None:
     est = extrapolate([s * scale for s in cpu.designs], other, kriging, cheap)
     print(
         f"full paper-literature suite (4380 instances, 40 reps, tasks as planned): designs "
-        f"{fmt_law(est.designs, 'n_l')} s per (d, n_l) and worker, rest without Kriging and Co-Kriging's "
+        f"{fmt_law(est.designs, 'n_l')} s per (d, n_l), rest without Kriging and Co-Kriging's "
         f"stage 1 {fmt_law(est.other, 'n_l')} s per instance, Kriging {fmt_law(est.kriging, 'n_h')} s per "
         f"distinct target ({est.pairs_per_distinct:.2f} instances per distinct target in a task), Co-Kriging "
         f"stage 1 {fmt_law(est.cheap, 'n_l')} s per instance, fitted {est.first_stages[0]} times for "

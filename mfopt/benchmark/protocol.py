@@ -15,7 +15,10 @@ are cached per process (:func:`unit_design`): instances of one dimension and bud
 (the study runner puts such instances in one task, :func:`mfopt.benchmark.runner.plan`). The
 costly part, the maximin Latin hypercube of the ``n_l`` cheap points, does not depend on ``n_h``
 either: it is cached per ``(d, n_l, seed)`` (:func:`cheap_level`), so the paper's 2 to 10 ``n_h``
-values of one ``n_l`` share it, and only the (cheap) maximin subset is drawn per budget.
+values of one ``n_l`` share it, and only the (cheap) maximin subset is drawn per budget. A study
+run computes each cheap level once on its executor (:func:`cheap_levels`), keeps it in the results
+file and hands it to the workers with their tasks (:func:`provide_designs`), so workers do not
+each compute the designs of the ``(d, n_l)`` they meet.
 """
 
 from __future__ import annotations
@@ -70,11 +73,37 @@ def cheap_level(dim: int, n_low: int, seed: int) -> Tensor:
     return X_l
 
 
+#: A design's key: ``(dim, n_low, seed)``.
+DesignKey = tuple[int, int, int]
+#: Cheap levels handed to this process with its tasks (:func:`provide_designs`), by key.
+_GIVEN: dict[DesignKey, np.ndarray] = {}
+
+
+def cheap_levels(keys: Sequence[DesignKey]) -> list[np.ndarray]:
+    """The cheap levels of ``keys`` as arrays (``n_low x dim``), computed here without caching them: the
+    job a study run gives its executor to compute each design once (a top-level function, picklable)."""
+    return [cheap_level.__wrapped__(*key).numpy() for key in keys]
+
+
+def provide_designs(designs: dict[DesignKey, np.ndarray]) -> None:
+    """Make ``designs`` (from :func:`cheap_levels`, bit for bit) the cheap levels this process uses for
+    their keys, replacing the ones given before (so a worker holds only its current tasks' designs)."""
+    _GIVEN.clear()
+    _GIVEN.update(designs)
+
+
+def level_of(dim: int, n_low: int, seed: int) -> Tensor:
+    """The cheap level of ``(dim, n_low, seed)``: the one given (:func:`provide_designs`), else
+    :func:`cheap_level` (computed here)."""
+    given = _GIVEN.get((dim, n_low, seed))
+    return cheap_level(dim, n_low, seed) if given is None else torch.tensor(given, dtype=DTYPE)
+
+
 @functools.lru_cache(maxsize=256)
 def unit_design(dim: int, n_low: int, n_high: int, seed: int) -> tuple[Tensor, Tensor]:
     """The nested maximin design of ``seed`` in ``[0, 1]^dim`` (cached: it is the same for every pair);
     equal to ``nested_design(unit cube, [n_low, n_high], seed)`` (test_protocol_designs.py)."""
-    X_l = cheap_level(dim, n_low, seed)
+    X_l = level_of(dim, n_low, seed)
     rng = np.random.default_rng(seed)
     rng.integers(2**31)  # nested_design's first draw seeds the cheap level, its second the subset
     idx = maximin_subset(X_l.numpy(), n_high, seed=int(rng.integers(2**31)))

@@ -11,6 +11,11 @@ detector label -> true = use the cheap source, false = ignore it, null = failed)
 (UNIX time the row was stored), ``rules`` (JSON object, detector label -> the rule that decided,
 :attr:`mfopt.Decision.rule`; ``{}`` in files written before it was recorded, to which the column
 is added on open). Primary key ``(pair, n_high, n_low, rep, model)``.
+
+``designs`` keeps the cheap level of every nested design a run used (``dim, n_low, seed`` and the
+``n_low x dim`` unit-cube points as float64 bytes), computed once per study on its executor
+(:func:`mfopt.benchmark.runner.prepare_designs`), so a resumed run, or another machine's run into a
+copy of the file, does not compute them again.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from mfopt.errors import ConfigError, StoreError
 
 SCHEMA = """
@@ -35,6 +42,10 @@ CREATE TABLE IF NOT EXISTS rows (
     features TEXT NOT NULL, decisions TEXT NOT NULL, finished_at REAL NOT NULL,
     rules TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (pair, n_high, n_low, rep, model)
+);
+CREATE TABLE IF NOT EXISTS designs (
+    dim INTEGER NOT NULL, n_low INTEGER NOT NULL, seed INTEGER NOT NULL, points BLOB NOT NULL,
+    PRIMARY KEY (dim, n_low, seed)
 );
 """
 
@@ -152,6 +163,26 @@ class ResultsStore:
                 rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], rec[6], corr, rrmse, seconds,
                 features, json.loads(rec[11]), rec[12], json.loads(rec[13]),
             )  # fmt: skip
+
+    # designs --------------------------------------------------------------------------------
+    def designs(self) -> dict[tuple[int, int, int], np.ndarray]:
+        """Every stored cheap level by ``(dim, n_low, seed)`` (``n_low x dim`` arrays)."""
+        out = {}
+        for dim, n_low, seed, points in self._db.execute("SELECT dim, n_low, seed, points FROM designs"):
+            out[(dim, n_low, seed)] = np.frombuffer(points, dtype=np.float64).reshape(n_low, dim).copy()
+        return out
+
+    def add_designs(self, designs: dict[tuple[int, int, int], np.ndarray]) -> None:
+        """Store cheap levels (existing keys are kept), in one transaction."""
+        values = [
+            (dim, n_low, seed, np.ascontiguousarray(points, dtype=np.float64).tobytes())
+            for (dim, n_low, seed), points in designs.items()
+        ]
+        try:
+            with self._db:
+                self._db.executemany("INSERT OR IGNORE INTO designs VALUES (?,?,?,?)", values)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot store designs ({exc})") from exc
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM rows").fetchone()[0])

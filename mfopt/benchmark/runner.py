@@ -11,6 +11,13 @@ in flight (a killed run loses only those; the progress bar moves as each ends); 
 process alone writes the results file. Instances whose repetitions and models are all
 stored are skipped; a partly stored instance runs only its missing repetitions.
 
+Before the first task, the cheap levels of every nested design the tasks need (one per
+dimension, ``n_l`` and repetition seed: the costly maximin hypercube) are computed on the executor,
+one job per design, and stored in the results file (:func:`prepare_designs`); each run is handed
+its designs, so the designs of a ``(d, n_l)`` are computed once per study, in parallel, instead of
+once in every worker that meets it (at ``d = 20``, ``n_l = 400``: 40 designs of about 5 CPU s each).
+The rows are the same bit for bit (the workers would compute the same arrays).
+
 A run may be given a time limit (a lent machine, a batch job's wall time): no task is submitted
 after it, and at the limit the run stops waiting for the tasks in flight; they are abandoned (the
 caller shuts the executor down without waiting) and run again on resume.
@@ -23,6 +30,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
 
+import numpy as np
+
+from mfopt.benchmark.protocol import DesignKey, cheap_levels
 from mfopt.benchmark.results import ResultsStore
 from mfopt.benchmark.suites import Instance
 from mfopt.benchmark.task import TaskSpec, run_tasks
@@ -102,6 +112,51 @@ def runs(tasks: Sequence[TaskSpec]) -> list[tuple[TaskSpec, ...]]:
     return [tuple(run) for run in out]
 
 
+def design_keys(tasks: Sequence[TaskSpec]) -> list[DesignKey]:
+    """The cheap levels ``(dim, n_low, seed)`` that ``tasks`` use, in the order they first need them."""
+    return list(dict.fromkeys((spec.dim, spec.n_low, spec.seed + r) for spec in tasks for r in spec.reps))
+
+
+def prepare_designs(
+    tasks: Sequence[TaskSpec],
+    store: ResultsStore,
+    executor: Executor,
+    deadline: float | None = None,
+    on_designs: Callable[[int, int], None] | None = None,
+) -> dict[DesignKey, np.ndarray] | None:
+    """The cheap levels of ``tasks``: those stored in ``store``, the others computed on ``executor``
+    (one job per design, :func:`mfopt.benchmark.protocol.cheap_levels`) and stored as they finish;
+    ``on_designs(stored, to_compute)`` is called first.
+
+    None when ``deadline`` (a ``time.perf_counter()`` value) passes first (the designs finished by
+    then are stored; the others are cancelled where they have not started).
+    """
+    keys = design_keys(tasks)
+    have = store.designs()
+    designs = {key: have[key] for key in keys if key in have}
+    if on_designs is not None:
+        on_designs(len(designs), len(keys) - len(designs))
+    jobs: dict[Future, DesignKey] = {}
+    try:
+        for key in keys:  # the deadline is checked between submissions: a serial executor runs each at once
+            if deadline is not None and time.perf_counter() >= deadline:
+                return None
+            if key not in designs:
+                jobs[executor.submit(cheap_levels, [key])] = key
+        while jobs:
+            left = None if deadline is None else deadline - time.perf_counter()
+            if left is not None and left <= 0:
+                return None
+            finished, _ = wait(jobs, timeout=left, return_when=FIRST_COMPLETED)
+            new = {jobs.pop(future): future.result()[0] for future in finished}
+            store.add_designs(new)
+            designs.update(new)
+    finally:
+        for future in jobs:
+            future.cancel()
+    return designs
+
+
 def run_study(
     tasks: Sequence[TaskSpec],
     store: ResultsStore,
@@ -109,6 +164,7 @@ def run_study(
     window: int = 2,
     progress: ProgressCallback | None = None,
     deadline: float | None = None,
+    designs: dict[DesignKey, np.ndarray] | None = None,
 ) -> tuple[int, int]:
     """Run ``tasks`` on ``executor``, one run (:func:`runs`) per submission with ``window`` in flight,
     storing each run's rows as it finishes.
@@ -116,7 +172,8 @@ def run_study(
     Returns ``(instances completed, rows stored)``. A task's failure stops the run after storing what
     finished (the exception propagates; re-running resumes). ``deadline`` (a ``time.perf_counter()``
     value): no run is submitted after it, and the study returns at it, leaving the runs in flight
-    (cancelled where they have not started).
+    (cancelled where they have not started). ``designs`` (:func:`prepare_designs`): the cheap levels
+    handed to each run with its tasks; None: the workers compute them.
     """
     pending = list(reversed(runs(tasks)))
     running: dict[Future, tuple[TaskSpec, ...]] = {}
@@ -129,7 +186,8 @@ def run_study(
                 break
             while pending and len(running) < max(1, window):
                 run = pending.pop()
-                running[executor.submit(run_tasks, run)] = run
+                given = None if designs is None else {key: designs[key] for key in design_keys(run)}
+                running[executor.submit(run_tasks, run, given)] = run
             finished, _ = wait(running, timeout=left, return_when=FIRST_COMPLETED)
             for future in finished:
                 rows += store.add(future.result())
@@ -155,8 +213,10 @@ def timed_run(
     on_plan: Callable[[int], None] | None = None,
     group: int = GROUP,
     time_limit: float | None = None,
+    on_designs: Callable[[int, int], None] | None = None,
 ) -> RunSummary:
-    """Plan, run and summarise; ``on_plan(n_instances_to_run)`` is called before the first task starts;
+    """Plan, run and summarise; ``on_plan(n_instances_to_run)`` is called before the first task starts,
+    ``on_designs(stored, to_compute)`` before the designs are computed (:func:`prepare_designs`);
     ``time_limit``: seconds from the start after which the run stops (see the module docstring)."""
     start = time.perf_counter()
     tasks = plan(instances, store, reps, models, seed, device, group)
@@ -164,7 +224,11 @@ def timed_run(
     if on_plan is not None:
         on_plan(todo)
     deadline = None if time_limit is None else start + time_limit
-    completed, rows = run_study(tasks, store, executor, window, progress, deadline)
+    designs = prepare_designs(tasks, store, executor, deadline, on_designs)
+    if designs is None:  # the time limit passed while the designs were computed
+        completed = rows = 0
+    else:
+        completed, rows = run_study(tasks, store, executor, window, progress, deadline, designs)
     return RunSummary(
         len(instances), len(instances) - todo, completed, rows, time.perf_counter() - start, todo - completed
     )

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from mfopt.benchmark.results import Row
 
 
@@ -58,6 +60,14 @@ def run_task(spec: TaskSpec) -> list[Row]:
     ]  # fmt: skip
 
 
-def run_tasks(specs: Sequence[TaskSpec]) -> list[Row]:
-    """Run ``specs`` one after the other in this process (:func:`run_task`) and return all their rows."""
+def run_tasks(specs: Sequence[TaskSpec], designs: dict[tuple[int, int, int], np.ndarray] | None = None) -> list[Row]:
+    """Run ``specs`` one after the other in this process (:func:`run_task`) and return all their rows.
+
+    ``designs``: their cheap levels by ``(dim, n_low, seed)``, computed once for the whole study
+    (:func:`mfopt.benchmark.protocol.cheap_levels`); the tasks then use them instead of computing them.
+    """
+    if designs is not None:
+        from mfopt.benchmark.protocol import provide_designs
+
+        provide_designs(designs)
     return [row for spec in specs for row in run_task(spec)]

@@ -90,6 +90,10 @@ def run_command(
             console.print(f"{len(instances)} instances in the suite, {len(instances) - n} already stored, {n} to run")
             progress.update(task_id, total=n)
 
+        def on_designs(stored: int, to_compute: int) -> None:
+            if to_compute:
+                console.print(f"designs: {stored} stored, {to_compute} to compute first (one job each on the executor)")
+
         def on_progress(done: int, total: int) -> None:
             rate = done / max(time.perf_counter() - start, 1e-9) * 60.0
             progress.update(task_id, completed=done, rate=f"{rate:.2f}/min")
@@ -101,7 +105,7 @@ def run_command(
             with progress:
                 summary = timed_run(
                     instances, store, pool, reps, names, seed, device, window=max(1, workers) if executor != "serial"
-                    else 1, progress=on_progress, on_plan=on_plan, group=group, time_limit=limit,
+                    else 1, progress=on_progress, on_plan=on_plan, group=group, time_limit=limit, on_designs=on_designs,
                 )  # fmt: skip
             finished = summary.abandoned == 0
         finally:

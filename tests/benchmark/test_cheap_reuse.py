@@ -90,7 +90,7 @@ def test_each_run_goes_to_one_worker_as_one_submission(tmp_path: Path) -> None:
     with ResultsStore(tmp_path / "r.sqlite") as store, RecordingPool() as pool:
         tasks = plan(instances, store, 2, MODELS, 0, "cpu", group=8)
         assert run_study(tasks, store, pool, window=2) == (7, 28)
-    assert [(name, [(t.pairs, t.n_high, t.n_low) for t in run]) for name, run in pool.submitted] == [
+    assert [(name, [(t.pairs, t.n_high, t.n_low) for t in run]) for name, run, *_ in pool.submitted] == [
         ("run_tasks", [(("SongToalForretal0.50", "ShiCurrinSin"), nh, 8) for nh in (2, 4, 6)]),
         ("run_tasks", [(("ShiCurrinSin",), 2, 4)]),
     ]
