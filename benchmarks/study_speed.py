@@ -41,6 +41,9 @@ each: three runs, so both workers of a 2-process pool meet the same ``(d, n_l)``
 :func:`mfopt.benchmark.runner.timed_run` and prints the workers' CPU seconds and the wall time: before
 the designs were computed once per study (:func:`mfopt.benchmark.runner.prepare_designs`), each
 worker computed the designs of every ``(d, n_l)`` it met (comparable between code states the same way).
+With ``--design-cost`` it instead prints the CPU seconds of one design's cheap level
+(:func:`mfopt.benchmark.protocol.cheap_levels`, the mean of seeds 1 and 2) for every ``(d, n_l)`` of the
+suite with ``d >= 4``, and of the 40 a study needs per ``(d, n_l)``.
 With ``--detectors`` it instead times every registered detector (and variant) judging each
 repetition's sample of the panel (:func:`mfopt.benchmark.decisions.assess_sample`, CPU ms per
 sample; comparable between code states the same way).
@@ -228,6 +231,24 @@ def design_check(reps: int, folder: Path) -> tuple[float, float]:
     return time.perf_counter() - start, children_cpu() - before
 
 
+def design_cost() -> None:
+    """Print the CPU seconds of a cheap level per ``(d, n_l)`` of the suite with ``d >= 4`` (module docstring)."""
+    pm = get_plugin_manager()
+    dims = sorted({load_problem(pm, pair).dim for pair in LITERATURE_PAIRS} - set(range(4)))
+    total = 0.0
+    for d in dims:
+        for n_low in sorted({nl for _, nl in budgets(d, "paper")}):
+            cpu = time.process_time()
+            protocol.cheap_levels([(d, n_low, 1), (d, n_low, 2)])
+            each = (time.process_time() - cpu) / 2
+            total += 40 * each
+            print(
+                f"  d = {d:2d}, n_l = {n_low:3d}: {each:5.2f} CPU s per design, {40 * each:6.1f} per 40 seeds",
+                flush=True,
+            )
+    print(f"designs of the suite's (d, n_l) with d >= 4, 40 seeds each: {total:.0f} CPU s")
+
+
 def power_law(seconds: list[float], sizes: list[int]) -> np.ndarray:
     """``log c, a, b`` of ``seconds = c · d^a · size^b`` over the panel (least squares in logs)."""
     A = np.array([[1.0, np.log(d), np.log(n)] for (_, _, _, d), n in zip(PANEL, sizes, strict=True)])
@@ -310,6 +331,7 @@ def main() -> None:
     parser.add_argument("--pool", action="store_true", help="also run the panel on a 2-process pool (wall clock)")
     parser.add_argument("--run-check", action="store_true", help="only run one run of tasks on a 2-process pool")
     parser.add_argument("--detectors", action="store_true", help="only time the detectors on the panel's samples")
+    parser.add_argument("--design-cost", action="store_true", help="only time one design per (d, n_l) with d >= 4")
     parser.add_argument(
         "--design-check", action="store_true", help="only run three tasks of one heavy budget on a 2-process pool"
     )
@@ -328,6 +350,9 @@ def main() -> None:
         return
     if args.detectors:
         detectors_cpu(args.reps)
+        return
+    if args.design_cost:
+        design_cost()
         return
     if args.design_check:
         with tempfile.TemporaryDirectory() as tmp:
