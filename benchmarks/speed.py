@@ -21,8 +21,8 @@ for every model. Sections:
    ``LOOP_ITERATIONS`` iterations from that state (``refit`` + proposal, each proposal evaluated and
    added), with a cold ``fit`` of every state beside it for the model's likelihood and test correlation.
 
-``--quick`` uses fewer repetitions (and n up to 400 in section 1); the full run takes about half an
-hour on one core.
+``--quick`` uses fewer repetitions (and n up to 400 in section 1; ``--sizes`` chooses section 1's n);
+the full run takes about half an hour on one core.
 """
 
 from __future__ import annotations
@@ -483,6 +483,9 @@ def main() -> None:
     parser.add_argument(
         "--sections", default="1,2,3,4,5,6", help="comma-separated section numbers to run (default: all)"
     )
+    parser.add_argument(
+        "--sizes", help="comma-separated sample sizes of section 1 (default 25,100,400 with --quick, else also 800)"
+    )
     parser.add_argument("--memory-case", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_case:
@@ -490,10 +493,13 @@ def main() -> None:
         return
     start = time.perf_counter()
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {'quick' if args.quick else 'full'} mode")
+    sizes = [25, 100, 400] if args.quick else [25, 100, 400, 800]
+    if args.sizes:
+        sizes = [int(v) for v in args.sizes.split(",") if v.strip()]
+        if not sizes or min(sizes) < 2:
+            parser.error("--sizes needs sample sizes of at least 2")
     sections: dict[str, Callable[[], None]] = {
-        "1": lambda: section_kriging(
-            [25, 100, 400] if args.quick else [25, 100, 400, 800], 1 if args.quick else 3, 3 if args.quick else 10
-        ),
+        "1": lambda: section_kriging(sizes, 1 if args.quick else 3, 3 if args.quick else 10),
         "2": section_memory,
         "3": lambda: section_mfk(3 if args.quick else 10),
         "4": lambda: section_batched(40),

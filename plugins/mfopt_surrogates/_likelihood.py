@@ -32,6 +32,7 @@ Two optional terms (Kriging's options; both off by default, the paper's model):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -46,6 +47,9 @@ from mfopt_surrogates._optim import minimise
 CANDIDATES = 128
 #: Largest number of correlation-matrix entries evaluated at once (bounds the memory of a chunk).
 CHUNK_ELEMENTS = 4_000_000
+#: From this many points on, the local search's gradients are computed only at accepted steps
+#: (see :meth:`Problem.value_then_grad`).
+LAZY_GRADIENT_N = 150
 #: Isotropic candidates (all log10 θ_k equal) screened besides the Latin-hypercube ones.
 ISOTROPIC = 32
 #: Above this many points the multi-start search runs on a subset of this size (see :func:`maximise`).
@@ -379,6 +383,27 @@ class Problem:
                 out.append(self.nll(candidates.repeat(b1 - b0, 1), dataset).nll.reshape(b1 - b0, C))
         return torch.cat(out).T
 
+    def value_then_grad(self, params: Tensor, data_idx: Tensor) -> tuple[Tensor, Tensor | GradientOf]:
+        """Negative log-likelihoods (``m``) now and the gradients only of the rows asked for later:
+        ``(f, gradient_of)``, ``gradient_of(sel)`` -> ``len(sel) x P`` for positions ``sel`` (None: all).
+
+        A line search reads the gradient only at the steps it accepts; near a likelihood optimum
+        most trial steps are rejected (at n = 800 about half the evaluations of the refinement),
+        and the gradient (``R⁻¹`` and a contraction with the distances) costs more than the value
+        (a Cholesky factor). The factors of the value pass are kept for the gradient pass, so this
+        is lazy only where that costs no extra memory: the closed-form path on the CPU (a GPU
+        would pay a second host synchronisation per evaluation) with the rows in one chunk, and
+        only from ``LAZY_GRADIENT_N`` points on (below, the second pass's fixed cost and the copies
+        of the chosen rows outweigh the gradients saved: a batch of 40 datasets of 40 points was
+        slower); otherwise :meth:`value_and_grad`'s gradients are returned, all computed at once.
+        """
+        n = self.dist.n
+        eager = self.dist.p is None or self.noise_variance is not None or params.device.type != "cpu"
+        if eager or n < LAZY_GRADIENT_N or len(params) * n * n > CHUNK_ELEMENTS:
+            return self.value_and_grad(params, data_idx)
+        factors = self._factors(params, data_idx)
+        return factors.nll, lambda sel: self._gradient(factors, sel)
+
     def _value_and_grad(self, params: Tensor, data_idx: Tensor) -> tuple[Tensor, Tensor]:
         if self.dist.p is None or self.noise_variance is not None:
             with torch.enable_grad():
@@ -387,36 +412,78 @@ class Problem:
                 ok = torch.isfinite(f)
                 (grad,) = torch.autograd.grad(torch.where(ok, f, torch.zeros_like(f)).sum(), x)
             return f.detach(), grad
+        factors = self._factors(params, data_idx)
+        return factors.nll, self._gradient(factors, None)
+
+    def _factors(self, params: Tensor, data_idx: Tensor) -> _Factors:
+        """The closed-form path's value pass: correlation, its Cholesky factor and the GLS fit."""
         with torch.no_grad():
             h, _, g = self.split(params)
             n = self.dist.n
             theta = torch.pow(10.0, h)
             rows = self.dist.rows(data_idx)
             R = correlation_of(self.dist.exponent(-theta, None, rows)).reshape(-1, n, n)
+            lam = None
             if g is not None:
                 lam = torch.pow(10.0, g)
                 R.diagonal(dim1=-2, dim2=-1).add_(lam.unsqueeze(-1))
             L, _ = safe_cholesky(R)
             fit = gls(L, self.y[data_idx], self.F[data_idx], self.slope_bounds, self.dof)
-            a = (fit.alpha / fit.sigma2.sqrt().unsqueeze(-1)).unsqueeze(-1)
+            nll = fit.nll
+            if self.prior is not None:
+                nll = nll + self.prior.penalty(h)[0]
+                if g is not None:
+                    nll = nll + nugget_penalty(g)[0]
+        return _Factors(nll, h, theta, g, lam, R, L, fit.alpha, fit.sigma2, data_idx, rows)
+
+    def _gradient(self, f: _Factors, sel: Tensor | None) -> Tensor:
+        """The closed-form gradient (``k x P``) of the rows ``sel`` of a value pass (None: all of them)."""
+        h, theta, g, lam, R, L, alpha, sigma2, rows = f.h, f.theta, f.g, f.lam, f.R, f.L, f.alpha, f.sigma2, f.rows
+        if sel is not None:
+            h, theta, R, L, alpha, sigma2 = h[sel], theta[sel], R[sel], L[sel], alpha[sel], sigma2[sel]
+            g, lam = (None, None) if g is None or lam is None else (g[sel], lam[sel])
+            rows = self.dist.rows(f.data_idx[sel])
+        n = self.dist.n
+        with torch.no_grad():
+            a = (alpha / sigma2.sqrt().unsqueeze(-1)).unsqueeze(-1)
             # W = K⁻¹ - α αᵀ / σ², then G = W ∘ K, in place (D is zero on the diagonal, so the
             # nugget on K's diagonal does not reach the θ gradient; it gives tr(W) = tr(G) / (1 + λ));
             # the outer product as a broadcast product: a batched rank-1 update (baddbmm_) runs one
             # small matrix product per row on the CPU, 7x slower for 320 rows of n = 20
             G = torch.cholesky_inverse(L).addcmul_(a, a.transpose(-1, -2), value=-1.0).mul_(R)
             grad = self.dist.contract(G.reshape(-1, n * n), rows).mul_(theta * (-0.5 * LN10))
-            nll = fit.nll
             if self.prior is not None:
-                value, slope = self.prior.penalty(h)
-                nll, grad = nll + value, grad + slope
-            if g is not None:
+                grad = grad + self.prior.penalty(h)[1]
+            if g is not None and lam is not None:
                 trace = G.diagonal(dim1=-2, dim2=-1).sum(-1) / (1.0 + lam)
                 slope_g = 0.5 * LN10 * lam * trace
                 if self.prior is not None:
-                    value, slope = nugget_penalty(g)
-                    nll, slope_g = nll + value, slope_g + slope
+                    slope_g = slope_g + nugget_penalty(g)[1]
                 grad = torch.cat([grad, slope_g.unsqueeze(-1)], -1)
-        return nll, grad
+        return grad
+
+
+#: ``gradient_of(sel)``: the gradients (``len(sel) x P``) of the rows ``sel`` of a value pass (None: all).
+GradientOf = Callable[[Tensor | None], Tensor]
+
+
+@dataclass(frozen=True)
+class _Factors:
+    """What the closed-form gradient of a value pass needs: per row ``h``, ``θ``, the last parameter
+    ``g`` and ``λ`` (None without a nugget), ``K`` (``R``, with the nugget) and its factor ``L``, the
+    GLS ``α`` and ``σ²``; the rows' datasets (``data_idx``) and their addressing (``rows``)."""
+
+    nll: Tensor
+    h: Tensor
+    theta: Tensor
+    g: Tensor | None
+    lam: Tensor | None
+    R: Tensor
+    L: Tensor
+    alpha: Tensor
+    sigma2: Tensor
+    data_idx: Tensor
+    rows: Tensor | Grouping
 
 
 def lhs_box(n_points: int, lower: Tensor, upper: Tensor, seed: int) -> Tensor:
@@ -432,7 +499,7 @@ def _local(problem: Problem, starts: Tensor, lower: Tensor, upper: Tensor, maxit
     # rows are a :class:`Grouping`'s grid in order
     data_idx = torch.arange(B, device=starts.device).repeat_interleave(S)
     result = minimise(
-        lambda x, rows: problem.value_and_grad(x, data_idx[rows]),
+        lambda x, rows: problem.value_then_grad(x, data_idx[rows]),
         starts.transpose(0, 1).reshape(-1, P),
         lower,
         upper,

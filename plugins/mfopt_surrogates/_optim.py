@@ -12,6 +12,8 @@ step accepted at once is lengthened while the slope along it stays steep (:func:
 row stops when its projected gradient is below ``gtol``, its relative decrease below ``ftol``, no
 step along the direction (or the steepest-descent fallback) decreases it, when it has plateaued
 (less than ``plateau_tol`` decrease over the last ``plateau`` iterations), or after ``maxiter``.
+An objective may defer its gradients (:data:`Objective`): the line search then asks only for those
+of the steps it accepts.
 
 The plateau test exists for the long tail of multi-start fits: on flat likelihood surfaces (a
 correlation length running off to a bound, a Co-Kriging ρ ridge) one start in a batch keeps
@@ -31,8 +33,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
-#: ``fg(x, rows) -> (f, g)``: values (``m``) and gradients (``m x P``) of the problems ``rows`` at ``x`` (``m x P``).
-Objective = Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]
+#: ``fg(x, rows) -> (f, g)``: values (``m``) of the problems ``rows`` at ``x`` (``m x P``) and their
+#: gradients: a tensor (``m x P``), or a function ``g(sel)`` giving those of the positions ``sel``
+#: only (``len(sel) x P``; None: all rows), so that rejected line-search steps pay no gradient.
+Objective = Callable[[Tensor, Tensor], tuple[Tensor, Tensor | Callable[[Tensor | None], Tensor]]]
+#: The gradients (``k x P``, NumPy) of the positions ``sel`` of an evaluation's rows.
+Gradients = Callable[[np.ndarray], np.ndarray]
 
 ARMIJO = 1e-4
 MAX_BACKTRACKS = 12
@@ -55,18 +61,33 @@ class Result:
     converged: Tensor
 
 
-def _evaluate(fg: Objective, x: np.ndarray, rows: np.ndarray, like: Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """``fg`` at the rows ``x`` (NumPy, ``m x P``) on ``like``'s device; non-finite values become
-    ``inf`` (gradient 0), non-finite gradient entries 0."""
+def _evaluate(fg: Objective, x: np.ndarray, rows: np.ndarray, like: Tensor) -> tuple[np.ndarray, Gradients]:
+    """``fg`` at the rows ``x`` (NumPy, ``m x P``) on ``like``'s device: the values (non-finite ones
+    become ``inf``) and the function giving the gradients of chosen positions (zero for a
+    non-finite value, non-finite entries 0)."""
     xt = torch.from_numpy(x).to(device=like.device, dtype=like.dtype)
     f_t, g_t = fg(xt, torch.from_numpy(rows).to(like.device))
+    if callable(g_t):
+        f = f_t.detach().cpu().numpy().astype(np.float64)
+        bad = ~np.isfinite(f)
+        f[bad] = np.inf
+        lazy = g_t
+
+        def gradients(sel: np.ndarray) -> np.ndarray:
+            every = len(sel) == len(rows)
+            g = lazy(None if every else torch.from_numpy(sel).to(like.device)).detach().cpu().numpy()
+            g = g.astype(np.float64)
+            g[bad[sel][:, None] | ~np.isfinite(g)] = 0.0
+            return g
+
+        return f, gradients
     # values and gradients come back in ONE transfer (on a GPU each is a host synchronisation)
     fg_host = torch.cat([f_t.detach().unsqueeze(-1), g_t.detach()], -1).cpu().numpy().astype(np.float64)
     f, g = fg_host[:, 0].copy(), fg_host[:, 1:]
     bad = ~np.isfinite(f)
     f[bad] = np.inf
     g[bad[:, None] | ~np.isfinite(g)] = 0.0
-    return f, g
+    return f, lambda sel: g[sel]
 
 
 def _projected(x: np.ndarray, g: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -137,13 +158,18 @@ def _expand(
         t_try = np.minimum(t[e_idx] * EXPAND, limit[e_idx])
         trial = np.minimum(np.maximum(xa[e_idx] + t_try[:, None] * d[e_idx], lo), hi)
         moved = (trial != x_new[e_idx]).any(-1)
-        ft, gt = _evaluate(fg, trial, idx[e_idx], like)
+        ft, gradients = _evaluate(fg, trial, idx[e_idx], like)
         step = trial - xa[e_idx]
         slope = (ga[e_idx] * step).sum(-1)
         better = moved & (ft < f_new[e_idx]) & (ft <= fa[e_idx] + ARMIJO * slope)
-        b_idx = e_idx[better]
-        x_new[b_idx], f_new[b_idx], g_new[b_idx], t[b_idx] = trial[better], ft[better], gt[better], t_try[better]
-        expanding[e_idx] = better & (t_try < limit[e_idx]) & ((gt * step).sum(-1) < CURVATURE * slope)
+        b_pos = better.nonzero()[0]
+        steep = np.zeros_like(better)
+        if b_pos.size:
+            gt = gradients(b_pos)
+            b_idx = e_idx[b_pos]
+            x_new[b_idx], f_new[b_idx], g_new[b_idx], t[b_idx] = trial[b_pos], ft[b_pos], gt, t_try[b_pos]
+            steep[b_pos] = (gt * step[b_pos]).sum(-1) < CURVATURE * slope[b_pos]
+        expanding[e_idx] = better & (t_try < limit[e_idx]) & steep
 
 
 def minimise(
@@ -177,7 +203,8 @@ def minimise(
     lo = lower.detach().cpu().numpy().astype(np.float64)
     hi = upper.detach().cpu().numpy().astype(np.float64)
     x = np.minimum(np.maximum(x0.detach().cpu().numpy().astype(np.float64), lo), hi)
-    f, g = _evaluate(fg, x, np.arange(M), x0)
+    f, gradients = _evaluate(fg, x, np.arange(M), x0)
+    g = gradients(np.arange(M))
     S = np.zeros((M, history, P))
     Y = np.zeros((M, history, P))
     rho = np.zeros((M, history))
@@ -205,11 +232,13 @@ def minimise(
             if s_idx.size == 0:
                 break
             trial = np.minimum(np.maximum(xa[s_idx] + t[s_idx, None] * d[s_idx], lo), hi)
-            ft, gt = _evaluate(fg, trial, idx[s_idx], x0)
+            ft, gradients = _evaluate(fg, trial, idx[s_idx], x0)
             slope = (ga[s_idx] * (trial - xa[s_idx])).sum(-1)
             ok = ft <= fa[s_idx] + ARMIJO * slope
-            ok_idx = s_idx[ok]
-            x_new[ok_idx], f_new[ok_idx], g_new[ok_idx] = trial[ok], ft[ok], gt[ok]
+            ok_pos = ok.nonzero()[0]
+            ok_idx = s_idx[ok_pos]
+            if ok_pos.size:  # only accepted steps need their gradient
+                x_new[ok_idx], f_new[ok_idx], g_new[ok_idx] = trial[ok_pos], ft[ok_pos], gradients(ok_pos)
             searching[ok_idx] = False
             accepted[ok_idx] = True
             # the minimiser of the quadratic through f(0), f'(0) and f(t), kept within [0.1 t, 0.5 t]
