@@ -3,7 +3,10 @@
 
 The panel is a set of study tasks as the runner makes them (:func:`mfopt.benchmark.runner.plan`):
 two function pairs of one dimension sharing a budget (dimensions 1 to 10, small and medium
-budgets), after an untimed warm-up task. Each task runs in this process; its CPU seconds
+budgets) and, since 2026-11-27 17:20, one heavy instance (``LiuAckley20`` at ``(40, 160)``, d = 20:
+the sample's unfinished instances are d = 10 and 20 with ``n_l`` = 160 to 400, where the fits'
+costs change with the sample size in ways the smaller tasks never showed), after an untimed
+warm-up task. Each task runs in this process; its CPU seconds
 (``time.process_time``, so the numbers hold on a busy machine) are split into the nested designs
 (computed once per task, shared by its pairs) and the rest (data, detectors, batched fits,
 test-set scores), per instance. With ``--pool`` the panel also runs on a 2-process pool and the
@@ -27,7 +30,7 @@ once per run of consecutive tasks of one set of pairs and ``n_l`` (:func:`mfopt.
 one worker runs the whole run), the designs once per dimension and ``n_l`` (a design's maximin
 hypercube is computed once per study and ``(d, n_l, seed)``, :func:`mfopt.benchmark.runner.prepare_designs`,
 and shared by the budgets of that ``n_l``; its subset per ``n_h`` is cheap), divided by
-2 cores: an extrapolation far outside the panel for d > 10 and n_l > 80. It also prints the
+2 cores: an extrapolation outside the panel for n_l > 160. It also prints the
 estimate without the shared Kriging fits and first stages (every task its own), for comparison.
 
     OMP_NUM_THREADS=1 python benchmarks/study_speed.py --reps 10
@@ -83,6 +86,7 @@ PANEL: tuple[tuple[tuple[str, ...], int, int, int], ...] = (
     (("XiongParkSecond", "XiongParkFirst"), 8, 16, 4),
     (("ShiHartmannH6", "ParkHartmannH6"), 24, 48, 6),
     (("ToalTrid0.50", "LiuAckley10"), 20, 80, 10),
+    (("LiuAckley20",), 40, 160, 20),
 )
 #: Two runs for ``--run-check`` (pairs, the ``n_h`` of one ``n_l``, ``n_l``, d): two, so that both
 #: workers of the pool start and work whichever way the runner hands out the tasks.
@@ -379,7 +383,7 @@ def main() -> None:
     scale = 40 / args.reps
     pm = get_plugin_manager()
     print(
-        f"panel: {len(PANEL)} tasks of 2 pairs = {n} instances (d = 1..10), {args.reps} repetitions, "
+        f"panel: {len(PANEL)} tasks of 1 or 2 pairs = {n} instances (d = 1..20), {args.reps} repetitions, "
         f"{', '.join(MODELS)}"
     )
     kriging, other, cheap = [], [], []
