@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -144,8 +145,9 @@ class ProcessExecutor(Executor):
             self._start(self._waiting.popleft())
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        """Shut the pool down. ``wait=False`` (an interrupted run) also terminates the workers:
-        their evaluations are abandoned (pending in the run store, run again on resume)."""
+        """Shut the pool down. ``wait=False`` (an interrupted run) also stops the workers
+        (:func:`stop_workers`: SIGTERM, then SIGKILL after :data:`TERMINATE_GRACE` seconds): their
+        evaluations are abandoned (pending in the run store, run again on resume)."""
         with self._lock:
             self._closed = True
             pool = self._pool
@@ -156,9 +158,27 @@ class ProcessExecutor(Executor):
             for task in abandoned:
                 task.future.cancel()
         if not wait:
-            for process in list((getattr(pool, "_processes", None) or {}).values()):
-                process.terminate()
+            stop_workers(list((getattr(pool, "_processes", None) or {}).values()))
         pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+#: Seconds the workers of an interrupted run get to end after SIGTERM before they are killed.
+TERMINATE_GRACE = 2.0
+
+
+def stop_workers(processes: list[multiprocessing.process.BaseProcess], grace: float = TERMINATE_GRACE) -> None:
+    """Terminate ``processes``, wait up to ``grace`` seconds in all for them to end, then kill those
+    still alive, and reap them: the pool's own shutdown (and the interpreter's exit, which joins the
+    pool's threads) then finds no worker still running an abandoned evaluation."""
+    for process in processes:
+        process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+            process.join(grace)
 
 
 def make_process_pool(workers: int | None = None, start_method: str = "spawn") -> ProcessExecutor:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
+
 import torch
 from torch import Tensor
 
@@ -29,3 +33,24 @@ def make_pair() -> FunctionProblem:
 
 def not_a_problem() -> int:
     return 3
+
+
+def _slow_high(X: Tensor) -> Tensor:
+    """The target, but evaluating a test set (more than 100 points) takes five minutes, after touching
+    the file named by ``MFOPT_TEST_SLOW_MARKER`` (when set: the test's evidence that a task is in flight)."""
+    if X.shape[0] > 100:
+        marker = os.environ.get("MFOPT_TEST_SLOW_MARKER")
+        if marker:
+            Path(marker).touch()
+        time.sleep(300)
+    return _high(X)
+
+
+def make_slow_pair() -> FunctionProblem:
+    """The Forrester pair whose test-set evaluation outlasts any short ``--time-limit`` (a task in flight)."""
+    return FunctionProblem(
+        "user-slow-forrester",
+        [[0.0], [1.0]],
+        {"low": _low, "high": _slow_high},
+        [Fidelity("low", 0.5, 0.1), Fidelity("high", 1.0)],
+    )
