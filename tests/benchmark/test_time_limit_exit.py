@@ -1,6 +1,9 @@
 """``--time-limit`` stops promptly: a task still in flight at the limit (its test set takes five
 minutes to evaluate) is abandoned, its worker stopped, and the command exits within seconds of
-saying so (a pool left waiting on it would hold the exit for minutes)."""
+saying so (a pool left waiting on it would hold the exit for minutes).
+
+Slow (about two minutes: the limit must outlast a worker's start-up for a task to be in flight);
+the worker stop itself is checked in seconds by ``tests/executors/test_interrupted_shutdown.py``."""
 
 from __future__ import annotations
 
@@ -11,10 +14,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 PAIRS = Path(__file__).with_name("pairs.py")
 MESSAGE = "time limit reached"
 
 
+@pytest.mark.slow
 def test_a_task_in_flight_at_the_time_limit_does_not_hold_the_exit(tmp_path: Path) -> None:
     suite = tmp_path / "suite.txt"
     suite.write_text(f"{PAIRS}:make_slow_pair 2 4\n")
