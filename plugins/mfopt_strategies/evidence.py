@@ -19,7 +19,8 @@ multi-fidelity (MF) model that fuses one cheap source, on the target's points:
   the cheap model cannot predict its own left-out points, a fused model that predicts new target
   points badly says that the cheap data are too few, not that the source is harmful. That
   hypothesis has a point budget: once the source holds a set multiple of its cheap design's
-  points, it is judged on its score like any other source.
+  points, it holds only while the cheap model is still learning (its Q² above that of a model of
+  the first half of the points); else the source is judged on its score like any other.
 
 Each comparison is a log predictive density advantage ``log p_MF(y) - log p_SF(y)`` per point,
 clipped to ``[-CLIP, CLIP]`` nats so that one near-zero predictive variance cannot decide alone.
@@ -215,6 +216,9 @@ class SourceEvidence:
     #: under-sampled (the probation's point budget; None: no budget)
     cheap_points: int = 0
     probation_limit: int | None = None
+    #: LOO Q² of a single-fidelity model of the first half of this source's points (in evaluation
+    #: order; None: not computed, i.e. the budget is not reached or the source is not under-sampled)
+    cheap_q2_half: float | None = None
 
     @property
     def preq_points(self) -> int:
@@ -253,10 +257,18 @@ class SourceEvidence:
         )
 
     @property
+    def learning(self) -> bool:
+        """More cheap data still teach the cheap model: its LOO Q² on all the source's points is
+        above that of a model of the first half of them (a learning curve over one doubling)."""
+        return self.cheap_q2 is not None and self.cheap_q2_half is not None and self.cheap_q2 > self.cheap_q2_half
+
+    @property
     def probation_spent(self) -> bool:
         """The under-sampled probation's point budget is used up: the source holds at least
-        ``probation_limit`` points."""
-        return self.probation_limit is not None and self.cheap_points >= self.probation_limit
+        ``probation_limit`` points and more cheap data no longer teach its own model
+        (:attr:`learning`)."""
+        reached = self.probation_limit is not None and self.cheap_points >= self.probation_limit
+        return reached and not self.learning
 
     @property
     def probation(self) -> bool:
@@ -293,6 +305,7 @@ class SourceEvidence:
             "undersampled": float(self.undersampled),
             "cheap_points": float(self.cheap_points),
             "probation_limit": nan if self.probation_limit is None else float(self.probation_limit),
+            "cheap_loo_q2_half": nan if self.cheap_q2_half is None else self.cheap_q2_half,
         }
 
     def sentence(self) -> str:
@@ -318,10 +331,11 @@ class SourceEvidence:
                 f"< {self.undersampled_q2:g}, so a bad fused prediction does not close the gate"
             )
         elif self.cheap_q2 is not None and self.cheap_q2 < self.undersampled_q2 and self.probation_spent:
+            half = "n/a" if self.cheap_q2_half is None else f"{self.cheap_q2_half:.2f}"
             cheap = (
                 f"; the cheap model's LOO Q² on its own points is {self.cheap_q2:.2f}, but the under-sampled "
-                f"probation is spent ({self.cheap_points} cheap points, budget {self.probation_limit}): "
-                "the score decides"
+                f"probation is spent ({self.cheap_points} cheap points, budget {self.probation_limit}; "
+                f"the first half's Q² {half}: more cheap data no longer teach the cheap model): the score decides"
             )
         elif self.cheap_q2 is not None:
             cheap = f"; the cheap model's LOO Q² on its own points is {self.cheap_q2:.2f}"

@@ -15,7 +15,8 @@ Every iteration, for each cheap source separately (``K > 2`` fidelities included
    are too few, not that the source is harmful) and, when the acquisition wants the target, gets
    a cheap point where its own model is most uncertain, inside the spending rules below. The
    probation has a point budget: once the source holds ``undersampled_growth`` times its cheap
-   design's points, the cheap data have had their chance and the score decides.
+   design's points, it continues only while more cheap data still teach the cheap model (its LOO
+   Q² on all its points is above a model's of the first half of them); else the score decides.
 2. **Spending control** (while a source is open): after ``max_cheap_run`` consecutive iterations
    that evaluated only cheap points, or when a cheap point would bring the target's share of the
    cost spent since the design below a floor (``hf_share_weak`` while the evidence is weak,
@@ -88,11 +89,14 @@ SHADOW = "shadow"  # the key of the high-fidelity-only model's predictions
 @dataclass
 class Fits:
     """The models fitted on one sample: the shadow, one co-kriging per cheap source and, per cheap
-    source, a single-fidelity model of that source alone (whether it is under-sampled)."""
+    source, a single-fidelity model of that source alone (whether it is under-sampled) and, once
+    the source's probation budget is reached while it still looks under-sampled, one of the first
+    half of its points (whether more cheap data still teach its model something)."""
 
     shadow: FittedSurrogate | None
     fused: dict[str, FittedSurrogate | None]
     cheap: dict[str, FittedSurrogate | None]
+    half: dict[str, FittedSurrogate | None]
 
 
 class RobustStrategy(Strategy):
@@ -145,6 +149,9 @@ class RobustStrategy(Strategy):
         # the model of each cheap source alone: its own instance, so that its warm-start memo does
         # not touch the shadow's (the shadow's fits stay the high-fidelity-only twin's)
         self.cheap_surrogate: Surrogate = build_components(
+            config, context.plugin_manager, context.source, context.problem
+        ).surrogate
+        self.half_surrogate: Surrogate = build_components(
             config, context.plugin_manager, context.source, context.problem
         ).surrogate
         fidelities = normalise_levels(context.problem.fidelities)
@@ -207,14 +214,26 @@ class RobustStrategy(Strategy):
     def _fit_all(self, dataset: Dataset, errors: list[str]) -> Fits:
         ok = dataset.with_observations(dataset.successful())
         shadow = self._fit(self.surrogate, ok.restrict([self.target.name]), errors)
-        fused, cheap = {}, {}
+        fused: dict[str, FittedSurrogate | None] = {}
+        cheap: dict[str, FittedSurrogate | None] = {}
+        half: dict[str, FittedSurrogate | None] = {}
         for f in self.cheap:
             pair = ok.restrict([f.name, self.target.name])
             enough = len(pair.successful(f.name)) >= 2 and len(pair.successful(self.target.name)) >= 2
             fused[f.name] = self._fit(self.multi_surrogate, pair, errors) if enough else None
-            own = len(ok.successful(f.name)) >= 3 and self.undersampled_q2 > 0
-            cheap[f.name] = self._fit(self.cheap_surrogate, ok.restrict([f.name]), errors) if own else None
-        return Fits(shadow, fused, cheap)
+            points = ok.successful(f.name)
+            own = len(points) >= 3 and self.undersampled_q2 > 0
+            model = self._fit(self.cheap_surrogate, ok.restrict([f.name]), errors) if own else None
+            cheap[f.name], half[f.name] = model, None
+            q2 = loo_q2(model) if model is not None else None
+            if q2 is not None and q2 < self.undersampled_q2 and len(points) >= max(6, self.probation_limit(f.name)):
+                first = sorted(points, key=lambda o: (o.iteration, o.id or 0))[: len(points) // 2]
+                half[f.name] = self._fit(self.half_surrogate, ok.restrict([f.name]).with_observations(first), errors)
+        return Fits(shadow, fused, cheap, half)
+
+    def probation_limit(self, name: str) -> int:
+        """The under-sampled probation's point budget of cheap source ``name``."""
+        return math.ceil(self.undersampled_growth * self.design_sizes()[name] - 1e-9)
 
     def _fits_on(self, dataset: Dataset, seed: int, errors: list[str]) -> Fits:
         """The models fitted on ``dataset``, memoised by its observations (the fit of a proposal
@@ -292,8 +311,7 @@ class RobustStrategy(Strategy):
                 sse_mf += (o.value - mf.mean) ** 2
             if fused is None:
                 note += "; the fused model could not be fitted"
-            own = fits.cheap.get(f.name)
-            limit = math.ceil(self.undersampled_growth * self.design_sizes()[f.name] - 1e-9)
+            own, half = fits.cheap.get(f.name), fits.half.get(f.name)
             out[f.name] = SourceEvidence(
                 f.name,
                 prior if fused is not None else min(prior, 0.0) - 1.0,
@@ -309,7 +327,8 @@ class RobustStrategy(Strategy):
                 None if own is None else loo_q2(own),
                 self.undersampled_q2,
                 len(pair.successful(f.name)),
-                limit,
+                self.probation_limit(f.name),
+                None if half is None else loo_q2(half),
             )
         return out
 

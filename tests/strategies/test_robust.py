@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import torch
-from mfopt_strategies.evidence import loo_target, neighbourhood_sizes, prior_vote
+from mfopt_strategies.evidence import SourceEvidence, loo_target, neighbourhood_sizes, prior_vote
 from mfopt_strategies.robust import RobustStrategy
 from torch import Tensor
 
@@ -449,9 +449,11 @@ def test_the_under_sampled_probation_ends_at_its_point_budget(tmp_path: Path) ->
     hurting pair). The cheap source's narrow disturbances keep its own model's LOO Q² below 0.9 however
     many points it gets, so without a budget (``undersampled_growth = 100``) the source stays
     under-sampled, the probation is exempt from ``spend_score`` and the run spends the whole cap on
-    it. With the default (2: the probation may double the 6-point cheap design) no decision counts the
-    source as under-sampled once it holds 12 points, the score decides (the stored reason says the
-    probation is spent), the gate closes, and the cheap cost after the design is smaller."""
+    it. With the default (2: the probation may double the 6-point cheap design, and goes on past that
+    only while the cheap model is still learning) no decision counts the source as under-sampled once
+    it holds 12 points: the cheap model's LOO Q² on its 12 points is not above a model's of the first
+    6, the score decides (the stored reason says the probation is spent), the gate closes, and the
+    cheap cost after the design is smaller."""
     from tests.scripts import load_benchmark
 
     optimisation = load_benchmark("optimisation")
@@ -474,9 +476,31 @@ def test_the_under_sampled_probation_ends_at_its_point_budget(tmp_path: Path) ->
             assert any(d.features["undersampled"] == 1.0 and d.features["evidence_score"] < 0 for d in late)
             continue
         assert not any(d.features["undersampled"] for d in late)
-        spent = [d for d in late if "the under-sampled probation is spent (12 cheap points, budget 12)" in d.reason]
+        spent = [d for d in late if "the under-sampled probation is spent (12 cheap points, budget 12;" in d.reason]
         assert spent and not all(d.use_low for d in spent)
         assert all(d.use_low == (d.features["evidence_score"] > 0) for d in spent)
+        # the cheap model stopped learning: its Q² on 12 points is not above a model's of the first 6
+        assert all(d.features["cheap_loo_q2"] <= d.features["cheap_loo_q2_half"] for d in spent)
     # the paired probe costs 3.3; without the budget the probation takes the whole 0.15 cap of the rest
     assert math.isclose(cheap_after_design[100.0], 0.15 * (budget - 3.3), abs_tol=0.1 + 1e-9)
     assert cheap_after_design[2.0] < cheap_after_design[100.0] - 0.5
+
+
+def test_the_probation_goes_past_its_budget_only_while_the_cheap_model_learns() -> None:
+    """Past ``probation_limit`` points a source stays under-sampled only while its own model's LOO Q²
+    on all its points is above a model's of the first half of them (a learning curve)."""
+    base = dict(
+        source="low", prior=0.0, prior_note="", loo_advantage=0.5, loo_points=4, loo_rmse_sf=1.0,
+        loo_rmse_mf=0.5, preq_advantages=(-3.0, -3.0), preq_sse_sf=1.0, preq_sse_mf=9.0, features={},
+        undersampled_q2=0.9, probation_limit=12,
+    )  # fmt: skip
+    before = SourceEvidence(**base, cheap_q2=0.3, cheap_points=11)
+    learning = SourceEvidence(**base, cheap_q2=0.6, cheap_points=12, cheap_q2_half=0.2)
+    stalled = SourceEvidence(**base, cheap_q2=0.3, cheap_points=12, cheap_q2_half=0.59)
+    unknown = SourceEvidence(**base, cheap_q2=0.3, cheap_points=12)
+    assert before.undersampled and before.open and not before.probation_spent
+    assert learning.learning and learning.undersampled and learning.open
+    assert stalled.probation_spent and not stalled.undersampled and not stalled.open
+    assert unknown.probation_spent and not unknown.open
+    assert "probation is spent (12 cheap points, budget 12; the first half's Q² 0.59" in stalled.sentence()
+    assert stalled.numbers()["cheap_loo_q2_half"] == 0.59 and stalled.numbers()["probation_limit"] == 12.0
