@@ -265,6 +265,37 @@ def test_grouped_rows_give_each_datasets_own_likelihood_and_gradient(rows: list[
         assert torch.allclose(g[i], ga[0], rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("rows", [[2, 0, 2, 2], [3, 1, 3, 0, 4, 3, 1]])  # datasets absent
+def test_a_grouping_of_some_datasets_reads_their_distances_in_place(
+    rows: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mfopt_surrogates._likelihood as likelihood
+
+    monkeypatch.setattr(likelihood, "IN_PLACE_ELEMENTS", 1)
+    gen = torch.Generator().manual_seed(5)
+    B, n, d = 6, 11, 3
+    X = torch.rand(B, n, d, generator=gen, dtype=D64)
+    y = torch.sin(5 * X).sum(-1)
+    problem = Problem(Distances.of(X, 2.0), y, torch.ones(B, n, 1, dtype=D64), d)
+    data_idx = torch.tensor(rows)
+    grouping = problem.dist.rows(data_idx)
+    assert isinstance(grouping, Grouping)
+    assert grouping.present == sorted(set(rows)) and grouping.D is problem.dist.D  # no copy
+    params = torch.rand(len(rows), d, generator=gen, dtype=D64) * 2 - 1
+    f, g = problem.value_and_grad(params, data_idx)
+    monkeypatch.setattr(likelihood, "IN_PLACE_ELEMENTS", 1 << 30)
+    copied = problem.dist.rows(data_idx)
+    assert isinstance(copied, Grouping) and copied.present is None
+    f_copy, g_copy = problem.value_and_grad(params, data_idx)
+    assert torch.allclose(f, f_copy, rtol=1e-13, atol=1e-13)
+    assert torch.allclose(g, g_copy, rtol=1e-11, atol=1e-13)
+    for i, b in enumerate(rows):
+        alone = Problem(Distances.of(X[b : b + 1], 2.0), y[b : b + 1], torch.ones(1, n, 1, dtype=D64), d)
+        fa, ga = alone.value_and_grad(params[i : i + 1], torch.zeros(1, dtype=torch.long))
+        assert float(f[i]) == pytest.approx(float(fa[0]), rel=1e-12, abs=1e-12)
+        assert torch.allclose(g[i], ga[0], rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("chunk", [4_000_000, 2 * 121 * 7, 121 * 5])  # all at once, 2 datasets per chunk, split
 def test_screening_scores_every_candidate_on_every_dataset(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
     import mfopt_surrogates._likelihood as likelihood
