@@ -313,3 +313,25 @@ def test_screening_scores_every_candidate_on_every_dataset(chunk: int, monkeypat
         alone = Problem(Distances.of(X[b : b + 1], 2.0), y[b : b + 1], torch.ones(1, n, 1, dtype=D64), d)
         expected = alone.values(candidates, torch.zeros(C, dtype=torch.long))
         assert torch.allclose(screened[:, b], expected, rtol=1e-9, atol=1e-9)
+
+
+def test_gaussian_correlation_summed_by_dimension_equals_the_direct_formula_with_its_gradient() -> None:
+    from mfopt_surrogates._kriging_core import correlation
+
+    gen = torch.Generator().manual_seed(7)
+    X1 = torch.rand(2, 6, 4, generator=gen, dtype=D64)
+    X2 = torch.rand(2, 9, 4, generator=gen, dtype=D64)
+    h = torch.rand(2, 4, generator=gen, dtype=D64) * 2 - 1
+    p = torch.full_like(h, 2.0)
+    R = correlation(X1, X2, h, p)
+    assert R.shape == (2, 6, 9)
+    for b in range(2):
+        expected = cf.corr(X1[b].numpy(), X2[b].numpy(), 10.0 ** h[b].numpy(), np.full(4, 2.0))
+        assert np.allclose(R[b].numpy(), expected, rtol=1e-13, atol=0)
+    # with autograd on the inputs (acquisition gradients): ∂R_ij/∂x1_ik = -2 θ_k (x1_ik - x2_jk) R_ij
+    x = X1[0].clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(correlation(x, X2[0], h[0], p[0]).sum(), x)
+    R0 = R[0]
+    theta = 10.0 ** h[0]
+    expected_grad = (-2.0 * theta * (X1[0].unsqueeze(1) - X2[0].unsqueeze(0)) * R0.unsqueeze(-1)).sum(1)
+    assert torch.allclose(grad, expected_grad, rtol=1e-12, atol=1e-14)
