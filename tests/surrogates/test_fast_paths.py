@@ -238,6 +238,15 @@ def test_a_selected_member_equals_the_model_built_on_its_data_alone(noise: bool)
         assert member.L.untyped_storage().nbytes() == n * n * 8
 
 
+def _six_datasets(seed: int) -> tuple[torch.Generator, torch.Tensor, torch.Tensor, Problem]:
+    """Six random 11-point datasets in d = 3 and their batched likelihood problem (p = 2)."""
+    gen = torch.Generator().manual_seed(seed)
+    B, n, d = 6, 11, 3
+    X = torch.rand(B, n, d, generator=gen, dtype=D64)
+    y = torch.sin(5 * X).sum(-1)
+    return gen, X, y, Problem(Distances.of(X, 2.0), y, torch.ones(B, n, 1, dtype=D64), d)
+
+
 @pytest.mark.parametrize(
     ("rows", "grouped"),
     [
@@ -249,11 +258,8 @@ def test_a_selected_member_equals_the_model_built_on_its_data_alone(noise: bool)
     ],
 )
 def test_grouped_rows_give_each_datasets_own_likelihood_and_gradient(rows: list[int], grouped: bool) -> None:
-    gen = torch.Generator().manual_seed(2)
-    B, n, d = 6, 11, 3
-    X = torch.rand(B, n, d, generator=gen, dtype=D64)
-    y = torch.sin(5 * X).sum(-1)
-    problem = Problem(Distances.of(X, 2.0), y, torch.ones(B, n, 1, dtype=D64), d)
+    gen, X, y, problem = _six_datasets(2)
+    n, d = X.shape[1], X.shape[2]
     data_idx = torch.tensor(rows)
     assert isinstance(problem.dist.rows(data_idx), Grouping) == grouped
     params = torch.rand(len(rows), d, generator=gen, dtype=D64) * 2 - 1
@@ -272,11 +278,8 @@ def test_a_grouping_of_some_datasets_reads_their_distances_in_place(
     import mfopt_surrogates._likelihood as likelihood
 
     monkeypatch.setattr(likelihood, "IN_PLACE_ELEMENTS", 1)
-    gen = torch.Generator().manual_seed(5)
-    B, n, d = 6, 11, 3
-    X = torch.rand(B, n, d, generator=gen, dtype=D64)
-    y = torch.sin(5 * X).sum(-1)
-    problem = Problem(Distances.of(X, 2.0), y, torch.ones(B, n, 1, dtype=D64), d)
+    gen, X, y, problem = _six_datasets(5)
+    n, d = X.shape[1], X.shape[2]
     data_idx = torch.tensor(rows)
     grouping = problem.dist.rows(data_idx)
     assert isinstance(grouping, Grouping)
