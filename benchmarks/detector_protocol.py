@@ -24,8 +24,8 @@ from pathlib import Path
 from mfopt_detectors.rules import GUIDELINE, GUIDELINE_CODE, RuleSet
 
 from mfopt.benchmark.analysis import InstanceResult, group, score_detectors
+from mfopt.benchmark.export import read_rows
 from mfopt.benchmark.label_mix import PAPER_MIX, by_label
-from mfopt.benchmark.results import ResultsStore, Row
 
 Decide = Callable[[Mapping[str, float]], bool]
 
@@ -137,14 +137,12 @@ def report(instances: Sequence[InstanceResult], labelling: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("results", nargs="+", type=Path, help="results files of `mfopt benchmark run` (pooled)")
+    parser.add_argument(
+        "results", nargs="+", type=Path, help="results files of `mfopt benchmark run` or their exports (pooled)"
+    )
     parser.add_argument("--labels", default="paper", choices=("paper", "code"))
     args = parser.parse_args(argv)
-    rows: list[Row] = []
-    for path in args.results:
-        with ResultsStore(path) as store:
-            rows.extend(store.rows())
-    print(report(group(rows, args.labels), args.labels))
+    print(report(group(read_rows(args.results), args.labels), args.labels))
 
 
 if __name__ == "__main__":

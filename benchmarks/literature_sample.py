@@ -76,14 +76,13 @@ def sample(size: int, seed: int) -> list[tuple[str, int, int]]:
 
 
 def finished(paths: list[Path], reps: int = 40) -> set[tuple[str, int, int]]:
-    """Instances with every repetition of both models stored in one of ``paths``."""
-    from mfopt.benchmark.results import ResultsStore
+    """Instances with every repetition of both models stored in ``paths`` (results files or exports, pooled)."""
+    from mfopt.benchmark.export import read_rows
 
-    done: set[tuple[str, int, int]] = set()
-    for path in paths:
-        with ResultsStore(path) as store:
-            done |= {key for key, rows in store.done().items() if len(rows) >= 2 * reps}
-    return done
+    stored: dict[tuple[str, int, int], set[tuple[int, str]]] = defaultdict(set)
+    for row in read_rows(paths):
+        stored[(row.pair, row.n_high, row.n_low)].add((row.rep, row.model))
+    return {key for key, rows in stored.items() if len(rows) >= 2 * reps}
 
 
 def read_sample(path: Path) -> list[tuple[str, int, int]]:

@@ -131,14 +131,16 @@ class ResultsStore:
             out.setdefault((pair, nh, nl), set()).add((rep, model))
         return out
 
-    def add(self, rows: Iterable[Row]) -> int:
-        """Insert ``rows`` in one transaction (existing keys are kept); returns how many were new."""
+    def add(self, rows: Iterable[Row], keep_time: bool = False) -> int:
+        """Insert ``rows`` in one transaction (existing keys are kept); returns how many were new.
+
+        ``finished_at`` is the time of this call, or each row's own with ``keep_time`` (an import)."""
         now = time.time()
         values = [
             (
                 r.pair, r.n_high, r.n_low, r.dim, r.rep, r.seed, r.model,
                 _real(r.correlation), _real(r.rrmse), _real(r.fit_seconds),
-                _json(r.features), _json(r.decisions), now, _json(r.rules),
+                _json(r.features), _json(r.decisions), r.finished_at if keep_time else now, _json(r.rules),
             )
             for r in rows
         ]  # fmt: skip

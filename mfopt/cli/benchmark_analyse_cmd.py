@@ -15,18 +15,12 @@ from mfopt.errors import ConfigError
 def _instances(results: list[Path], labelling: str) -> list[Any]:
     """The labelled instances of every results file (rows of all files pooled)."""
     from mfopt.benchmark.analysis import group
+    from mfopt.benchmark.export import read_rows
     from mfopt.benchmark.labels import LABELLINGS
-    from mfopt.benchmark.results import ResultsStore
 
     if labelling not in LABELLINGS:
         raise ConfigError(f"--labels: expected one of {', '.join(LABELLINGS)}, got {labelling!r}")
-    rows: list[Any] = []
-    for path in results:
-        if not path.is_file():
-            raise ConfigError(f"{path}: no such results file (write one with `mfopt benchmark run`)")
-        with ResultsStore(path) as store:
-            rows.extend(store.rows())
-    instances = group(rows, labelling)
+    instances = group(read_rows(results), labelling)
     if not instances:
         raise ConfigError(f"{', '.join(map(str, results))}: no instance with both kriging and cokriging rows yet")
     return instances
@@ -100,7 +94,9 @@ _CLASS_NAMES = {"kriging": "only K good", "cokriging": "only CK good", "both": "
 
 @benchmark_app.command("analyse")
 def analyse_command(
-    results: list[Path] = typer.Argument(..., help="Results files written by `mfopt benchmark run` (pooled)."),
+    results: list[Path] = typer.Argument(
+        ..., help="Results files of `mfopt benchmark run` or exports of them (pooled)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable output."),
     plots: Path | None = typer.Option(None, "--plots", help="Write the PNG plots into this directory."),
     labels: str = typer.Option("paper", "--labels", help="paper (v1 rule, default) | code (the authors' R code)."),
@@ -153,7 +149,9 @@ def analyse_command(
 
 @benchmark_app.command("train-detector")
 def train_command(
-    results: list[Path] = typer.Argument(..., help="Results files written by `mfopt benchmark run` (pooled)."),
+    results: list[Path] = typer.Argument(
+        ..., help="Results files of `mfopt benchmark run` or exports of them (pooled)."
+    ),
     out: Path = typer.Option(..., "--out", help="Where to write the detector JSON."),
     labels: str = typer.Option("paper", "--labels", help="paper | code: the labels to learn."),
     folds: int = typer.Option(5, "--folds", help="Grouped cross-validation folds (grouped by function pair)."),

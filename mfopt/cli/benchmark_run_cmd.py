@@ -36,6 +36,12 @@ def run_command(
         "--time-limit",
         help="Minutes: start no task after this, then stop, abandoning the tasks in flight (re-run to resume).",
     ),
+    resume_from: list[Path] = typer.Option(
+        [],
+        "--resume-from",
+        help="Exports (`mfopt benchmark export`) whose rows are imported into --out first, so their instances "
+        "are skipped (repeatable).",
+    ),
 ) -> None:
     """Fit every model on every instance and repetition of SUITE; store one row per (instance, rep, model)."""
     from rich.console import Console
@@ -74,6 +80,11 @@ def run_command(
     console = Console(stderr=True)
     with ResultsStore(out) as store:
         store.check_meta({"seed": str(seed)})
+        if resume_from:
+            from mfopt.benchmark.export import import_exports
+
+            added = import_exports(store, resume_from, {"seed": str(seed)})
+            console.print(f"imported {added} rows from {len(resume_from)} export(s) into {out}")
         progress = Progress(
             TextColumn("[bold]instances"),
             BarColumn(),
@@ -118,4 +129,55 @@ def run_command(
     typer.echo(
         f"{summary.completed} instances run ({summary.rows} rows) in {summary.seconds:.1f} s "
         f"({rate:.2f} instances/min); {summary.skipped} skipped as already stored; {total_rows} rows in {out}"
+    )
+
+
+@benchmark_app.command("export")
+def export_command(
+    results: list[Path] = typer.Argument(..., help="Results files (SQLite or exports), pooled."),
+    out: Path = typer.Option(..., "--out", help="The export to write: FILE.jsonl.gz (or FILE.jsonl)."),
+    code: str = typer.Option(
+        "unrecorded",
+        "--code",
+        help="Identity of the code that computed the rows (e.g. a git commit), kept in the header.",
+    ),
+    exclude: list[Path] = typer.Option(
+        [],
+        "--exclude",
+        help="Results files (e.g. exports already committed) whose rows are left out: the new rows only (repeatable).",
+    ),
+) -> None:
+    """Write the rows of RESULTS (no designs) to a compact file that analyse, train-detector and
+    run --resume-from read; with --exclude, only the rows those files do not hold (a new part)."""
+    from mfopt.benchmark.export import is_export, read_header, read_rows, write_export
+    from mfopt.benchmark.results import ResultsStore
+
+    if out.resolve() in {p.resolve() for p in results}:
+        raise ConfigError(f"--out {out} is one of the results files read")
+    meta: dict[str, str] = {}
+    for path in results:
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such results file (write one with `mfopt benchmark run`)")
+        if is_export(path):
+            theirs = read_header(path).get("meta", {})
+        else:
+            with ResultsStore(path) as store:
+                theirs = store.meta()
+        for key, value in theirs.items():
+            if meta.setdefault(key, value) != value:
+                raise ConfigError(f"{path}: written with {key} = {value}, the others with {meta[key]}")
+    have = {(r.pair, r.n_high, r.n_low, r.rep, r.model) for r in read_rows(exclude)} if exclude else set()
+    rows = []
+    for row in read_rows(results):  # a row stored in several inputs is written once (the first met)
+        key = (row.pair, row.n_high, row.n_low, row.rep, row.model)
+        if key not in have:
+            have.add(key)
+            rows.append(row)
+    rows.sort(key=lambda r: (r.dim, r.pair, r.n_high, r.n_low, r.rep, r.model))
+    counts = write_export(rows, out, meta, code)
+    size = out.stat().st_size
+    per = size / counts["instances"] / 1e3 if counts["instances"] else 0.0
+    typer.echo(
+        f"{counts['rows']} rows of {counts['instances']} instances -> {out} "
+        f"({size / 1e6:.2f} MB, {per:.1f} kB per instance)"
     )

@@ -1,6 +1,8 @@
 """A run killed with SIGKILL resumes without redoing the instances it had stored.
 
-The six instances share one budget, so ``--group 2`` makes three tasks of two instances each.
+The six instances share one budget, so ``--group 2`` makes three tasks of two instances each; 10
+repetitions make a task last long enough (a few tenths of a second) for the kill to land between tasks
+(with 3, the fits got fast enough that a run could store every task before the next poll).
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import sys
 import time
 from pathlib import Path
 
+REPS = 10
+TASK_ROWS = 2 * REPS * 2  # 2 pairs x REPS repetitions x 2 models
+ALL_ROWS = 3 * TASK_ROWS
 SUITE = "\n".join(f"SongToalForretal0.{a}0 2 4" for a in range(1, 7)) + "\n"
 
 
@@ -39,7 +44,7 @@ def _command(suite: Path, db: Path) -> list[str]:
         "--out",
         str(db),
         "--reps",
-        "3",
+        str(REPS),
         "--group",
         "2",
     ]
@@ -52,19 +57,19 @@ def test_killed_run_resumes_without_redoing_finished_rows(tmp_path: Path) -> Non
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(_command(suite, db), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 300
-    while len(_stored(db)) < 12 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.2)
+    while len(_stored(db)) < TASK_ROWS and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     before = _stored(db)
-    assert 12 <= len(before) < 36, f"expected a part of the 36 rows before the kill, got {len(before)}"
-    assert len(before) % 12 == 0  # a task's 12 rows (2 pairs x 3 reps x 2 models) are stored in one transaction
+    assert TASK_ROWS <= len(before) < ALL_ROWS, f"expected a part of the rows before the kill, got {len(before)}"
+    assert len(before) % TASK_ROWS == 0  # a task's rows are stored in one transaction
     done = subprocess.run(_command(suite, db), env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     after = _stored(db)
-    assert len(after) == 36
+    assert len(after) == ALL_ROWS
     assert {k: after[k] for k in before} == before  # finished rows untouched (same finished_at)
-    skipped = len(before) // 6
+    skipped = len(before) // (2 * REPS)
     assert f"{skipped} skipped as already stored" in done.stdout
     assert f"{6 - skipped} instances run" in done.stdout
 
@@ -81,10 +86,10 @@ def test_time_limit_stops_the_run_and_a_rerun_finishes_it(tmp_path: Path) -> Non
     )
     assert limited.returncode == 0, limited.stdout + limited.stderr
     before = _stored(db)
-    assert len(before) < 36 and len(before) % 12 == 0
-    assert f"time limit reached: {6 - len(before) // 6} instances not finished" in limited.stdout
+    assert len(before) < ALL_ROWS and len(before) % TASK_ROWS == 0
+    assert f"time limit reached: {6 - len(before) // (2 * REPS)} instances not finished" in limited.stdout
     done = subprocess.run(_command(suite, db), env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     after = _stored(db)
-    assert len(after) == 36
+    assert len(after) == ALL_ROWS
     assert {k: after[k] for k in before} == before
