@@ -21,7 +21,9 @@ that the results files (pooled) have not finished: first the cheapest instance (
 points) of every pair family without a finished instance (so every family and dimension comes in);
 then, among instances with ``n_l <= 60`` (what a niced worker on a shared machine can finish), the
 cheapest of every (family, budget-ratio bucket) stratum without a finished instance, then the rest in
-the sample's order; then the instances with ``n_l > 60`` in the same two groups.
+the sample's order; then the instances with ``n_l > 60``: the cheapest of every uncovered stratum, then
+the rest cheapest first (fewest low-fidelity points, then dimension, then high-fidelity points: the most
+instances per session).
 
     python benchmarks/literature_sample.py --remaining /work/results/literature_sample_v5.sqlite ... --out next.txt
 """
@@ -92,7 +94,8 @@ def read_sample(path: Path) -> list[tuple[str, int, int]]:
 
 
 def remaining(chosen: list[tuple[str, int, int]], done: set[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    """``chosen`` minus ``done``, uncovered families first, then uncovered strata, then ``n_l <= 60`` first."""
+    """``chosen`` minus ``done``, uncovered families first, then uncovered strata, then ``n_l <= 60`` first
+    (the ``n_l > 60`` rest cheapest first)."""
     pm = get_plugin_manager()
     dims = {pair: load_problem(pm, pair).dim for pair in {p for p, _, _ in chosen}}
     todo = [k for k in chosen if k not in done]
@@ -108,7 +111,8 @@ def remaining(chosen: list[tuple[str, int, int]], done: set[tuple[str, int, int]
     families, strata = groups
     rest = [k for k in todo if k not in set(families + strata)]
     cheap = [k for k in strata + rest if k[2] <= 60]
-    return families + cheap + [k for k in strata + rest if k[2] > 60]
+    heavy = [k for k in strata if k[2] > 60] + sorted((k for k in rest if k[2] > 60), key=cost)
+    return families + cheap + heavy
 
 
 def coverage(paths: list[Path], reps: int = 40) -> None:

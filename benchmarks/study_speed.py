@@ -47,6 +47,14 @@ worker computed the designs of every ``(d, n_l)`` it met (comparable between cod
 With ``--design-cost`` it instead prints the CPU seconds of one design's cheap level
 (:func:`mfopt.benchmark.protocol.cheap_levels`, the mean of seeds 1 and 2) for every ``(d, n_l)`` of the
 suite with ``d >= 4``, and of the 40 a study needs per ``(d, n_l)``.
+With ``--observed RESULTS ...`` (results files or exports of a run with ONE worker, e.g. the committed
+``benchmarks/results/study/sample_*.jsonl.gz``) it instead reads what a real run took: a run's rows are
+stored in one transaction with one ``finished_at``, so with one worker the time between two stores is
+the wall time of the later run (the first store after a start, or after a gap of more than an hour, a
+new session, is left out). It prints the instances per minute overall and per ``(d, n_l)``, and, with
+``--sample FILE``, the wall time the sample's unfinished instances would take at those rates
+(``(d, n_l)`` not observed: ``s = c · d^a · n_l^b`` fitted in logs to the observed ones with ``d >= 4``;
+an extrapolation), and the sessions that makes at ``--session-minutes`` of run time each.
 With ``--detectors`` it instead times every registered detector (and variant) judging each
 repetition's sample of the panel (:func:`mfopt.benchmark.decisions.assess_sample`, CPU ms per
 sample; comparable between code states the same way).
@@ -325,6 +333,65 @@ def extrapolate(design40: list[float], other40: list[float], kriging40: list[flo
     )
 
 
+#: A gap between two stores longer than this (seconds) is a break between sessions, not a run's time.
+GAP = 3600.0
+
+
+def observed(paths: list[Path], sample: Path | None, session_minutes: float) -> None:
+    """Rates of a real one-worker run from its rows' ``finished_at`` (see the module docstring)."""
+    from collections import defaultdict
+
+    from mfopt.benchmark.export import read_rows
+
+    runs: dict[float, set[tuple[str, int, int, int]]] = defaultdict(set)
+    for row in read_rows(paths):
+        runs[row.finished_at].add((row.pair, row.n_high, row.n_low, row.dim))
+    by: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0.0, 0.0])  # (d, n_l) -> instances, seconds
+    prev = None
+    counted = total_s = 0.0
+    for stamp in sorted(runs):
+        if prev is not None and stamp - prev <= GAP:
+            insts = runs[stamp]
+            for _, _, n_low, dim in insts:
+                by[(dim, n_low)][0] += 1
+                by[(dim, n_low)][1] += (stamp - prev) / len(insts)
+            counted += len(insts)
+            total_s += stamp - prev
+        prev = stamp
+    stored = {inst for insts in runs.values() for inst in insts}
+    print(
+        f"{len(stored)} instances stored in {len(runs)} runs; {counted:.0f} timed (one worker: the time between "
+        f"stores) in {total_s / 60:.1f} min: {counted / max(total_s, 1e-9) * 60:.2f} instances/min"
+    )
+    for (d, n_low), (n, secs) in sorted(by.items()):
+        print(f"  d = {d:2d}, n_l = {n_low:3d}: {n:4.0f} instances, {secs / n:7.1f} s each ({60 * n / secs:6.2f}/min)")
+    if sample is None:
+        return
+    heavy = {k: v for k, v in by.items() if k[0] >= 4}  # the regime of the unfinished instances
+    fit = heavy if len(heavy) >= 3 else by
+    A = np.array([[1.0, np.log(d), np.log(n_low)] for d, n_low in fit])
+    coef, *_ = np.linalg.lstsq(A, np.log([secs / n for n, secs in fit.values()]), rcond=None)
+    pm = get_plugin_manager()
+    lines = [ln.split() for ln in sample.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    dims = {pair: load_problem(pm, pair).dim for pair in {p for p, _, _ in lines}}
+    done = {(p, nh, nl) for p, nh, nl, _ in stored}
+    todo = [(p, int(nh), int(nl)) for p, nh, nl in lines if (p, int(nh), int(nl)) not in done]
+    seen = unseen = 0.0
+    for p, _, n_low in todo:
+        key = (dims[p], n_low)
+        if key in by:
+            seen += by[key][1] / by[key][0]
+        else:
+            unseen += law(coef, *key)
+    hours = (seen + unseen) / 3600
+    print(
+        f"{len(lines) - len(todo)} of {len(lines)} sample instances stored, {len(todo)} to run: "
+        f"{hours:.1f} h ({hours * 60:.1f} min) on one worker ({seen / 3600:.1f} h at observed (d, n_l) rates, "
+        f"{unseen / 3600:.1f} h extrapolated with {fmt_law(coef, 'n_l')} s per instance) "
+        f"= {hours * 60 / session_minutes:.1f} sessions of {session_minutes:.0f} min"
+    )
+
+
 def fmt_law(coef: np.ndarray, size: str) -> str:
     return f"{np.exp(coef[0]):.3g} d^{coef[1]:.2f} {size}^{coef[2]:.2f}"
 
@@ -342,7 +409,13 @@ def main() -> None:
     parser.add_argument(
         "--fits", type=int, default=0, metavar="REPEAT", help="only time the fits per task, the least of REPEAT timings"
     )
+    parser.add_argument("--observed", type=Path, nargs="+", help="results files of a one-worker run: its real rates")
+    parser.add_argument("--sample", type=Path, help="with --observed: the sample file whose rest to time")
+    parser.add_argument("--session-minutes", type=float, default=90.0, help="with --sample: run time per session")
     args = parser.parse_args()
+    if args.observed:
+        observed(args.observed, args.sample, args.session_minutes)
+        return
     if args.fits:
         timings = fits_cpu(args.reps, args.fits)
         for label, k, c in timings:

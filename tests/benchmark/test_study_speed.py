@@ -27,3 +27,38 @@ def test_fits_times_each_task_with_the_least_of_its_repeats(monkeypatch: pytest.
     assert label == "SongToalForretal0.50+ShiCurrinSin nh=2 nl=4"
     assert k > 0 and c > 0
     assert calls == ["k", "c"] + ["k"] * 3 + ["c"] * 3  # the warm-up once, then each fit 3 times
+
+
+def _rows(pair: str, n_high: int, n_low: int, dim: int, stamp: float) -> list:
+    from mfopt.benchmark.results import Row
+
+    return [
+        Row(pair, n_high, n_low, dim, rep, rep, model, 0.5, 0.1, 0.0, {}, {}, stamp)
+        for rep in (1, 2)
+        for model in ("kriging", "cokriging")
+    ]
+
+
+def test_observed_rates_come_from_the_time_between_stores(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mfopt.benchmark.export import write_export
+
+    ss = load_benchmark("study_speed")
+    t0 = 1_000_000.0
+    rows = (
+        _rows("ShiCurrinSin", 2, 4, 1, t0)  # the first store: not timed
+        + _rows("ShiSantner", 2, 4, 1, t0 + 6)  # 6 s
+        + _rows("LiuPedagogical", 2, 4, 1, t0 + 18) + _rows("SongToalForretal0.50", 2, 4, 1, t0 + 18)  # 12 s for 2
+        + _rows("ShiHartmannH3", 6, 12, 3, t0 + 5000)  # after a gap of more than an hour: a new session
+        + _rows("ToalHartmannH30.50", 6, 12, 3, t0 + 5030)  # 30 s
+    )  # fmt: skip
+    path = tmp_path / "r.jsonl.gz"
+    write_export(rows, path, {"seed": "0"}, "test")
+    sample = tmp_path / "sample.txt"
+    sample.write_text("# a sample\nShiSantner 2 4\nToalHartmannH30.70 6 12\nToalHartmannH30.50 6 12\n")
+    ss.observed([path], sample, 90.0)
+    out = capsys.readouterr().out
+    assert "6 instances stored in 5 runs; 4 timed (one worker: the time between stores) in 0.8 min: 5.00" in out
+    assert "d =  1, n_l =   4:    3 instances,     6.0 s each ( 10.00/min)" in out
+    assert "d =  3, n_l =  12:    1 instances,    30.0 s each (  2.00/min)" in out
+    # one unfinished instance, at an observed (d, n_l): 30 s
+    assert "2 of 3 sample instances stored, 1 to run: 0.0 h (0.5 min) on one worker" in out
