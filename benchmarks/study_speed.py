@@ -55,6 +55,13 @@ new session, is left out). It prints the instances per minute overall and per ``
 ``--sample FILE``, the wall time the sample's unfinished instances would take at those rates
 (``(d, n_l)`` not observed: ``s = c · d^a · n_l^b`` fitted in logs to the observed ones with ``d >= 4``;
 an extrapolation), and the sessions that makes at ``--session-minutes`` of run time each.
+With ``--profile PAIR N_H N_L REPS`` it instead runs one task of that instance (its designs computed
+first, as a study does, after an untimed warm-up task) under cProfile and prints its CPU seconds by part:
+Co-Kriging's first stage, Kriging's fit, the test-set predictions, the detectors, and the top functions.
+With ``--batch-check PAIR OTHER N_H N_L REPS`` it instead fits Co-Kriging's first stage on PAIR's
+repetitions alone and batched with OTHER's (the runner batches the pairs of a task), and prints how far
+PAIR's fits differ (log10 θ, negative log-likelihood per repetition) and its test-set correlations
+with each: whether an instance's rows depend on the pairs that share its task.
 With ``--detectors`` it instead times every registered detector (and variant) judging each
 repetition's sample of the panel (:func:`mfopt.benchmark.decisions.assess_sample`, CPU ms per
 sample; comparable between code states the same way).
@@ -333,6 +340,82 @@ def extrapolate(design40: list[float], other40: list[float], kriging40: list[flo
     )
 
 
+def profile(pair: str, n_high: int, n_low: int, reps: int) -> None:
+    """One task of ``(pair, n_high, n_low)`` under cProfile (see the module docstring)."""
+    import cProfile
+    import io
+    import pstats
+
+    import torch
+
+    from mfopt.benchmark.task import run_tasks
+
+    torch.set_num_threads(1)
+    dim = load_problem(get_plugin_manager(), pair).dim
+    spec = TaskSpec((pair,), n_high, n_low, dim, tuple(range(1, reps + 1)), MODELS, 0, "cpu")
+    start = time.process_time()
+    keys = [(dim, n_low, r) for r in spec.reps]
+    designs = dict(zip(keys, protocol.cheap_levels(keys), strict=True))
+    design_s = time.process_time() - start
+    run_tasks([TaskSpec((pair,), 2 * dim, 4 * dim, dim, (1,), MODELS, 0, "cpu")])  # warm-up: imports, caches
+    protocol._CHEAP_LEVELS.clear()
+    prof = cProfile.Profile()
+    start = time.process_time()
+    prof.enable()
+    run_tasks([spec], designs)
+    prof.disable()
+    total = time.process_time() - start
+    stats = pstats.Stats(prof)
+    cum = {f"{Path(k[0]).name}:{k[2]}": v[3] for k, v in stats.stats.items()}  # type: ignore[attr-defined]
+    parts = {
+        "Co-Kriging stage 1": cum.get("cokriging.py:_stage_one", 0.0),
+        "Kriging fit": cum.get("kriging.py:fit_batch", 0.0),
+        "test-set predictions": cum.get("protocol.py:predict_mean", 0.0),
+        "detectors": cum.get("decisions.py:assess_sample", 0.0),
+    }
+    print(
+        f"{pair} (n_h, n_l) = ({n_high}, {n_low}), d = {dim}, {reps} repetitions: task {total:.2f} CPU s "
+        f"(designs before it {design_s:.2f}): " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items())
+    )
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(12)
+    print(out.getvalue().split("\n   ncalls", 1)[-1].join(["   ncalls", ""]))
+
+
+def batch_check(pair: str, other: str, n_high: int, n_low: int, reps: int) -> None:
+    """Co-Kriging's first stage of ``pair`` alone and batched with ``other`` (see the module docstring)."""
+    import torch
+
+    torch.set_num_threads(1)
+    pm = get_plugin_manager()
+    prob, prob2 = load_problem(pm, pair), load_problem(pm, other)
+    seeds = range(1, reps + 1)
+    mine = [training_data(prob, n_high, n_low, r) for r in seeds]
+    theirs = [training_data(prob2, n_high, n_low, r) for r in seeds]
+    ck = pm.surrogates.create("cokriging", where="batch-check", device="cpu", seed=0)
+    start = time.process_time()
+    alone = ck.fit_cheap_level(mine)
+    alone_s = time.process_time() - start
+    start = time.process_time()
+    both = ck.fit_cheap_level(mine + theirs)
+    both_s = time.process_time() - start
+    batched = both.take(ck.cheap_keys(mine))
+    dh = (alone.stage.h - batched.stage.h).abs().amax(dim=-1)
+    print(
+        f"{pair} (n_h, n_l) = ({n_high}, {n_low}), d = {prob.dim}, {reps} repetitions, Co-Kriging stage 1 alone "
+        f"{alone_s:.1f} CPU s, batched with {other} {both_s:.1f} CPU s (both pairs)"
+    )
+    fits = (ck.fit_batch(mine, cheap=alone), ck.fit_batch(mine, cheap=batched))
+    for i, r in enumerate(seeds):
+        X = lhs(1000 * prob.dim, prob.bounds, seed=r)
+        y = prob.evaluate(X, prob.target.name)
+        corr = [protocol.scores(predict_mean(f[i], X), y)[0] for f in fits]
+        print(
+            f"  rep {r}: stage-1 nll alone {float(alone.stage.nll[i]):.6f} batched {float(batched.stage.nll[i]):.6f}, "
+            f"max |log10 θ diff| {float(dh[i]):.3g}; test correlation alone {corr[0]:.10f} batched {corr[1]:.10f}"
+        )
+
+
 #: A gap between two stores longer than this (seconds) is a break between sessions, not a run's time.
 GAP = 3600.0
 
@@ -412,7 +495,19 @@ def main() -> None:
     parser.add_argument("--observed", type=Path, nargs="+", help="results files of a one-worker run: its real rates")
     parser.add_argument("--sample", type=Path, help="with --observed: the sample file whose rest to time")
     parser.add_argument("--session-minutes", type=float, default=90.0, help="with --sample: run time per session")
+    parser.add_argument("--profile", nargs=4, metavar=("PAIR", "N_H", "N_L", "REPS"), help="profile one task")
+    parser.add_argument(
+        "--batch-check", nargs=5, metavar=("PAIR", "OTHER", "N_H", "N_L", "REPS"), help="stage 1 alone vs batched"
+    )
     args = parser.parse_args()
+    if args.profile:
+        pair, *numbers = args.profile
+        profile(pair, *map(int, numbers))
+        return
+    if args.batch_check:
+        pair, other, *numbers = args.batch_check
+        batch_check(pair, other, *map(int, numbers))
+        return
     if args.observed:
         observed(args.observed, args.sample, args.session_minutes)
         return

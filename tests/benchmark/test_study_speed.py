@@ -62,3 +62,16 @@ def test_observed_rates_come_from_the_time_between_stores(tmp_path, capsys: pyte
     assert "d =  3, n_l =  12:    1 instances,    30.0 s each (  2.00/min)" in out
     # one unfinished instance, at an observed (d, n_l): 30 s
     assert "2 of 3 sample instances stored, 1 to run: 0.0 h (0.5 min) on one worker" in out
+
+
+def test_profile_and_batch_check_print_their_parts(capsys: pytest.CaptureFixture[str]) -> None:
+    ss = load_benchmark("study_speed")
+    ss.profile("ShiHartmannH3", 6, 12, 2)
+    out = capsys.readouterr().out
+    assert out.startswith("ShiHartmannH3 (n_h, n_l) = (6, 12), d = 3, 2 repetitions: task ")
+    assert "Co-Kriging stage 1 " in out and "detectors " in out and "ncalls" in out
+    ss.batch_check("ShiHartmannH3", "ToalHartmannH30.50", 6, 12, 2)
+    lines = capsys.readouterr().out.splitlines()
+    assert "batched with ToalHartmannH30.50" in lines[0]
+    assert [line.split(":")[0].strip() for line in lines[1:]] == ["rep 1", "rep 2"]
+    assert all("test correlation alone 0." in line for line in lines[1:])
