@@ -26,6 +26,10 @@ the rest cheapest first (fewest low-fidelity points, then dimension, then high-f
 instances per session).
 
     python benchmarks/literature_sample.py --remaining /work/results/literature_sample_v5.sqlite ... --out next.txt
+
+``--order cost`` writes the same instances cheapest first instead (by ``d x n_l``, then ``n_h``: the
+fitted cost per instance grows about as ``d^1.3 n_l^1.3``, ``study_speed.py --observed``), for the most
+instances in a session once every family has a finished instance.
 """
 
 from __future__ import annotations
@@ -145,6 +149,12 @@ def main() -> None:
     parser.add_argument("--coverage", type=Path, nargs="+", help="results files: print their coverage instead")
     parser.add_argument("--remaining", type=Path, nargs="+", help="results files: write the unfinished rest to --out")
     parser.add_argument("--sample", type=Path, default=Path("benchmarks/literature_sample.txt"))
+    parser.add_argument(
+        "--order",
+        choices=("strata", "cost"),
+        default="strata",
+        help="with --remaining: uncovered families and strata first (strata), or cheapest first by d x n_l, n_h (cost)",
+    )
     args = parser.parse_args()
     if args.coverage:
         coverage(args.coverage)
@@ -152,6 +162,10 @@ def main() -> None:
     if args.remaining:
         chosen = read_sample(args.sample)
         todo = remaining(chosen, finished(args.remaining))
+        if args.order == "cost":
+            pm = get_plugin_manager()
+            dims = {pair: load_problem(pm, pair).dim for pair in {p for p, _, _ in todo}}
+            todo.sort(key=lambda k: (dims[k[0]] * k[2], k[1]))
         args.out.write_text("".join(f"{p} {nh} {nl}\n" for p, nh, nl in todo))
         print(f"{len(chosen) - len(todo)} of {len(chosen)} sample instances finished; {len(todo)} to run -> {args.out}")
         return
