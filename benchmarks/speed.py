@@ -22,7 +22,10 @@ for every model. Sections:
    added), with a cold ``fit`` of every state beside it for the model's likelihood and test correlation.
 
 ``--quick`` uses fewer repetitions (and n up to 400 in section 1; ``--sizes`` chooses section 1's n);
-the full run takes about half an hour on one core.
+the full run took 3 minutes (wall) on the 2-core machine of 2026-11-27 (evening) and about half an
+hour on earlier, slower ones. The first line names the code (git commit, ``+modified`` when the
+surrogate, acquisition or script files differ from it) and the load average, which the summary
+repeats at the end: timings under load are noisy.
 """
 
 from __future__ import annotations
@@ -477,6 +480,34 @@ def section_loop() -> None:
                mean < limit)  # fmt: skip
 
 
+#: The files whose changes make a run's commit insufficient to name its code.
+CODE_PATHS = ("plugins/mfopt_surrogates", "plugins/mfopt_acquisitions", "benchmarks/speed.py")
+
+
+def code_identity() -> str:
+    """``git`` commit of the checkout this script lives in (``+modified`` when ``CODE_PATHS`` differ
+    from it), or ``unknown`` outside a git checkout."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--", *CODE_PATHS], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+modified" if changed else "")
+
+
+def load() -> str:
+    """The 1, 5 and 15 minute load averages (``n/a`` where the platform has none)."""
+    try:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, n <= 400 in section 1")
@@ -492,7 +523,8 @@ def main() -> None:
         memory_case(args.memory_case)
         return
     start = time.perf_counter()
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {'quick' if args.quick else 'full'} mode")
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {'quick' if args.quick else 'full'} mode,"
+          f" code {code_identity()}, load average {load()}")  # fmt: skip
     sizes = [25, 100, 400] if args.quick else [25, 100, 400, 800]
     if args.sizes:
         sizes = [int(v) for v in args.sizes.split(",") if v.strip()]
@@ -512,7 +544,7 @@ def main() -> None:
         parser.error(f"unknown section(s) {', '.join(unknown)}; choose from 1-6")
     for number in chosen:
         sections[number]()
-    print(f"\nSummary (wall {time.perf_counter() - start:.0f} s)")
+    print(f"\nSummary (wall {time.perf_counter() - start:.0f} s, load average {load()})")
     for what, value, ok in RESULTS:
         print(f"{'met    ' if ok else 'NOT MET'}  {what}: {value}")
 

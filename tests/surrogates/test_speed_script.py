@@ -30,3 +30,21 @@ def test_speed_script_quick_mode_prints_every_ratio() -> None:
         "6. One loop",
     ):
         assert section in out
+
+
+def test_speed_script_names_its_code_and_load() -> None:
+    """The first line names the commit (``+modified`` when the measured code differs from it) and the
+    load average, and the summary repeats the load: a committed output must say what it measured."""
+    out = subprocess.run(
+        [sys.executable, str(SCRIPT), "--sections", "5"], capture_output=True, text=True, check=True, timeout=600
+    ).stdout
+    first = out.splitlines()[0]
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=SCRIPT.parents[1], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert f"code {head}" in first
+    load = first.split("load average ", 1)[1].split()
+    assert len(load) == 3 and all(float(v) >= 0 for v in load)
+    summary = out.split("Summary", 1)[1].splitlines()
+    assert "load average" in summary[0]
+    assert summary[1].startswith(("met", "NOT MET")) and "predict 5000 points" in summary[1]
