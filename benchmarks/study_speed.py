@@ -62,6 +62,10 @@ With ``--batch-check PAIR OTHER N_H N_L REPS`` it instead fits Co-Kriging's firs
 repetitions alone and batched with OTHER's (the runner batches the pairs of a task), and prints how far
 PAIR's fits differ (log10 θ, negative log-likelihood per repetition) and its test-set correlations
 with each: whether an instance's rows depend on the pairs that share its task.
+With ``--stage1-plan SAMPLE`` it instead plans a suite file's instances as the runner does (40 repetitions,
+nothing stored) and prints per dimension how many pair-datasets Co-Kriging's first stage is fitted on
+(one fit per run of tasks, :func:`mfopt.benchmark.runner.runs`, on the run's pairs) against the distinct
+``(pair, n_l)`` there are (what one fit per pair and ``n_l`` for all ``n_h`` would need).
 With ``--detectors`` it instead times every registered detector (and variant) judging each
 repetition's sample of the panel (:func:`mfopt.benchmark.decisions.assess_sample`, CPU ms per
 sample; comparable between code states the same way).
@@ -416,6 +420,29 @@ def batch_check(pair: str, other: str, n_high: int, n_low: int, reps: int) -> No
         )
 
 
+def stage1_plan(sample: Path) -> None:
+    """First-stage fits of the planned runs against distinct (pair, n_l) (see the module docstring)."""
+    from collections import defaultdict
+
+    from mfopt.benchmark.runner import runs
+
+    pm = get_plugin_manager()
+    entries = suite_pairs(str(sample))
+    dims = {pair: load_problem(pm, pair).dim for pair, _ in entries}
+    instances = expand(entries, dims, "paper")
+    with tempfile.TemporaryDirectory() as tmp, ResultsStore(Path(tmp) / "plan.sqlite") as store:
+        planned = plan(instances, store, 40, MODELS, 0, "cpu")
+    fitted: dict[int, int] = defaultdict(int)
+    for run in runs(planned):
+        fitted[run[0].dim] += len(run[0].pairs)
+    distinct: dict[int, set[tuple[str, int]]] = defaultdict(set)
+    for inst in instances:
+        distinct[inst.dim].add((inst.pair, inst.n_low))
+    print(f"{len(instances)} instances, {len(planned)} tasks: first-stage pair-datasets fitted / distinct (pair, n_l)")
+    for d in sorted(distinct):
+        print(f"  d = {d:2d}: {fitted[d]:4d} / {len(distinct[d]):4d}")
+
+
 #: A gap between two stores longer than this (seconds) is a break between sessions, not a run's time.
 GAP = 3600.0
 
@@ -499,7 +526,11 @@ def main() -> None:
     parser.add_argument(
         "--batch-check", nargs=5, metavar=("PAIR", "OTHER", "N_H", "N_L", "REPS"), help="stage 1 alone vs batched"
     )
+    parser.add_argument("--stage1-plan", type=Path, metavar="SAMPLE", help="first-stage fits of a planned suite file")
     args = parser.parse_args()
+    if args.stage1_plan:
+        stage1_plan(args.stage1_plan)
+        return
     if args.profile:
         pair, *numbers = args.profile
         profile(pair, *map(int, numbers))

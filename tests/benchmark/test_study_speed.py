@@ -75,3 +75,16 @@ def test_profile_and_batch_check_print_their_parts(capsys: pytest.CaptureFixture
     assert "batched with ToalHartmannH30.50" in lines[0]
     assert [line.split(":")[0].strip() for line in lines[1:]] == ["rep 1", "rep 2"]
     assert all("test correlation alone 0." in line for line in lines[1:])
+
+
+def test_stage1_plan_counts_first_stage_fits_against_distinct_pair_n_low(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ss = load_benchmark("study_speed")
+    sample = tmp_path / "s.txt"
+    # two pairs at n_l = 8 with n_h 2 and 4, but only one pair at n_h = 6: the tasks' pair sets differ
+    sample.write_text("ShiBranin 2 8\nToalBranin0.50 2 8\nShiBranin 4 8\nToalBranin0.50 4 8\nShiBranin 6 8\n")
+    ss.stage1_plan(sample)
+    out = capsys.readouterr().out
+    assert out.startswith("5 instances, 3 tasks:")
+    assert "d =  2:    3 /    2" in out  # run (both pairs; n_h 2, 4) fits 2, run (ShiBranin; n_h 6) fits 1
