@@ -48,3 +48,36 @@ def test_speed_script_names_its_code_and_load() -> None:
     summary = out.split("Summary", 1)[1].splitlines()
     assert "load average" in summary[0]
     assert summary[1].startswith(("met", "NOT MET")) and "predict 5000 points" in summary[1]
+
+
+COUNTER_CHECK = """
+import sys
+sys.path.insert(0, {benchmarks!r})
+import speed
+from mfopt_surrogates import _likelihood, _optim
+from mfopt_surrogates.kriging import Kriging
+from mfopt.benchmark.protocol import repetition_data
+
+saved = (_optim._evaluate, _likelihood.Problem.screen)
+prob = speed.problem("ToalBranin0.50")
+datasets = [repetition_data(prob, 6, 12, rep)[0] for rep in (1, 2, 3)]
+with speed.SearchCounter() as batched:
+    together = Kriging(device="cpu").fit_batch(datasets)
+with speed.SearchCounter() as alone:
+    apart = [Kriging(device="cpu").fit(data) for data in datasets]
+assert (_optim._evaluate, _likelihood.Problem.screen) == saved
+print(batched.calls, batched.rows, alone.calls, alone.rows, batched.screen_seconds > 0, alone.seconds > 0)
+print(max(abs(a.info["neg_log_likelihood"] - b.info["neg_log_likelihood"]) for a, b in zip(together, apart)))
+"""
+
+
+def test_search_counter_counts_the_same_rows_batched_and_alone() -> None:
+    """``--count-calls``' counter: a batch and the same fits one by one evaluate the same likelihood rows
+    (each member follows its own path) in fewer calls, and the counter restores what it wrapped."""
+    code = COUNTER_CHECK.format(benchmarks=str(SCRIPT.parent))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=600).stdout
+    counts, deficit = out.strip().splitlines()
+    b_calls, b_rows, a_calls, a_rows, screened, timed = counts.split()
+    assert int(b_rows) == int(a_rows) > int(a_calls) > int(b_calls) > 0
+    assert screened == timed == "True"
+    assert float(deficit) < 1e-8
