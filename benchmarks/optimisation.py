@@ -1,7 +1,8 @@
 """Does the gate pay? HF-only vs always-fuse vs the guideline gate vs the robust gate vs BoTorch's loops.
 
     python benchmarks/optimisation.py [--pairs P,..] [--seeds N] [--strategies S,..] [--workers W]
-        [--budget-per-dim B] [--quick] [--out runs/optimisation.jsonl] [--plots DIR]
+        [--budget-per-dim B] [--quick] [--out benchmarks/results/gate/panel.jsonl.gz] [--plots DIR]
+        [--stop-after S] [--any-code]
 
 Strategies (same problem, costs, total budget and design seed per (pair, seed)):
 
@@ -22,13 +23,19 @@ units (default 10, the issue's paper-like budget); every strategy gets the same 
 the cheap design's cost on HF points). Costs: HF 1, cheap ``--low-cost`` (0.1); the three-fidelity
 Augmented Hartmann 6 (``AugmentedHartmannH6-3fid``) keeps BoTorch's costs 5 + s, divided by 6.
 
-Each finished run is appended to ``--out`` (JSON lines) at once; running the same command again skips
-the runs already there with the same settings (pair, strategy, seed, budget per dimension, low cost,
-quick), so an interrupted benchmark continues where it stopped. Runs go seed by seed (seed 0 of every
-pair and strategy first; BoTorch's MF-KG, the slowest, after the others of its seed). Every number
-below is computed from the rows of that file for the chosen pairs and strategies, over the seeds
-(below ``--seeds``) that every chosen strategy finished for the pair (``n``), so medians and paired
-tests compare the same seeds (ratios from the same run, never remembered).
+Each finished run is appended to ``--out`` (JSON lines) at once; running the same command again
+skips the runs already there with the same settings (pair, strategy, seed, budget per dimension, low
+cost, quick) and the same code identity (:func:`code_identity`: a hash of the code the strategy
+runs, so a commit that only adds results resumes, a change to the models or the gate reruns), so an
+interrupted benchmark continues where it stopped. The default ``--out`` is the committed
+``benchmarks/results/gate/panel.jsonl.gz`` (gzip, one member per row; a name without ``.gz`` is
+plain text): commit it as it grows and the next session resumes from it. Runs go seed by seed (seed
+0 of every pair and strategy first; within a seed the cheapest strategies first, :data:`COST_ORDER`,
+BoTorch's MF-KG last); ``--stop-after S`` starts no run after S seconds, so a session ends with its
+rows written and analysed. Every number below is computed from the rows of that file for the chosen
+pairs and strategies, over the seeds (below ``--seeds``) that every chosen strategy finished for the
+pair (``n``), so medians and paired tests compare the same seeds (ratios from the same run, never
+remembered).
 
 Per pair (:func:`analyse`): the simple regret of a run is its best HF value evaluated minus the
 optimum (the problem's, or for a pair without a known optimum the lowest of a 64-start L-BFGS-B
@@ -51,14 +58,18 @@ of the first five target evaluations that follow the design.
 from __future__ import annotations
 
 import argparse
+import gzip
+import hashlib
+import inspect
 import json
 import math
 import os
 import statistics
 import subprocess
 import time
+import zlib
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,7 +98,16 @@ STRATEGIES = ("hf-only", "always", "gated", "robust", "botorch-logei", "botorch-
 MF_STRATEGIES = ("always", "gated", "robust")
 #: The cost of an HF evaluation; a cheap source's is ``--low-cost`` (default 0.1).
 HIGH_COST = 1.0
-DEFAULT_OUT = Path("runs/optimisation.jsonl")
+#: Committed results (``benchmarks/results/gate``): a later session resumes from them.
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "gate" / "panel.jsonl.gz"
+#: Within a seed, the strategies cheapest first (measured CPU per run), so an interrupted run has the
+#: HF-only / gate / qLogEI rows of every pair before the slow always-fuse and MF-KG ones.
+COST_ORDER = ("hf-only", "gated", "robust", "botorch-logei", "always", "botorch-mfkg")
+#: What a run of each kind of strategy depends on (tracked files; hashed by :func:`code_identity`).
+PEER_PATHS = ("benchmarks/peers.py", "plugins/mfopt_problems")
+MFOPT_PATHS = ("mfopt", "plugins", "benchmarks/peers.py")
+#: Tracked paths under ``MFOPT_PATHS`` that no run executes (the study runner, CLI, executors).
+IGNORED_PATHS = ("mfopt/benchmark/", "mfopt/cli/", "plugins/mfopt_executors/")
 
 
 @dataclass(frozen=True)
@@ -235,18 +255,61 @@ def run_job(job: tuple[str, str, int, Settings]) -> dict[str, Any]:
     }
 
 
+def read_text(path: Path) -> str:
+    """A results file's text; ``.gz`` files may be several gzip members (one per append), and a member
+    torn by a killed run ends the text there."""
+    if path.suffix != ".gz":
+        return path.read_text(encoding="utf-8")
+    data, out = path.read_bytes(), []
+    while data:
+        z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            out.append(z.decompress(data))
+        except zlib.error:
+            break
+        if not z.eof:
+            break
+        data = z.unused_data
+    return b"".join(out).decode("utf-8", errors="replace")
+
+
 def load_rows(path: Path) -> list[dict[str, Any]]:
-    """Runs already recorded in a JSON-lines file (none if it does not exist; a torn last line from
-    a killed run is ignored)."""
+    """Runs already recorded in a JSON-lines file, plain or gzipped (none if it does not exist; a
+    torn last line from a killed run is ignored)."""
     if not path.exists():
         return []
     rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in read_text(path).splitlines():
         try:
             rows.append(json.loads(line))
         except json.JSONDecodeError:
             continue
     return rows
+
+
+def append_row(path: Path, row: dict[str, Any]) -> None:
+    """Append one row (``.gz``: as its own gzip member, so a kill loses at most that row)."""
+    line = (json.dumps(row) + "\n").encode("utf-8")
+    with path.open("ab") as sink:
+        sink.write(gzip.compress(line, mtime=0) if path.suffix == ".gz" else line)
+
+
+def code_identity(strategy: str, root: Path | None = None) -> str:
+    """A short hash of the code a run of ``strategy`` executes: the working-tree content of the tracked
+    files under :data:`PEER_PATHS` (BoTorch peers) or :data:`MFOPT_PATHS` (mfopt's strategies; minus
+    :data:`IGNORED_PATHS`), plus this script's run functions. Rows with another identity are rerun,
+    not resumed, whatever commit recorded them (a commit that only adds results keeps the identity)."""
+    root = root or Path(__file__).resolve().parents[1]
+    paths = PEER_PATHS if strategy.startswith("botorch") else MFOPT_PATHS
+    files = subprocess.run(["git", "ls-files", "--", *paths], cwd=root, capture_output=True, text=True,
+                           check=True).stdout.split()  # fmt: skip
+    files = sorted(f for f in files if f.endswith(".py") and not f.startswith(IGNORED_PATHS) and (root / f).exists())
+    digest = hashlib.sha1()
+    for f in files:
+        digest.update(f.encode() + b"\0" + (root / f).read_bytes() + b"\0")
+    for fn in (config, run_peer, run_job, design_sizes, total_budget, make_problem, costs):
+        digest.update(inspect.getsource(fn).encode())
+    return digest.hexdigest()[:10]
 
 
 def complete_seeds(rows: list[dict[str, Any]], pairs: Sequence[str], strategies: Sequence[str]) -> list[dict[str, Any]]:
@@ -596,6 +659,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON-lines results (appended, resumed)")
     parser.add_argument("--plots", type=Path, default=None, help="folder for one regret-vs-cost PNG per pair")
     parser.add_argument("--analyse-only", action="store_true", help="run nothing; analyse what --out holds")
+    parser.add_argument(
+        "--any-code",
+        action="store_true",
+        help="resume and analyse rows of any code identity (default: only the current code's)",
+    )
+    parser.add_argument(
+        "--stop-after",
+        type=float,
+        default=None,
+        help="start no new run after this many seconds (finished runs are all written)",
+    )
     parser.add_argument("--reach", action="store_true", help="also print where each strategy's Δ comes from")
     args = parser.parse_args(argv)
     strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
@@ -610,19 +684,21 @@ def main(argv: Sequence[str] | None = None) -> None:
             problems[pair] = make_problem(pair, args.low_cost)
         except Exception as exc:
             parser.error(f"pair {pair!r}: {exc}")
-    # seed-major, BoTorch's MF-KG (by far the slowest) after the other strategies of the seed: an
-    # interrupted run leaves whole seeds of many pairs (the analysis keeps complete seeds)
+    # seed-major, within a seed the cheapest strategies first (COST_ORDER): an interrupted run leaves
+    # whole seeds of many pairs (the analysis keeps complete seeds)
     jobs = [
-        (p, s, k, settings)
-        for k in range(args.seeds)
-        for slow in (False, True)
-        for p in pairs
-        for s in strategies
-        if (s == "botorch-mfkg") == slow
+        (p, s, k, settings) for k in range(args.seeds) for s in sorted(strategies, key=COST_ORDER.index) for p in pairs
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    codes = {s: code_identity(s) for s in STRATEGIES}
     rows = [r for r in load_rows(args.out) if r.get("settings") == settings.key()]
-    done = {(r["pair"], r["strategy"], r["seed"]) for r in rows}
+    if not args.any_code:  # rows of other code are kept in the file, neither resumed nor analysed
+        rows = [r for r in rows if r.get("code") == codes.get(r["strategy"])]
+    unique: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for r in rows:  # the first row of a run (two processes on one file may both have written it)
+        unique.setdefault((r["pair"], r["strategy"], r["seed"]), r)
+    rows = list(unique.values())
+    done = set(unique)
     todo = [] if args.analyse_only else [job for job in jobs if job[:3] not in done]
     head = git_head()
     start = time.perf_counter()
@@ -630,13 +706,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     console = Console(stderr=True, quiet=args.analyse_only)
     with ProcessPoolExecutor(args.workers) as pool, Progress(*columns, console=console) as progress:
         task = progress.add_task("runs", total=len(jobs), completed=len(jobs) - len(todo))
-        futures = {pool.submit(run_job, job): job for job in todo}
-        for future in as_completed(futures):
-            row = {**future.result(), "commit": head}
-            rows.append(row)
-            with args.out.open("a", encoding="utf-8") as sink:
-                sink.write(json.dumps(row) + "\n")
-            progress.update(task, advance=1, description=f"{row['pair'][:20]} {row['strategy']} {row['seed']}")
+        queue, running, ran = list(todo), set(), 0
+        while queue or running:
+            # at most `workers` runs in flight, so --stop-after can stop starting new ones
+            while queue and len(running) < args.workers:
+                if args.stop_after is not None and time.perf_counter() - start > args.stop_after:
+                    queue.clear()
+                    break
+                running.add(pool.submit(run_job, queue.pop(0)))
+            if not running:
+                break
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                row = future.result()
+                row = {**row, "commit": head, "code": codes[row["strategy"]]}
+                rows.append(row)
+                append_row(args.out, row)
+                ran += 1
+                progress.update(task, advance=1, description=f"{row['pair'][:20]} {row['strategy']} {row['seed']}")
     wall = time.perf_counter() - start
     chosen = complete_seeds([r for r in rows if r["seed"] < args.seeds], pairs, strategies)
     labels = complete_seeds([r for r in rows if r["seed"] < args.seeds], pairs, ["always", "hf-only"])
@@ -649,7 +736,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         counts[pair + ":dim"] = problems[pair].dim
     cpu = sum(r["cpu"] for r in chosen)
     commits = sorted({str(r.get("commit")) for r in chosen})
-    print(f"{len(todo)} runs now in {wall:.0f} s wall; {len(chosen)} runs analysed ({cpu:.0f} CPU s in all), "
+    print(f"{ran} runs now in {wall:.0f} s wall ({len(todo) - ran} of this command left); "
+          f"{len(chosen)} runs analysed ({cpu:.0f} CPU s in all), "
           f"settings {settings.key()}, commits {', '.join(commits)}, workers {args.workers}, "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '-')}")  # fmt: skip
     print("per strategy: median final regret | Wilcoxon p vs hf-only (+ worse, - better at 0.05) | "
