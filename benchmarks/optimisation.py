@@ -530,6 +530,32 @@ def significantly_worse(result: PairResult, a: str, b: str) -> bool:
     return p < 0.05 and diff > 0
 
 
+def workload(rows: list[dict[str, Any]], pairs: Sequence[str], strategies: Sequence[str], seeds: int) -> str:
+    """Per strategy: runs done of ``pairs`` x ``seeds``, the median and largest CPU s of a done run, and
+    the CPU hours left if every missing run of a pair cost its pair's median (the strategy's median
+    where the pair has none yet; ``?`` where the strategy has no run at all)."""
+    lines = ["strategy        done/all   CPU s per run (median, max)   CPU h left (estimate)"]
+    total, unknown = 0.0, []
+    for s in strategies:
+        mine = [r for r in rows if r["strategy"] == s and r["pair"] in pairs and r["seed"] < seeds]
+        cpu = [r["cpu"] for r in mine]
+        left = 0.0
+        for pair in pairs:
+            own = [r["cpu"] for r in mine if r["pair"] == pair]
+            missing = seeds - len(own)
+            if missing and (own or cpu):
+                left += missing * statistics.median(own or cpu)
+        if cpu:
+            total += left
+            lines.append(f"{s:15s} {len(mine):4d}/{len(pairs) * seeds:<4d}  {statistics.median(cpu):10.1f} "
+                         f"{max(cpu):10.1f}           {left / 3600:8.1f}")  # fmt: skip
+        else:
+            unknown.append(s)
+            lines.append(f"{s:15s} {0:4d}/{len(pairs) * seeds:<4d}  {'?':>10s} {'?':>10s}           {'?':>8s}")
+    lines.append(f"CPU h left: {total / 3600:.1f}" + (f" plus the unmeasured {', '.join(unknown)}" if unknown else ""))
+    return "\n".join(lines)
+
+
 def done_when(results: list[PairResult], gate: str = "robust") -> list[str]:
     """The issue's three benchmark criteria for ``gate``, each with the pairs that fail it and why
     (the ratio to ``hf-only``, Δ, or a Wilcoxon p-value against the strategy it is worse than)."""
@@ -745,6 +771,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(table(results, strategies, counts))
     if "robust" in strategies and "hf-only" in strategies:
         print("\n".join(done_when(results)))
+    print(workload(rows, pairs, strategies, args.seeds))
     if args.reach:
         n_design = {p: design_sizes(problems[p])[problems[p].target.name] for p in pairs}
         print(reach_table(chosen, results, strategies, {p: problems[p].target.cost for p in pairs}, n_design))

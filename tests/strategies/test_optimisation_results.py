@@ -100,3 +100,21 @@ def test_rerun_resumes_from_the_file_and_reruns_other_code(tmp_path: Path, capsy
     assert "0 runs now" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         optimisation.main([*argv[:2], "--strategies", "nope", "--out", str(out)])
+
+
+def test_workload_estimates_the_cpu_left_from_the_runs_done() -> None:
+    rows = [
+        {"pair": "A", "strategy": "hf-only", "seed": 0, "cpu": 2.0},
+        {"pair": "A", "strategy": "hf-only", "seed": 1, "cpu": 4.0},
+        {"pair": "B", "strategy": "hf-only", "seed": 0, "cpu": 10.0},
+        {"pair": "B", "strategy": "hf-only", "seed": 7, "cpu": 99.0},  # beyond --seeds: not counted
+        {"pair": "C", "strategy": "hf-only", "seed": 0, "cpu": 99.0},  # not a chosen pair
+    ]
+    text = optimisation.workload(rows, ["A", "B"], ["hf-only", "robust"], 4)
+    lines = text.splitlines()
+    # A: 2 left at its median 3 s; B: 3 left at 10 s -> 36 s = 0.01 h; 3 of 8 runs done, median 4, max 10
+    assert lines[1].split() == ["hf-only", "3/8", "4.0", "10.0", "0.0"]
+    assert lines[2].split() == ["robust", "0/8", "?", "?", "?"]
+    assert lines[3] == "CPU h left: 0.0 plus the unmeasured robust"
+    big = [{"pair": "A", "strategy": "robust", "seed": 0, "cpu": 3600.0}]
+    assert optimisation.workload(big, ["A", "B"], ["robust"], 2).splitlines()[-1] == "CPU h left: 3.0"
