@@ -108,6 +108,8 @@ PEER_PATHS = ("benchmarks/peers.py", "plugins/mfopt_problems")
 MFOPT_PATHS = ("mfopt", "plugins", "benchmarks/peers.py")
 #: Tracked paths under ``MFOPT_PATHS`` that no run executes (the study runner, CLI, executors).
 IGNORED_PATHS = ("mfopt/benchmark/", "mfopt/cli/", "plugins/mfopt_executors/")
+#: Files only the ``robust`` strategy imports: a change to them reruns ``robust`` alone.
+ROBUST_ONLY = ("plugins/mfopt_strategies/robust.py", "plugins/mfopt_strategies/evidence.py")
 
 
 @dataclass(frozen=True)
@@ -297,13 +299,16 @@ def append_row(path: Path, row: dict[str, Any]) -> None:
 def code_identity(strategy: str, root: Path | None = None) -> str:
     """A short hash of the code a run of ``strategy`` executes: the working-tree content of the tracked
     files under :data:`PEER_PATHS` (BoTorch peers) or :data:`MFOPT_PATHS` (mfopt's strategies; minus
-    :data:`IGNORED_PATHS`), plus this script's run functions. Rows with another identity are rerun,
-    not resumed, whatever commit recorded them (a commit that only adds results keeps the identity)."""
+    :data:`IGNORED_PATHS`, and :data:`ROBUST_ONLY` but for ``robust``), plus this script's run
+    functions. Rows with another identity are rerun, not resumed, whatever commit recorded them (a
+    commit that only adds results keeps the identity). The working tree is what a run imports: an
+    uncommitted edit under these paths (in a shared tree, anyone's) changes the identity too."""
     root = root or Path(__file__).resolve().parents[1]
     paths = PEER_PATHS if strategy.startswith("botorch") else MFOPT_PATHS
     files = subprocess.run(["git", "ls-files", "--", *paths], cwd=root, capture_output=True, text=True,
                            check=True).stdout.split()  # fmt: skip
-    files = sorted(f for f in files if f.endswith(".py") and not f.startswith(IGNORED_PATHS) and (root / f).exists())
+    ignored = IGNORED_PATHS if strategy == "robust" else IGNORED_PATHS + ROBUST_ONLY
+    files = sorted(f for f in files if f.endswith(".py") and not f.startswith(ignored) and (root / f).exists())
     digest = hashlib.sha1()
     for f in files:
         digest.update(f.encode() + b"\0" + (root / f).read_bytes() + b"\0")

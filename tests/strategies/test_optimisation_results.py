@@ -55,11 +55,18 @@ def test_code_identity_follows_the_code_a_strategy_runs(tmp_path: Path) -> None:
         (root / f).write_text(text)
     _git(root, "add", ".")
     ids = {s: optimisation.code_identity(s, root) for s in ("hf-only", "robust", "botorch-logei", "botorch-mfkg")}
-    assert ids["hf-only"] == ids["robust"] != ids["botorch-logei"] == ids["botorch-mfkg"]
+    assert len({ids["hf-only"], ids["robust"], ids["botorch-logei"]}) == 3
+    assert ids["botorch-logei"] == ids["botorch-mfkg"]
+    assert optimisation.code_identity("always", root) == optimisation.code_identity("gated", root) == ids["hf-only"]
     assert all(len(v) == 10 for v in ids.values())
-    # the gate's code changes mfopt's runs, not BoTorch's
+    # the robust gate's own code reruns robust only, not the other strategies' runs nor BoTorch's
     (root / "plugins/mfopt_strategies/robust.py").write_text("r = 2\n")
     assert optimisation.code_identity("robust", root) != ids["robust"]
+    assert optimisation.code_identity("hf-only", root) == ids["hf-only"]
+    assert optimisation.code_identity("botorch-mfkg", root) == ids["botorch-mfkg"]
+    # core code reruns every mfopt strategy
+    (root / "mfopt/core.py").write_text("x = 2\n")
+    assert optimisation.code_identity("hf-only", root) != ids["hf-only"]
     assert optimisation.code_identity("botorch-mfkg", root) == ids["botorch-mfkg"]
     # the study runner is not run by the benchmark; results files are not code
     (root / "mfopt/benchmark/runner.py").write_text("y = 2\n")
@@ -71,7 +78,7 @@ def test_code_identity_follows_the_code_a_strategy_runs(tmp_path: Path) -> None:
     # a problem's code changes both
     (root / "plugins/mfopt_problems/p.py").write_text("z = 2\n")
     assert optimisation.code_identity("botorch-mfkg", root) != ids["botorch-mfkg"]
-    assert optimisation.code_identity("hf-only", root) != changed
+    assert optimisation.code_identity("robust", root) != changed
 
 
 def test_rerun_resumes_from_the_file_and_reruns_other_code(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
