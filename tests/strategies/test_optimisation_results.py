@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,8 @@ def test_code_identity_follows_the_code_a_strategy_runs(tmp_path: Path) -> None:
 
 
 def test_rerun_resumes_from_the_file_and_reruns_other_code(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # the module registered last: other test files load the script too, and the worker pickles run_job by name
+    optimisation = sys.modules["optimisation"]
     out = tmp_path / "panel.jsonl.gz"
     argv = ["--pairs", "SongToalForretal0.00", "--strategies", "hf-only", "--seeds", "1", "--workers", "1",
             "--quick", "--out", str(out)]  # fmt: skip
