@@ -144,7 +144,8 @@ def export_command(
     exclude: list[Path] = typer.Option(
         [],
         "--exclude",
-        help="Results files (e.g. exports already committed) whose rows are left out: the new rows only (repeatable).",
+        help="Results files whose rows are left out: the new rows only (repeatable: --exclude A --exclude B); a "
+        "folder stands for every export in it (e.g. the committed parts), --out excepted.",
     ),
 ) -> None:
     """Write the rows of RESULTS (no designs) to a compact file that analyse, train-detector and
@@ -166,7 +167,13 @@ def export_command(
         for key, value in theirs.items():
             if meta.setdefault(key, value) != value:
                 raise ConfigError(f"{path}: written with {key} = {value}, the others with {meta[key]}")
-    have = {(r.pair, r.n_high, r.n_low, r.rep, r.model) for r in read_rows(exclude)} if exclude else set()
+    left_out: list[Path] = []
+    for path in exclude:
+        if path.is_dir():
+            left_out += sorted(p for p in path.iterdir() if is_export(p) and p.resolve() != out.resolve())
+        else:
+            left_out.append(path)
+    have = {(r.pair, r.n_high, r.n_low, r.rep, r.model) for r in read_rows(left_out)}
     rows = []
     for row in read_rows(results):  # a row stored in several inputs is written once (the first met)
         key = (row.pair, row.n_high, row.n_low, row.rep, row.model)

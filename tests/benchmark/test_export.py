@@ -188,6 +188,16 @@ def test_export_of_new_rows_only_makes_parts_that_pool_to_the_whole(
     assert (
         reports[0]["detectors"] == reports[1]["detectors"] and reports[0]["label_counts"] == reports[1]["label_counts"]
     )
+    folder = tmp_path / "parts"  # a folder: every export in it is left out
+    folder.mkdir()
+    (folder / "part1.jsonl.gz").write_bytes(first.read_bytes())
+    (folder / "notes.txt").write_text("not an export")
+    third = folder / "part2.jsonl.gz"
+    assert main(["benchmark", "export", str(db), "--out", str(third), "--exclude", str(folder)]) == 0
+    assert third.read_bytes() == second.read_bytes()
+    assert main(["benchmark", "export", str(db), "--out", str(third), "--exclude", str(folder)]) == 0  # --out excepted
+    assert third.read_bytes() == second.read_bytes()
+    capsys.readouterr()
     both = tmp_path / "both.jsonl.gz"  # pooled inputs holding the same rows: written once
     assert main(["benchmark", "export", str(db), str(export), "--out", str(both), "--code", "abc1234"]) == 0
     assert both.read_bytes() == export.read_bytes()
