@@ -97,6 +97,20 @@ def nugget_penalty(g: Tensor) -> tuple[Tensor, Tensor]:
     return 0.5 * z * z, z * (LN10 / NUGGET_PRIOR[1])
 
 
+def aligned(D: Tensor) -> Tensor:
+    """``D`` (``B x d x n²``) with each dataset's distances starting on a 64-byte boundary (padded
+    slabs, a view): MKL's products sum in an order that follows the alignment of their operands, so
+    a dataset's products would otherwise differ in the last bits between a batch and a fit alone."""
+    B, d, n2 = D.shape
+    slab = d * n2
+    pad = -slab % 8
+    if B == 1 or pad == 0:
+        return D.contiguous()
+    store = D.new_zeros(B, slab + pad)
+    store[:, :slab] = D.reshape(B, slab)
+    return store[:, :slab].view(B, d, n2)
+
+
 @dataclass(frozen=True)
 class Distances:
     """Per-dimension distances of ``B`` datasets of ``n`` points: ``D`` is ``B x d x n²``.
@@ -119,26 +133,27 @@ class Distances:
             D = torch.where(diff > 0, diff.clamp_min(1e-300).pow(p), torch.zeros_like(diff))
         else:
             D = diff
-        return cls(D, n, p)
+        return cls(aligned(D), n, p)
 
     def rows(self, data_idx: Tensor) -> Tensor | Grouping:
         """How :meth:`exponent` and :meth:`contract` address the datasets of ``m`` rows: ``data_idx``
-        itself with one dataset, a learned ``p``, off the CPU (a GPU copies ``D[data_idx]`` at memory
-        speed, while the grouping's dozen small operations and host read are what it waits on) or with
-        rows too unevenly spread over the datasets, else their :class:`Grouping`."""
-        if self.p is None or self.D.shape[0] == 1 or self.D.device.type != "cpu":
+        itself with a learned ``p`` or off the CPU (a GPU copies ``D[data_idx]`` at memory speed, while
+        the grouping's small operations and host read are what it waits on), else their
+        :class:`Grouping` (one dataset included: a row's arithmetic must not depend on whether other
+        datasets share its evaluation)."""
+        if self.p is None or self.D.device.type != "cpu":
             return data_idx
-        return Grouping.of(data_idx, self.D) or data_idx
+        return Grouping.of(data_idx, self.D, row_wise=self.n >= LAZY_GRADIENT_N)
 
     def exponent(self, theta: Tensor, p: Tensor | None, data_idx: Tensor | Grouping) -> Tensor:
         """``Σ_k θ_k D_ijk^{p_k}`` for ``m`` rows of ``θ`` (``m x d``, any sign) -> ``m x n²``."""
         if self.p is not None:
-            if self.D.shape[0] == 1:
-                return theta @ self.D[0]
             if not isinstance(data_idx, Grouping):
                 data_idx = self.rows(data_idx)
             if isinstance(data_idx, Grouping):
                 return data_idx.gather(data_idx.product(data_idx.scatter(theta), False))
+            if self.D.shape[0] == 1:
+                return theta @ self.D[0]
             return torch.bmm(theta.unsqueeze(1), self.D[data_idx]).squeeze(1)
         assert p is not None and not isinstance(data_idx, Grouping)
         A = self.D[0].expand(len(data_idx), -1, -1) if self.D.shape[0] == 1 else self.D[data_idx]
@@ -147,106 +162,116 @@ class Distances:
 
     def contract(self, G: Tensor, data_idx: Tensor | Grouping) -> Tensor:
         """``Σ_ij G_ij D_ijk`` for ``G``: ``m x n²`` -> ``m x d``."""
-        if self.D.shape[0] == 1:
-            return G @ self.D[0].transpose(0, 1)
         if isinstance(data_idx, Grouping):
             return data_idx.gather(data_idx.product(data_idx.scatter(G), True))
+        if self.D.shape[0] == 1:
+            return G @ self.D[0].transpose(0, 1)
         return torch.bmm(self.D[data_idx], G.unsqueeze(-1)).squeeze(-1)
-
-
-#: A :class:`Grouping` is used while its grid has at most this many cells per row.
-GRID_SLACK = 4
-#: From this many distances per dataset (``d n²``) on, a :class:`Grouping` of some of the datasets
-#: reads their distances in place, one product per dataset, instead of copying them first.
-IN_PLACE_ELEMENTS = 1 << 16
 
 
 @dataclass(frozen=True)
 class Grouping:
-    """``m`` rows of a batched evaluation laid out by dataset on a ``groups x width`` grid: row
-    ``i`` is cell ``cell[i]`` (``group * width + slot``); ``D`` (``groups x d x n²``) holds the
-    distances of each group's dataset; ``cell`` is None when the rows are the grid's cells in order.
+    """``m`` rows of a batched evaluation on the CPU, addressed by dataset: sorted by dataset
+    (``order``, stable; None when they already are) into ``blocks`` ``(dataset, start, end)`` of the
+    sorted rows, each multiplied by its own dataset's distances (``D``, ``B x d x n²``, read in place).
+    From ``LAZY_GRADIENT_N`` points on the blocks are single rows (``row_wise``): a dataset's lazy
+    gradients (:meth:`Problem.value_then_grad`) come from another selection of its rows than eager
+    ones, and a row's product then costs far more than the call.
 
-    Then ``θᵀD`` for all rows is ONE batched product with each dataset's distances read once,
-    instead of a copy of ``d x n²`` distances per row (``D[data_idx]``): with 8 starts per dataset
-    that copy cost more than the Cholesky factors in a batched fit, and a lone fit (one dataset, a
-    plain matrix product) never paid it. Empty cells hold zeros (their results are not read). The
-    layout is worked out in NumPy (a few dozen row indices: microseconds, where each torch call
-    costs several).
-
-    ``present``: the dataset of each group when the groups are some of the datasets and their
-    distances are large (``IN_PLACE_ELEMENTS``): ``D`` is then every dataset's and the products run
-    one dataset at a time on them in place (copying them cost more than the products: a 5-member
-    Co-Kriging stage 1 at d = 20, n = 160, spent a quarter of its time in that copy); None: ``D``
-    holds exactly the groups' distances.
+    A block is all of a dataset's rows in this evaluation (one row each with ``row_wise``), so a
+    row's products depend only on its own dataset's rows, never on the other datasets of a batch:
+    BLAS gives a row of a product bits that depend on the number of rows multiplied with it (a
+    padded ``groups x width`` grid, the layout before, made a Co-Kriging stage 1 at d = 20 end 0.38
+    nats apart alone and batched: ``benchmarks/study_speed.py --batch-check``). The layout is worked
+    out in NumPy (a few dozen row indices: microseconds, where each torch call costs several).
     """
 
-    cell: Tensor | None
-    width: int
+    order: Tensor | None
+    blocks: tuple[tuple[int, int, int], ...]
     D: Tensor
-    present: list[int] | None = None
 
-    @property
-    def groups(self) -> int:
-        return self.D.shape[0] if self.present is None else len(self.present)
-
-    def product(self, grid: Tensor, transposed: bool) -> Tensor:
-        """``grid @ D`` (``groups x width x n²``) or ``grid @ Dᵀ`` (``groups x width x d``) per group."""
+    def product(self, rows: Tensor, transposed: bool) -> Tensor:
+        """``rows @ D[b]`` (``k x n²``) or ``rows @ D[b]ᵀ`` (``k x d``) per block of the sorted rows."""
         D = self.D.transpose(1, 2) if transposed else self.D
-        if self.present is None:
-            return torch.bmm(grid, D)
-        out = grid.new_empty(grid.shape[0], grid.shape[1], D.shape[-1])
-        for g, b in enumerate(self.present):
-            torch.matmul(grid[g], D[b], out=out[g])
+        out = rows.new_empty(rows.shape[0], D.shape[-1])
+        for b, s, e in self.blocks:
+            # a fresh (aligned) copy of the block: BLAS's summation order follows the alignment of
+            # its operands, and a block's offset in the rows depends on the other datasets' rows
+            out[s:e] = torch.matmul(rows[s:e].clone() if s else rows[s:e], D[b])
         return out
 
     @classmethod
-    def of(cls, data_idx: Tensor, D: Tensor) -> Grouping | None:
-        """The grouping of the rows ``data_idx`` (on the CPU) over the datasets of ``D``
-        (``B x d x n²``); None when the grid would have more than ``GRID_SLACK`` cells per row."""
+    def of(cls, data_idx: Tensor, D: Tensor, row_wise: bool = False) -> Grouping:
+        """The grouping of the rows ``data_idx`` (on the CPU) over the datasets of ``D`` (``B x d x n²``)."""
         idx = data_idx.numpy()
         m = len(idx)
-        counts = np.bincount(idx, minlength=D.shape[0])
-        present = counts > 0
-        groups, width = int(present.sum()), int(counts.max())
-        if groups * width > GRID_SLACK * m:
-            return None
         order = np.argsort(idx, kind="stable")
-        slot = np.empty_like(idx)
-        slot[order] = np.arange(m) - (np.cumsum(counts) - counts)[idx[order]]
-        in_place = None
-        if groups == D.shape[0]:
-            cell = idx * width + slot
+        in_order = bool((order == np.arange(m)).all())
+        ranked = idx[order]
+        if row_wise:
+            blocks = tuple((b, i, i + 1) for i, b in enumerate(ranked.tolist()))
         else:
-            cell = (np.cumsum(present) - 1)[idx] * width + slot
-            if D[0].numel() >= IN_PLACE_ELEMENTS:
-                in_place = np.flatnonzero(present).tolist()
-            else:
-                D = D.index_select(0, torch.from_numpy(np.flatnonzero(present)))
-        in_order = groups * width == m and bool((cell == np.arange(m)).all())
-        return cls(None if in_order else torch.from_numpy(cell), width, D, in_place)
+            cuts = np.flatnonzero(np.diff(ranked)) + 1
+            starts, ends = np.concatenate([[0], cuts]), np.concatenate([cuts, [m]])
+            blocks = tuple(zip(ranked[starts].tolist(), starts.tolist(), ends.tolist(), strict=True))
+        return cls(None if in_order else torch.from_numpy(order), blocks, D)
 
     def scatter(self, values: Tensor) -> Tensor:
-        """Rows ``values`` (``m x k``) on the grid: ``groups x width x k``."""
-        shape = (self.groups, self.width, values.shape[-1])
-        if self.cell is None:
-            return values.reshape(shape)
-        grid = values.new_zeros(shape)
-        grid.view(-1, values.shape[-1]).index_copy_(0, self.cell, values)
-        return grid
+        """Rows ``values`` (``m x k``) sorted by dataset."""
+        return values if self.order is None else values.index_select(0, self.order)
 
-    def gather(self, grid: Tensor) -> Tensor:
-        """The rows (``m x k``) of a ``groups x width x k`` grid."""
-        flat = grid.reshape(-1, grid.shape[-1])
-        return flat if self.cell is None else flat.index_select(0, self.cell)
+    def gather(self, rows: Tensor) -> Tensor:
+        """The rows (``m x k``) back in their original order."""
+        if self.order is None:
+            return rows
+        out = torch.empty_like(rows)
+        out.index_copy_(0, self.order, rows)
+        return out
+
+
+#: Elementwise functions (``exp``, ``log``, ``pow``) are applied so that every element is on the
+#: vector path of a multiple of this many (AVX-512's two 8-double registers): their scalar tail
+#: rounds differently, and which elements fall into it depends on how many rows share the tensor.
+LANES = 16
+
+
+def per_row(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
+    """``fn(x)`` (elementwise) with each row (the last dimension; a 1-D ``x``: each element) padded to
+    a multiple of ``LANES`` elements (padding 1), so no element's bits depend on the other rows."""
+    shape = x.shape
+    flat = x.reshape(-1, shape[-1]) if x.dim() > 1 else x.reshape(-1, 1)
+    k = flat.shape[-1]
+    if k % LANES:
+        flat = torch.nn.functional.pad(flat, (0, LANES - k % LANES), value=1.0)
+    return fn(flat)[:, :k].reshape(shape)
+
+
+def pow10(x: Tensor) -> Tensor:
+    """``10^x`` elementwise, each row's bits independent of the other rows (:func:`per_row`)."""
+    return per_row(lambda t: torch.pow(10.0, t), x)
+
+
+def log_rows(x: Tensor) -> Tensor:
+    """``ln x`` elementwise, each row's bits independent of the other rows (:func:`per_row`)."""
+    return per_row(torch.log, x)
 
 
 def correlation_of(exponent: Tensor) -> Tensor:
-    """``exp(exponent)`` with the exponent floored at ``MIN_EXPONENT``, in place unless autograd
-    tracks it (the exponent is a fresh tensor nobody else holds)."""
+    """``exp(exponent)`` (``m x n²``) with the exponent floored at ``MIN_EXPONENT``, in place unless
+    autograd tracks it (the exponent is a fresh tensor nobody else holds). In place, the rows'
+    first multiple of ``LANES`` and their rest are two strided views (each row its own inner loop:
+    its bits do not depend on the number of rows, see :data:`LANES`)."""
     if exponent.requires_grad:
-        return exponent.clamp_min(MIN_EXPONENT).exp()
-    return exponent.clamp_min_(MIN_EXPONENT).exp_()
+        return per_row(lambda t: t.clamp_min(MIN_EXPONENT).exp(), exponent)
+    exponent = exponent.clamp_min_(MIN_EXPONENT)
+    k = exponent.shape[-1]
+    q = k - k % LANES
+    if exponent.dim() != 2 or q == k:
+        return exponent.exp_()
+    if q:
+        exponent[:, :q].exp_()
+    exponent[:, q:].exp_()
+    return exponent
 
 
 @dataclass(frozen=True)
@@ -292,8 +317,31 @@ def gls(L: Tensor, y: Tensor, F: Tensor, slope_bounds: tuple[float, float] | Non
     z = (zy - (zF @ beta.unsqueeze(-1)).squeeze(-1)).unsqueeze(-1)
     sigma2 = ((z * z).sum((-1, -2)) / n_eff).clamp_min(MIN_VARIANCE)
     alpha = torch.linalg.solve_triangular(L.transpose(-1, -2), z, upper=True).squeeze(-1)
-    logdet = 2.0 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1)
-    return GLS(0.5 * n_eff * sigma2.log() + 0.5 * logdet, beta, sigma2, alpha)
+    logdet = 2.0 * log_rows(L.diagonal(dim1=-2, dim2=-1)).sum(-1)
+    return GLS(0.5 * n_eff * log_rows(sigma2) + 0.5 * logdet, beta, sigma2, alpha)
+
+
+def chunks(data_idx: Tensor, size: int) -> list[tuple[int, int]]:
+    """Row ranges of at most ``size`` rows that cut between datasets where the rows are sorted by
+    dataset (a dataset with more than ``size`` rows is cut from its own first row), so that a
+    dataset's rows are evaluated together the same way whatever other datasets share the batch."""
+    m = len(data_idx)
+    if m <= size:
+        return [(0, m)]
+    idx = data_idx.cpu().numpy()
+    if bool((np.diff(idx) < 0).any()):
+        return [(i, min(m, i + size)) for i in range(0, m, size)]
+    cuts = np.flatnonzero(np.diff(idx)) + 1
+    out, s = [], 0
+    for a, e in zip(np.concatenate([[0], cuts]).tolist(), np.concatenate([cuts, [m]]).tolist(), strict=True):
+        if e - s > size and a > s:
+            out.append((s, a))
+            s = a
+        while e - s > size:
+            out.append((s, s + size))
+            s += size
+    out.append((s, m))
+    return out
 
 
 @dataclass(frozen=True)
@@ -332,7 +380,7 @@ class Problem:
         generator = torch.Generator().manual_seed(seed)
         keep = torch.randperm(n, generator=generator)[:size].sort().values.to(self.y.device)
         pairs = (keep.unsqueeze(-1) * n + keep.unsqueeze(0)).reshape(-1)
-        dist = Distances(self.dist.D[..., pairs], size, self.dist.p)
+        dist = Distances(aligned(self.dist.D[..., pairs]), size, self.dist.p)
         inputs = None if self.inputs is None else self.inputs[:, keep]
         return replace(self, dist=dist, y=self.y[:, keep], F=self.F[:, keep], inputs=inputs)
 
@@ -350,10 +398,10 @@ class Problem:
         ``sigma2`` is the parameter ``σ²``)."""
         h, p, g = self.split(params)
         n = self.dist.n
-        R = correlation_of(self.dist.exponent(-torch.pow(10.0, h), p, data_idx)).reshape(-1, n, n)
+        R = correlation_of(self.dist.exponent(-pow10(h), p, data_idx)).reshape(-1, n, n)
         sigma2 = None
         if g is not None:
-            lam = torch.pow(10.0, g)
+            lam = pow10(g)
             if self.noise_variance is not None:
                 sigma2, lam = lam, self.noise_variance[data_idx] / lam
             R = R + torch.diag_embed(lam.unsqueeze(-1).expand(-1, n))
@@ -363,7 +411,7 @@ class Problem:
             # ½ ln|σ²(R + λI)| + rᵀ(R + λI)⁻¹r / 2σ², where gls's σ̂² = rᵀ(R + λI)⁻¹r / n_eff
             # (n_eff = n, or n - r with dof: then ½ n_eff ln σ² replaces ½ n ln σ²)
             n_eff = max(n - self.F.shape[-1], 1) if self.dof else n
-            full = fit.nll + 0.5 * n_eff * (sigma2.log() - fit.sigma2.log() + fit.sigma2 / sigma2)
+            full = fit.nll + 0.5 * n_eff * (log_rows(sigma2) - log_rows(fit.sigma2) + fit.sigma2 / sigma2)
             fit = replace(fit, nll=full, sigma2=sigma2)
         if self.prior is None:
             return fit
@@ -377,18 +425,14 @@ class Problem:
         chunk = max(1, CHUNK_ELEMENTS // (self.dist.n**2))
         if len(params) <= chunk:
             return self._value_and_grad(params, data_idx)
-        out = [
-            self._value_and_grad(params[i : i + chunk], data_idx[i : i + chunk]) for i in range(0, len(params), chunk)
-        ]
+        out = [self._value_and_grad(params[i:j], data_idx[i:j]) for i, j in chunks(data_idx, chunk)]
         return torch.cat([f for f, _ in out]), torch.cat([g for _, g in out])
 
     def values(self, params: Tensor, data_idx: Tensor) -> Tensor:
         """Negative log-likelihoods only (``m``), in chunks."""
         chunk = max(1, CHUNK_ELEMENTS // (self.dist.n**2))
         with torch.no_grad():
-            return torch.cat(
-                [self.nll(params[i : i + chunk], data_idx[i : i + chunk]).nll for i in range(0, len(params), chunk)]
-            )
+            return torch.cat([self.nll(params[i:j], data_idx[i:j]).nll for i, j in chunks(data_idx, chunk)])
 
     def screen(self, candidates: Tensor) -> Tensor:
         """Negative log-likelihoods of every candidate row (``C x P``) on every dataset (``C x B``).
@@ -448,12 +492,12 @@ class Problem:
         with torch.no_grad():
             h, _, g = self.split(params)
             n = self.dist.n
-            theta = torch.pow(10.0, h)
+            theta = pow10(h)
             rows = self.dist.rows(data_idx)
             R = correlation_of(self.dist.exponent(-theta, None, rows)).reshape(-1, n, n)
             lam = None
             if g is not None:
-                lam = torch.pow(10.0, g)
+                lam = pow10(g)
                 R.diagonal(dim1=-2, dim2=-1).add_(lam.unsqueeze(-1))
             L, _ = safe_cholesky(R)
             fit = gls(L, self.y[data_idx], self.F[data_idx], self.slope_bounds, self.dof)
