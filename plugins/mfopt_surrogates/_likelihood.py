@@ -193,6 +193,8 @@ class Grouping:
     def product(self, rows: Tensor, transposed: bool) -> Tensor:
         """``rows @ D[b]`` (``k x n²``) or ``rows @ D[b]ᵀ`` (``k x d``) per block of the sorted rows."""
         D = self.D.transpose(1, 2) if transposed else self.D
+        if len(self.blocks) == 1:  # one dataset's rows (a fit alone): the same product, no copy
+            return torch.matmul(rows, D[self.blocks[0][0]])
         out = rows.new_empty(rows.shape[0], D.shape[-1])
         for b, s, e in self.blocks:
             # a fresh (aligned) copy of the block: BLAS's summation order follows the alignment of
@@ -203,8 +205,11 @@ class Grouping:
     @classmethod
     def of(cls, data_idx: Tensor, D: Tensor, row_wise: bool = False) -> Grouping:
         """The grouping of the rows ``data_idx`` (on the CPU) over the datasets of ``D`` (``B x d x n²``)."""
+        m = len(data_idx)
+        if D.shape[0] == 1:  # a fit alone: its rows in order (no sorting, the common case one by one)
+            blocks = tuple((0, i, i + 1) for i in range(m)) if row_wise else ((0, 0, m),)
+            return cls(None, blocks, D)
         idx = data_idx.numpy()
-        m = len(idx)
         order = np.argsort(idx, kind="stable")
         in_order = bool((order == np.arange(m)).all())
         ranked = idx[order]
@@ -317,7 +322,8 @@ def gls(L: Tensor, y: Tensor, F: Tensor, slope_bounds: tuple[float, float] | Non
     z = (zy - (zF @ beta.unsqueeze(-1)).squeeze(-1)).unsqueeze(-1)
     sigma2 = ((z * z).sum((-1, -2)) / n_eff).clamp_min(MIN_VARIANCE)
     alpha = torch.linalg.solve_triangular(L.transpose(-1, -2), z, upper=True).squeeze(-1)
-    logdet = 2.0 * log_rows(L.diagonal(dim1=-2, dim2=-1)).sum(-1)
+    # the diagonal is a strided view: its log runs element by element, the same bits for any number of rows
+    logdet = 2.0 * L.diagonal(dim1=-2, dim2=-1).log().sum(-1)
     return GLS(0.5 * n_eff * log_rows(sigma2) + 0.5 * logdet, beta, sigma2, alpha)
 
 
